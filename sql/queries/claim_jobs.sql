@@ -1,0 +1,28 @@
+-- Claims up to $2 due pending jobs of one queue, highest priority (lowest number) first, then
+-- oldest run_at. SKIP LOCKED lets concurrent claimers take disjoint rows without waiting. Each
+-- job gets its own lease token, which every later call for the job must present (fencing).
+-- $1 queue: text
+-- $2 limit: integer, how many jobs at most
+-- $3 lease_ms: integer, lease duration
+-- $4 worker_id: text
+WITH picked AS MATERIALIZED (
+  SELECT id FROM {{schema}}.jobs
+  WHERE queue = $1 AND state = 'pending' AND run_at <= now()
+  ORDER BY priority, run_at, id
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE {{schema}}.jobs AS j
+SET state = 'running',
+    attempts = j.attempts + 1,
+    lease_token = gen_random_uuid(),
+    lease_expires_at = now() + $3 * interval '1 millisecond',
+    worker_id = $4,
+    heartbeat_at = now(),
+    started_at = now(),
+    updated_at = now()
+FROM picked
+WHERE j.id = picked.id
+RETURNING j.id, j.queue, j.name, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
+          j.backoff, j.lease_token, j.lease_expires_at, j.worker_id, j.idempotency_key, j.tenant,
+          j.last_error, j.created_at, j.started_at

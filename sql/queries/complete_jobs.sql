@@ -1,0 +1,23 @@
+-- Completes many running jobs in one statement, storing each result. Fenced: a job completes only
+-- if its lease token still matches, so a worker whose lease expired and was taken over, or whose
+-- job was cancelled, cannot overwrite anything. Refused rows come back with ok = false and the
+-- row's state as it was before this statement.
+-- $1 completions: jsonb array of {id, token, result}
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, token uuid, result jsonb)
+), done AS (
+  UPDATE {{schema}}.jobs AS j
+  SET state = 'completed',
+      result = input.result,
+      lease_token = NULL,
+      lease_expires_at = NULL,
+      finished_at = now(),
+      updated_at = now()
+  FROM input
+  WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+  RETURNING j.id
+)
+SELECT input.id, done.id IS NOT NULL AS ok, cur.state AS current_state
+FROM input
+LEFT JOIN done ON done.id = input.id
+LEFT JOIN {{schema}}.jobs AS cur ON cur.id = input.id

@@ -1,0 +1,42 @@
+-- Records a failed attempt for many running jobs in one statement (fenced by the lease token).
+-- A job goes back to pending at now() + retry_delay_ms when the error is retryable and attempts
+-- remain, otherwise to dead. Jobs put back are announced on the jobs channel so idle workers in
+-- any process can arm a timer for them.
+-- $1 failures: jsonb array of {id, token, error (jsonb), retryable (boolean), retry_delay_ms}
+-- $2 keep_errors: integer, how many error records a job keeps
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS t(id uuid, token uuid, error jsonb, retryable boolean, retry_delay_ms bigint)
+), failed AS (
+  SELECT j.id, input.token, j.attempts < j.max_attempts AND input.retryable AS retry,
+         input.error || jsonb_build_object('attempt', j.attempts, 'at', now()) AS error,
+         input.retry_delay_ms
+  FROM input
+  JOIN {{schema}}.jobs AS j ON j.id = input.id
+  WHERE j.lease_token = input.token AND j.state = 'running'
+), done AS (
+  UPDATE {{schema}}.jobs AS j
+  SET state = CASE WHEN failed.retry THEN 'pending' ELSE 'dead' END,
+      run_at = CASE WHEN failed.retry
+                 THEN now() + failed.retry_delay_ms * interval '1 millisecond' ELSE j.run_at END,
+      finished_at = CASE WHEN failed.retry THEN NULL ELSE now() END,
+      last_error = failed.error,
+      errors = {{schema}}.append_error(j.errors, failed.error, $2),
+      lease_token = NULL,
+      lease_expires_at = NULL,
+      updated_at = now()
+  FROM failed
+  -- Re-checked here: a concurrent change to the row is judged on its newest version.
+  WHERE j.id = failed.id AND j.lease_token = failed.token AND j.state = 'running'
+  RETURNING j.id, j.queue, j.state, j.run_at
+), notified AS (
+  SELECT pg_notify('{{schema_name}}.jobs', json_build_object(
+    'queue', queue, 'count', count(*),
+    'runAt', floor(extract(epoch FROM min(run_at)) * 1000), 'r', random())::text)
+  FROM done WHERE state = 'pending' GROUP BY queue
+)
+SELECT input.id, done.id IS NOT NULL AS ok, done.state AS new_state, done.run_at,
+       cur.state AS current_state, (SELECT count(*) FROM notified) AS notified
+FROM input
+LEFT JOIN done ON done.id = input.id
+LEFT JOIN {{schema}}.jobs AS cur ON cur.id = input.id

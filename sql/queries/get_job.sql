@@ -1,0 +1,12 @@
+-- Reads one job by id, from the jobs table or, once retention archived it, from the archive.
+-- $1 id: uuid
+SELECT id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
+       lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
+       last_error, errors, created_at, started_at, finished_at, updated_at, false AS archived
+FROM {{schema}}.jobs WHERE id = $1
+UNION ALL
+SELECT id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
+       lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
+       last_error, errors, created_at, started_at, finished_at, updated_at, true AS archived
+FROM {{schema}}.jobs_archive WHERE id = $1
+LIMIT 1

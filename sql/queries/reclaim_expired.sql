@@ -1,0 +1,38 @@
+-- The visibility-timeout sweeper: running jobs whose lease expired (their worker crashed, hung
+-- or lost the database) go back to pending, due now, or to dead when that attempt was their
+-- last, so a job that kills its worker every time cannot loop forever. The expiry is recorded in
+-- the job's error history. Jobs put back are announced so idle workers take them at once.
+-- $1 limit: integer, how many jobs at most in this pass
+-- $2 keep_errors: integer, how many error records a job keeps
+WITH expired AS MATERIALIZED (
+  SELECT id, attempts < max_attempts AS retry,
+         jsonb_build_object(
+           'name', 'LeaseExpired',
+           'message', format('lease expired at %s: worker %s stopped heartbeating',
+                             lease_expires_at, coalesce(worker_id, '(unknown)')),
+           'code', 'LEASE_EXPIRED', 'retryable', true, 'attempt', attempts, 'at', now()) AS error
+  FROM {{schema}}.jobs
+  WHERE state = 'running' AND lease_expires_at < now()
+  ORDER BY lease_expires_at
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+), done AS (
+  UPDATE {{schema}}.jobs AS j
+  SET state = CASE WHEN expired.retry THEN 'pending' ELSE 'dead' END,
+      run_at = CASE WHEN expired.retry THEN now() ELSE j.run_at END,
+      finished_at = CASE WHEN expired.retry THEN NULL ELSE now() END,
+      last_error = expired.error,
+      errors = {{schema}}.append_error(j.errors, expired.error, $2),
+      lease_token = NULL,
+      lease_expires_at = NULL,
+      updated_at = now()
+  FROM expired
+  WHERE j.id = expired.id
+  RETURNING j.id, j.queue, j.state, j.run_at
+), notified AS (
+  SELECT pg_notify('{{schema_name}}.jobs', json_build_object(
+    'queue', queue, 'count', count(*),
+    'runAt', floor(extract(epoch FROM min(run_at)) * 1000), 'r', random())::text)
+  FROM done WHERE state = 'pending' GROUP BY queue
+)
+SELECT id, queue, state, (SELECT count(*) FROM notified) AS notified FROM done

@@ -1,0 +1,36 @@
+-- Brings dead jobs back to pending with a fresh set of attempts (the error history stays), due
+-- now, and announces them. Selects by queue, by ids, or both; at most $3 jobs per call. A dead
+-- job whose idempotency key is now held by an unfinished job is skipped, and of several dead jobs
+-- sharing a key only the newest comes back, so the key stays unique among unfinished jobs.
+-- $1 queue: text, or NULL for any queue
+-- $2 ids: uuid[], or NULL for any dead job of the queue
+-- $3 limit: integer
+WITH picked AS MATERIALIZED (
+  SELECT d.id, d.queue, d.idempotency_key, d.finished_at FROM {{schema}}.jobs AS d
+  WHERE d.state = 'dead'
+    AND ($1::text IS NULL OR d.queue = $1)
+    AND ($2::uuid[] IS NULL OR d.id = ANY($2))
+    AND NOT EXISTS (
+      SELECT 1 FROM {{schema}}.jobs AS h
+      WHERE h.queue = d.queue AND h.idempotency_key = d.idempotency_key
+        AND h.state IN ('pending', 'running'))
+  ORDER BY d.finished_at, d.id
+  LIMIT $3
+  FOR UPDATE OF d SKIP LOCKED
+), chosen AS (
+  SELECT DISTINCT ON (queue, coalesce(idempotency_key, id::text)) id
+  FROM picked
+  ORDER BY queue, coalesce(idempotency_key, id::text), finished_at DESC
+), done AS (
+  UPDATE {{schema}}.jobs AS j
+  SET state = 'pending', attempts = 0, run_at = now(), finished_at = NULL, updated_at = now()
+  FROM chosen
+  WHERE j.id = chosen.id
+  RETURNING j.id, j.queue, j.run_at
+), notified AS (
+  SELECT pg_notify('{{schema_name}}.jobs', json_build_object(
+    'queue', queue, 'count', count(*),
+    'runAt', floor(extract(epoch FROM min(run_at)) * 1000), 'r', random())::text)
+  FROM done GROUP BY queue
+)
+SELECT id, (SELECT count(*) FROM notified) AS notified FROM done

@@ -1,0 +1,29 @@
+-- Gives running jobs back to pending without spending an attempt (the claim's increment is
+-- undone), fenced by the lease token. Without a delay a job keeps its run_at and so its place
+-- in line. Released jobs are announced so a worker in any process can take them at once.
+-- $1 releases: jsonb array of {id, token, delay_ms (null = due now)}
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, token uuid, delay_ms bigint)
+), done AS (
+  UPDATE {{schema}}.jobs AS j
+  SET state = 'pending',
+      attempts = greatest(j.attempts - 1, 0),
+      run_at = CASE WHEN input.delay_ms IS NULL
+                 THEN j.run_at ELSE now() + input.delay_ms * interval '1 millisecond' END,
+      lease_token = NULL,
+      lease_expires_at = NULL,
+      updated_at = now()
+  FROM input
+  WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+  RETURNING j.id, j.queue, j.run_at
+), notified AS (
+  SELECT pg_notify('{{schema_name}}.jobs', json_build_object(
+    'queue', queue, 'count', count(*),
+    'runAt', floor(extract(epoch FROM min(run_at)) * 1000), 'r', random())::text)
+  FROM done GROUP BY queue
+)
+SELECT input.id, done.id IS NOT NULL AS ok, done.run_at, cur.state AS current_state,
+       (SELECT count(*) FROM notified) AS notified
+FROM input
+LEFT JOIN done ON done.id = input.id
+LEFT JOIN {{schema}}.jobs AS cur ON cur.id = input.id

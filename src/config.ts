@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import { checkSchemaName } from './db/schema.js';
+import { ConfigurationError } from './errors.js';
+import { DEFAULT_BACKOFF, type ResolvedBackoff, resolveBackoff } from './settle/backoff.js';
+import type { BackoffPolicy } from './types.js';
+import {
+  checkIdentifier,
+  checkInteger,
+  checkKnownKeys,
+  checkOptionsObject,
+  invalid,
+} from './validate.js';
+
+/** Where pgpulse reports problems it recovers from by itself. */
+export interface Logger {
+  warn(message: string, details?: Record<string, unknown>): void;
+  error(message: string, details?: Record<string, unknown>): void;
+}
+
+/** Options of {@link Queue}. Give exactly one of `connectionString` and `pool`. */
+export interface QueueOptions {
+  /** A PostgreSQL connection string; the queue creates, and on `close()` ends, its own pool. */
+  connectionString?: string;
+  /** An existing `pg.Pool` to use; the queue leaves it open on `close()`. */
+  pool?: pg.Pool;
+  /** Connections of the pool created from `connectionString`. Default 10. */
+  poolSize?: number;
+  /**
+   * The schema holding pgpulse's tables: lowercase letters, digits and `_`, at most 48
+   * characters, not starting with `pg_`. Default `'pgpulse'`.
+   */
+  schema?: string;
+  /** Default lease duration of a claim, in ms. Default 30,000. */
+  leaseMs?: number;
+  /** Default `maxAttempts` of a new job. Default 5. */
+  maxAttempts?: number;
+  /** Default backoff of a job that names none. Default exponential from 1 s, ×2, up to 1 h. */
+  backoff?: BackoffPolicy;
+  /** Largest payload or result, in bytes of JSON. Default 1,048,576 (1 MiB). */
+  maxPayloadBytes?: number;
+  /** How many error records each job keeps. Default 20. */
+  errorHistory?: number;
+  /** This process's id in the `workerId` of jobs it claims. Default `host:pid:random`. */
+  workerId?: string;
+  /** Receives warnings about problems pgpulse recovers from. Default `console`. */
+  logger?: Logger;
+}
+
+/** {@link QueueOptions} after validation, with every default filled in. */
+export interface ResolvedQueueOptions {
+  readonly connection:
+    | { readonly kind: 'pool'; readonly pool: pg.Pool }
+    | { readonly kind: 'url'; readonly connectionString: string; readonly poolSize: number };
+  readonly schema: string;
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  readonly backoff: ResolvedBackoff;
+  readonly maxPayloadBytes: number;
+  readonly errorHistory: number;
+  readonly workerId: string;
+  readonly logger: Logger;
+}
+
+/** Default of {@link QueueOptions.schema}. */
+export const DEFAULT_SCHEMA = 'pgpulse';
+/** Default of {@link QueueOptions.leaseMs}. */
+export const DEFAULT_LEASE_MS = 30_000;
+/** Default of {@link QueueOptions.maxAttempts}; the jobs table's column default matches it. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+/** Default of {@link QueueOptions.maxPayloadBytes}. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** Largest accepted lease or delay: 30 days, in ms. */
+export const MAX_DURATION_MS = 30 * 24 * 3_600_000;
+
+const QUEUE_OPTION_KEYS = [
+  'connectionString',
+  'pool',
+  'poolSize',
+  'schema',
+  'leaseMs',
+  'maxAttempts',
+  'backoff',
+  'maxPayloadBytes',
+  'errorHistory',
+  'workerId',
+  'logger',
+] as const;
+
+/** A worker id unique to this process: host, pid and a random suffix. */
+export function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Validates queue options and fills in defaults.
+ *
+ * @throws ConfigurationError naming the first bad option; nothing has connected yet.
+ */
+export function resolveQueueOptions(input: QueueOptions): ResolvedQueueOptions {
+  const options = checkOptionsObject('options', input, 'configuration');
+  checkKnownKeys('options', options, QUEUE_OPTION_KEYS, 'configuration');
+  const kind = 'configuration';
+  const logger = (options.logger ?? console) as Logger;
+  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+    throw invalid('logger', 'an object with warn() and error() methods', logger, kind);
+  }
+  return Object.freeze({
+    connection: resolveConnection(options),
+    schema: checkSchemaName(options.schema ?? DEFAULT_SCHEMA),
+    leaseMs: checkInteger('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS, 1, MAX_DURATION_MS, kind),
+    maxAttempts: checkInteger(
+      'maxAttempts',
+      options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      1,
+      1_000_000,
+      kind,
+    ),
+    backoff:
+      options.backoff === undefined
+        ? DEFAULT_BACKOFF
+        : resolveBackoff('backoff', options.backoff, kind),
+    maxPayloadBytes: checkInteger(
+      'maxPayloadBytes',
+      options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      2,
+      256 * 1024 * 1024,
+      kind,
+    ),
+    errorHistory: checkInteger('errorHistory', options.errorHistory ?? 20, 1, 1000, kind),
+    workerId: checkIdentifier('workerId', options.workerId ?? defaultWorkerId(), 128, kind),
+    logger,
+  });
+}
+
+function resolveConnection(options: Record<string, unknown>): ResolvedQueueOptions['connection'] {
+  const { connectionString, pool } = options;
+  if ((connectionString === undefined) === (pool === undefined)) {
+    throw new ConfigurationError('Give exactly one of `connectionString` and `pool`');
+  }
+  if (pool !== undefined) {
+    // Duck-typed: the application may load its own copy of `pg`, failing `instanceof`.
+    const candidate = pool as Partial<pg.Pool> | null;
+    if (typeof candidate?.query !== 'function' || typeof candidate.connect !== 'function') {
+      throw invalid('pool', 'a pg.Pool', pool, 'configuration');
+    }
+    if (options.poolSize !== undefined) {
+      throw new ConfigurationError('`poolSize` applies only with `connectionString`');
+    }
+    return Object.freeze({ kind: 'pool', pool: pool as pg.Pool });
+  }
+  if (typeof connectionString !== 'string' || connectionString.length === 0) {
+    // Never echo the value: a connection string may hold a password.
+    throw new ConfigurationError('Expected `connectionString` to be a non-empty string');
+  }
+  return Object.freeze({
+    kind: 'url',
+    connectionString,
+    poolSize: checkInteger('poolSize', options.poolSize ?? 10, 1, 1000, 'configuration'),
+  });
+}

@@ -1,0 +1,62 @@
+import type pg from 'pg';
+import type { ResolvedQueueOptions } from './config.js';
+import { execute } from './db/execute.js';
+import { assertSchemaVersion } from './db/migrate.js';
+import { type QueryName, type QueryRegistry, queriesFor } from './db/queries.js';
+import { type Channels, channelsFor } from './db/schema.js';
+import { QueueClosedError } from './errors.js';
+import type { Queryable } from './types.js';
+
+/** What every part of a queue shares: its pool, statements and options. */
+export interface Context {
+  readonly pool: pg.Pool;
+  readonly queries: QueryRegistry;
+  readonly options: ResolvedQueueOptions;
+  readonly channels: Channels;
+  /**
+   * Runs a registered statement on the pool, or on `client` when given. The first call checks
+   * the schema version; every call after `close()` throws `QueueClosedError`.
+   */
+  run<Row>(query: QueryName, values: readonly unknown[], client?: Queryable): Promise<Row[]>;
+  /** Whether `close()` was called. */
+  readonly closed: boolean;
+  /** Makes every later `run` throw `QueueClosedError`. */
+  markClosed(): void;
+}
+
+/** Builds the context of one queue over a pool it may or may not own. */
+export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Context {
+  const queries = queriesFor(options.schema);
+  let verified: Promise<void> | undefined;
+  let closed = false;
+
+  const verify = (): Promise<void> => {
+    verified ??= assertSchemaVersion(pool, options.schema).catch((error: unknown) => {
+      verified = undefined; // not memoised: a later call may find the schema migrated
+      throw error;
+    });
+    return verified;
+  };
+
+  let ready = false;
+  return {
+    pool,
+    queries,
+    options,
+    channels: channelsFor(options.schema),
+    get closed() {
+      return closed;
+    },
+    markClosed() {
+      closed = true;
+    },
+    async run<Row>(query: QueryName, values: readonly unknown[], client?: Queryable) {
+      if (closed) throw new QueueClosedError();
+      if (!ready) {
+        await verify();
+        ready = true;
+      }
+      return execute<Row>(client ?? pool, queries[query], values, options.schema);
+    },
+  };
+}

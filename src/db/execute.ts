@@ -1,0 +1,42 @@
+import { SchemaVersionError } from '../errors.js';
+import type { Queryable } from '../types.js';
+import { latestVersion } from './migrations.js';
+import type { PreparedQuery } from './queries.js';
+import { SqlState, sqlStateOf } from './sqlstate.js';
+
+/**
+ * Runs a registered statement and returns its rows. A database without pgpulse's tables fails
+ * with a `SchemaVersionError` that says what to do, instead of `relation does not exist`.
+ */
+export async function execute<Row>(
+  db: Queryable,
+  query: PreparedQuery,
+  values: readonly unknown[],
+  schema: string,
+): Promise<Row[]> {
+  try {
+    const result = await db.query({ name: query.name, text: query.text, values: [...values] });
+    return result.rows as Row[];
+  } catch (error) {
+    throw translateError(error, schema);
+  }
+}
+
+/** Turns the database errors pgpulse understands into typed errors; others pass unchanged. */
+export function translateError(error: unknown, schema: string): unknown {
+  switch (sqlStateOf(error)) {
+    case SqlState.undefinedTable:
+    case SqlState.invalidSchemaName:
+    case SqlState.undefinedFunction: {
+      const failure = new SchemaVersionError(
+        0,
+        latestVersion(),
+        `The pgpulse schema "${schema}" is not installed or incomplete: run migrate() first`,
+      );
+      failure.cause = error;
+      return failure;
+    }
+    default:
+      return error;
+  }
+}

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderSql } from './schema.js';
+
+/** The `sql/` folder of the package; this file sits two levels below the package root. */
+export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+
+/** Every runtime statement, one per file in `sql/queries/<name>.sql`. */
+export const QUERY_NAMES = [
+  'cancel_job',
+  'claim_jobs',
+  'claim_tenant_jobs',
+  'complete_jobs',
+  'fail_jobs',
+  'get_job',
+  'heartbeat_jobs',
+  'migrate_create_ledger',
+  'migrate_create_schema',
+  'migrate_lock',
+  'migrate_record',
+  'migrate_version',
+  'prune_jobs',
+  'queue_stats',
+  'reclaim_expired',
+  'redrive_jobs',
+  'release_jobs',
+  'send_jobs',
+] as const;
+
+/** The name of a runtime statement. */
+export type QueryName = (typeof QUERY_NAMES)[number];
+
+/** A statement ready for `pg`: a name makes `pg` prepare it once per connection. */
+export interface PreparedQuery {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Every runtime statement, rendered for one schema. */
+export type QueryRegistry = Readonly<Record<QueryName, PreparedQuery>>;
+
+let templates: ReadonlyMap<QueryName, string> | undefined;
+
+/** Reads the SQL files once per process. */
+function loadTemplates(): ReadonlyMap<QueryName, string> {
+  templates ??= new Map(
+    QUERY_NAMES.map((name) => [
+      name,
+      readFileSync(join(SQL_DIR, 'queries', `${name}.sql`), 'utf8'),
+    ]),
+  );
+  return templates;
+}
+
+const registries = new Map<string, QueryRegistry>();
+
+/**
+ * The statements of one schema. Each is named after a hash of its rendered text, so two schemas
+ * or two versions never collide in one connection's prepared-statement cache.
+ */
+export function queriesFor(schema: string): QueryRegistry {
+  let registry = registries.get(schema);
+  if (registry === undefined) {
+    const entries = [...loadTemplates()].map(([name, template]) => {
+      const text = renderSql(template, schema);
+      const hash = createHash('sha1').update(text).digest('hex').slice(0, 16);
+      return [name, Object.freeze({ name: `pgpulse_${hash}`, text })] as const;
+    });
+    registry = Object.freeze(Object.fromEntries(entries) as Record<QueryName, PreparedQuery>);
+    registries.set(schema, registry);
+  }
+  return registry;
+}

@@ -1,0 +1,89 @@
+import type { BackoffPolicy, ClaimedJob, Job, JobErrorRecord, JobState } from '../types.js';
+
+/** A row of claim_jobs.sql / claim_tenant_jobs.sql. */
+export interface ClaimRow {
+  id: string;
+  queue: string;
+  name: string;
+  payload: unknown;
+  priority: number;
+  run_at: Date;
+  attempts: number;
+  max_attempts: number;
+  backoff: BackoffPolicy | null;
+  lease_token: string;
+  lease_expires_at: Date;
+  worker_id: string;
+  idempotency_key: string | null;
+  tenant: string | null;
+  last_error: JobErrorRecord | null;
+  created_at: Date;
+  started_at: Date;
+}
+
+/** A row of get_job.sql: every column. */
+export interface JobRow
+  extends Omit<ClaimRow, 'lease_token' | 'lease_expires_at' | 'worker_id' | 'started_at'> {
+  state: JobState;
+  lease_token: string | null;
+  lease_expires_at: Date | null;
+  worker_id: string | null;
+  heartbeat_at: Date | null;
+  result: unknown;
+  errors: JobErrorRecord[];
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+  archived: boolean;
+}
+
+export function toClaimedJob<P>(row: ClaimRow): ClaimedJob<P> {
+  return {
+    id: row.id,
+    queue: row.queue,
+    name: row.name,
+    payload: row.payload as P,
+    priority: row.priority,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    backoff: row.backoff,
+    leaseToken: row.lease_token,
+    leaseExpiresAt: row.lease_expires_at,
+    workerId: row.worker_id,
+    idempotencyKey: row.idempotency_key,
+    tenant: row.tenant,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+  };
+}
+
+export function toJob<P, R>(row: JobRow): Job<P, R> {
+  return {
+    id: row.id,
+    queue: row.queue,
+    name: row.name,
+    payload: row.payload as P,
+    state: row.state,
+    priority: row.priority,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    backoff: row.backoff,
+    leaseToken: row.lease_token,
+    leaseExpiresAt: row.lease_expires_at,
+    workerId: row.worker_id,
+    heartbeatAt: row.heartbeat_at,
+    idempotencyKey: row.idempotency_key,
+    tenant: row.tenant,
+    result: row.result as R | null,
+    lastError: row.last_error,
+    errors: row.errors,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    updatedAt: row.updated_at,
+    archived: row.archived,
+  };
+}

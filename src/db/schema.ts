@@ -1,0 +1,43 @@
+import { ConfigurationError } from '../errors.js';
+import { show } from '../validate.js';
+
+/**
+ * A schema name pgpulse accepts: lowercase letters, digits and `_`, starting with a letter or
+ * `_`, at most 48 characters (so `<schema>.control` fits PostgreSQL's 63-byte channel names),
+ * and not `pg_...`, which PostgreSQL reserves. Such a name is safe both quoted as an identifier
+ * and bare inside a string literal, which is all the SQL files ever do with it.
+ */
+const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,47}$/;
+
+/**
+ * Validates a schema name before any SQL is built with it.
+ *
+ * @throws ConfigurationError for anything else: nothing has been sent to the database.
+ */
+export function checkSchemaName(value: unknown): string {
+  if (typeof value !== 'string' || !SCHEMA_PATTERN.test(value) || value.startsWith('pg_')) {
+    throw new ConfigurationError(
+      `Expected \`schema\` to be a name of 1 to 48 lowercase letters, digits or \`_\`, ` +
+        `not starting with a digit or \`pg_\`, got \`${show(value)}\``,
+    );
+  }
+  return value;
+}
+
+/** The NOTIFY channels of one schema, so two schemas in one database never cross-talk. */
+export interface Channels {
+  /** New, released and retried jobs: `{queue, count, runAt, r}`. */
+  readonly jobs: string;
+  /** Running jobs that were cancelled: `{id, queue}`. */
+  readonly cancel: string;
+}
+
+/** The channel names of a validated schema; they match the literals in the SQL files. */
+export function channelsFor(schema: string): Channels {
+  return Object.freeze({ jobs: `${schema}.jobs`, cancel: `${schema}.cancel` });
+}
+
+/** Fills a SQL template: `{{schema}}` becomes the quoted identifier, `{{schema_name}}` the name. */
+export function renderSql(template: string, schema: string): string {
+  return template.replaceAll('{{schema}}', `"${schema}"`).replaceAll('{{schema_name}}', schema);
+}

@@ -1,0 +1,23 @@
+/**
+ * The PostgreSQL error codes (SQLSTATE) pgpulse reacts to, by name. Branch on these, never on
+ * message text. See https://www.postgresql.org/docs/current/errcodes-appendix.html
+ */
+export const SqlState = {
+  uniqueViolation: '23505',
+  checkViolation: '23514',
+  undefinedTable: '42P01',
+  undefinedFunction: '42883',
+  invalidSchemaName: '3F000',
+  invalidTextRepresentation: '22P02',
+  adminShutdown: '57P01',
+  cannotConnectNow: '57P03',
+} as const;
+
+/** The SQLSTATE of a `pg` database error, or undefined for any other error. */
+export function sqlStateOf(error: unknown): string | undefined {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
+    // pg's DatabaseError carries the five-character SQLSTATE; Node's own errors carry E-codes.
+    return /^[0-9A-Z]{5}$/.test(error.code) ? error.code : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,165 @@
+/**
+ * The stable string codes of every error pgpulse throws. Branch on `error.code`, never on the
+ * message text, which may change between versions.
+ */
+export const ErrorCode = {
+  /** An argument or option was rejected before anything was written. */
+  validation: 'PGPULSE_VALIDATION',
+  /** The queue itself is misconfigured (connection, schema name, conflicting options). */
+  configuration: 'PGPULSE_CONFIGURATION',
+  /** The database schema is missing, older than this code (run `migrate()`), or newer. */
+  schemaVersion: 'PGPULSE_SCHEMA_VERSION',
+  /** No job has this id. */
+  jobNotFound: 'PGPULSE_JOB_NOT_FOUND',
+  /** The job is not in a state that allows the operation (e.g. retrying a completed job). */
+  invalidState: 'PGPULSE_INVALID_STATE',
+  /** The caller no longer holds the job's lease: it expired and was reclaimed, or was released. */
+  leaseLost: 'PGPULSE_LEASE_LOST',
+  /** The job was cancelled; cancellation wins over a later completion or failure. */
+  jobCancelled: 'PGPULSE_JOB_CANCELLED',
+  /** The queue was closed with `close()`. */
+  queueClosed: 'PGPULSE_QUEUE_CLOSED',
+  /** Thrown by a handler to send its job to the dead state without further attempts. */
+  nonRetryable: 'PGPULSE_NON_RETRYABLE',
+} as const;
+
+/** One of the values of {@link ErrorCode}. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The base class of every pgpulse error. */
+export class PgPulseError extends Error {
+  /** A stable code from {@link ErrorCode}. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * An argument or option was rejected; nothing was written.
+ *
+ * @example
+ * ```ts
+ * try { await queue.send('emails', payload, { delayMs: -1 }); }
+ * catch (e) { if (e instanceof ValidationError) console.error(e.field, e.message); }
+ * ```
+ */
+export class ValidationError extends PgPulseError {
+  /** The path of the rejected value, e.g. `delayMs` or `items[3].payload.when`. */
+  readonly field: string;
+
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.validation, message, options);
+    this.field = field;
+  }
+}
+
+/** The queue's own configuration is wrong: bad schema name, no connection, conflicting options. */
+export class ConfigurationError extends PgPulseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.configuration, message, options);
+  }
+}
+
+/** The database schema is missing or at a version this code cannot work with. */
+export class SchemaVersionError extends PgPulseError {
+  /** The version found in the database (0 when the schema is not installed). */
+  readonly databaseVersion: number;
+  /** The newest version this code knows. */
+  readonly codeVersion: number;
+
+  constructor(databaseVersion: number, codeVersion: number, message: string) {
+    super(ErrorCode.schemaVersion, message);
+    this.databaseVersion = databaseVersion;
+    this.codeVersion = codeVersion;
+  }
+}
+
+/** No job has the given id. */
+export class JobNotFoundError extends PgPulseError {
+  readonly jobId: string;
+
+  constructor(jobId: string) {
+    super(ErrorCode.jobNotFound, `Job ${jobId} does not exist`);
+    this.jobId = jobId;
+  }
+}
+
+/** The job's state does not allow the operation. */
+export class InvalidStateError extends PgPulseError {
+  readonly jobId: string;
+  /** The job's state when the operation was refused. */
+  readonly state: string;
+
+  constructor(jobId: string, state: string, message: string) {
+    super(ErrorCode.invalidState, message);
+    this.jobId = jobId;
+    this.state = state;
+  }
+}
+
+/**
+ * The caller's lease on the job is gone: it expired and the sweeper or another worker took the
+ * job, or it was released. Whatever the caller does with the job now is refused (fencing).
+ */
+export class LeaseLostError extends PgPulseError {
+  readonly jobId: string;
+  /** The job's state when the call was refused. */
+  readonly state: string;
+
+  constructor(jobId: string, state: string) {
+    super(
+      ErrorCode.leaseLost,
+      `Job ${jobId} is no longer leased with this token (its state is now ${state})`,
+    );
+    this.jobId = jobId;
+    this.state = state;
+  }
+}
+
+/** The job was cancelled while its holder ran it: cancel wins over a later complete or fail. */
+export class JobCancelledError extends PgPulseError {
+  readonly jobId: string;
+
+  constructor(jobId: string) {
+    super(ErrorCode.jobCancelled, `Job ${jobId} was cancelled`);
+    this.jobId = jobId;
+  }
+}
+
+/** The queue was closed; create a new one to go on. */
+export class QueueClosedError extends PgPulseError {
+  constructor() {
+    super(ErrorCode.queueClosed, 'The queue is closed');
+  }
+}
+
+/**
+ * Throw from a handler (or pass to `fail`) to send the job to the dead state at once, without
+ * spending its remaining attempts: for failures that retrying cannot fix, such as bad input.
+ *
+ * @example
+ * ```ts
+ * if (!user) throw new NonRetryableError(`user ${payload.userId} does not exist`);
+ * ```
+ */
+export class NonRetryableError extends PgPulseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.nonRetryable, message, options);
+  }
+}
+
+/**
+ * Whether `error` is a pgpulse error, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * if (isPgPulseError(e, ErrorCode.leaseLost)) return; // someone else owns the job now
+ * ```
+ */
+export function isPgPulseError(error: unknown, code?: ErrorCode): error is PgPulseError {
+  return error instanceof PgPulseError && (code === undefined || error.code === code);
+}

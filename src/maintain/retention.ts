@@ -1,0 +1,139 @@
+import type { Context } from '../context.js';
+import { FINISHED_STATES, type FinishedState } from '../types.js';
+import {
+  checkInteger,
+  checkKnownKeys,
+  checkName,
+  checkOptionsObject,
+  invalid,
+} from '../validate.js';
+import { IntervalTask } from './interval-task.js';
+
+/** Which finished jobs retention removes, and how. */
+export interface RetentionOptions {
+  /** Remove jobs that finished more than this many ms ago. Default 7 days. */
+  olderThanMs?: number;
+  /** Which finished states to remove. Default all: completed, dead and cancelled. */
+  states?: FinishedState[];
+  /** Only this queue's jobs. Default every queue. */
+  queue?: string;
+  /** `delete` drops the rows; `archive` moves them to `jobs_archive` first. Default `delete`. */
+  mode?: 'delete' | 'archive';
+  /** Rows per statement (one transaction each). Default 1000. */
+  batchSize?: number;
+  /** Interval between passes when started, in ms (jittered ±25%). Default 60,000. */
+  intervalMs?: number;
+}
+
+/** What one retention pass removed. */
+export interface PruneResult {
+  deleted: number;
+  archived: number;
+}
+
+interface ResolvedRetention {
+  olderThanMs: number;
+  states: FinishedState[];
+  queue: string | null;
+  archive: boolean;
+  batchSize: number;
+  intervalMs: number;
+}
+
+const MAX_BATCHES_PER_PASS = 100;
+
+function resolveRetention(input: unknown): ResolvedRetention {
+  const opts = checkOptionsObject('options', input);
+  checkKnownKeys('options', opts, [
+    'olderThanMs',
+    'states',
+    'queue',
+    'mode',
+    'batchSize',
+    'intervalMs',
+  ]);
+  const states = opts.states ?? [...FINISHED_STATES];
+  if (
+    !Array.isArray(states) ||
+    states.length === 0 ||
+    !states.every((state) => (FINISHED_STATES as readonly unknown[]).includes(state))
+  ) {
+    throw invalid('states', 'a non-empty array of completed, dead or cancelled', states);
+  }
+  const mode = opts.mode ?? 'delete';
+  if (mode !== 'delete' && mode !== 'archive') throw invalid('mode', "'delete' or 'archive'", mode);
+  return {
+    olderThanMs: checkInteger(
+      'olderThanMs',
+      opts.olderThanMs ?? 7 * 86_400_000,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    states: states as FinishedState[],
+    queue: opts.queue === undefined ? null : checkName('queue', opts.queue),
+    archive: mode === 'archive',
+    batchSize: checkInteger('batchSize', opts.batchSize ?? 1000, 1, 100_000),
+    intervalMs: checkInteger('intervalMs', opts.intervalMs ?? 60_000, 10, 86_400_000),
+  };
+}
+
+/**
+ * Deletes or archives finished jobs older than a cutoff, in bounded batches.
+ *
+ * @example
+ * ```ts
+ * const retention = queue.retention({ olderThanMs: 86_400_000, mode: 'archive' });
+ * await retention.runOnce(); // or retention.start() to run every minute
+ * ```
+ */
+export class Retention {
+  readonly #ctx: Context;
+  readonly #options: ResolvedRetention;
+  readonly #task: IntervalTask<PruneResult>;
+
+  constructor(ctx: Context, options?: RetentionOptions) {
+    this.#ctx = ctx;
+    this.#options = resolveRetention(options);
+    this.#task = new IntervalTask(
+      'retention',
+      () => this.#pass(),
+      this.#options.intervalMs,
+      ctx.options.logger,
+    );
+  }
+
+  /** Runs one pass now: batches until one comes back short. */
+  runOnce(): Promise<PruneResult> {
+    return this.#task.runOnce();
+  }
+
+  /** Starts passes on the interval. */
+  start(): this {
+    this.#task.start();
+    return this;
+  }
+
+  /** Stops the interval and waits for a pass in progress. */
+  stop(): Promise<void> {
+    return this.#task.stop();
+  }
+
+  async #pass(): Promise<PruneResult> {
+    const { states, olderThanMs, queue, batchSize, archive } = this.#options;
+    const total: PruneResult = { deleted: 0, archived: 0 };
+    for (let batch = 0; batch < MAX_BATCHES_PER_PASS; batch++) {
+      const [row] = await this.#ctx.run<{ deleted: string; archived: string }>('prune_jobs', [
+        states,
+        olderThanMs,
+        queue,
+        batchSize,
+        archive,
+      ]);
+      const deleted = Number(row?.deleted ?? 0);
+      total.deleted += deleted;
+      total.archived += Number(row?.archived ?? 0);
+      if (deleted < batchSize) break;
+    }
+    return total;
+  }
+}

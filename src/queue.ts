@@ -1,0 +1,359 @@
+import pg from 'pg';
+import { type CancelResult, cancelJob, getJob, redriveJobs, retryDeadJob } from './admin/jobs.js';
+import { queueStats } from './admin/stats.js';
+import { type QueueOptions, type ResolvedQueueOptions, resolveQueueOptions } from './config.js';
+import { type ClaimOptions, claimJobs, resolveClaimOptions } from './consume/claim.js';
+import { type HeartbeatOutcome, renewLeases } from './consume/lease.js';
+import { type Context, createContext } from './context.js';
+import { type MigrateResult, migrate } from './db/migrate.js';
+import { type PruneResult, Retention, type RetentionOptions } from './maintain/retention.js';
+import { type ReclaimedJob, Sweeper, type SweeperOptions } from './maintain/sweeper.js';
+import { type JobSpec, resolveJobSpec, type SendOptions } from './produce/job-spec.js';
+import { sendJobs } from './produce/producer.js';
+import { checkLeasedJob, checkLeaseOption } from './settle/leased-job.js';
+import type { SettleOutcome } from './settle/outcome.js';
+import {
+  type Completion,
+  completeJobs,
+  type FailOutcome,
+  type Failure,
+  failJobs,
+  type Release,
+  releaseJobs,
+} from './settle/settler.js';
+import type {
+  ClaimedJob,
+  ClientOption,
+  FailingJob,
+  Job,
+  LeasedJob,
+  QueueStats,
+  SendResult,
+} from './types.js';
+import {
+  checkClient,
+  checkInteger,
+  checkJobId,
+  checkName,
+  checkOptionsObject,
+  invalid,
+} from './validate.js';
+
+/** Most jobs one `sendBatch` call takes; send more in several calls. */
+export const MAX_BATCH_SIZE = 100_000;
+
+/**
+ * A pgpulse queue on one PostgreSQL database: send jobs, claim and settle them, inspect and
+ * maintain them. One `Queue` serves every queue name in its schema.
+ *
+ * @example
+ * ```ts
+ * const queue = new Queue({ connectionString: process.env.DATABASE_URL });
+ * await queue.migrate();
+ * const { id } = await queue.send('emails', { to: 'ada@example.com' }, { delayMs: 5000 });
+ * const [job] = await queue.claim('emails', { leaseMs: 30_000 });
+ * if (job) await queue.complete(job, { sent: true });
+ * await queue.close();
+ * ```
+ */
+export class Queue implements AsyncDisposable {
+  /** The validated options, with defaults filled in. */
+  readonly options: ResolvedQueueOptions;
+  readonly #ctx: Context;
+  readonly #ownsPool: boolean;
+  readonly #tasks = new Set<{ stop(): Promise<void> }>();
+  #closing: Promise<void> | undefined;
+
+  /** @throws ConfigurationError for bad options; nothing connects until the first call. */
+  constructor(options: QueueOptions) {
+    this.options = resolveQueueOptions(options);
+    const { connection, logger } = this.options;
+    let pool: pg.Pool;
+    if (connection.kind === 'pool') {
+      pool = connection.pool;
+    } else {
+      pool = new pg.Pool({
+        connectionString: connection.connectionString,
+        max: connection.poolSize,
+        application_name: 'pgpulse',
+      });
+      // An idle client that loses its server emits here; pg drops it and the pool goes on.
+      pool.on('error', (error) =>
+        logger.warn('pgpulse: idle database connection failed', { error }),
+      );
+    }
+    this.#ownsPool = connection.kind === 'url';
+    this.#ctx = createContext(pool, this.options);
+  }
+
+  /** The pool the queue runs on. */
+  get pool(): pg.Pool {
+    return this.#ctx.pool;
+  }
+
+  /** Installs or upgrades the schema; safe to call from many processes at once. */
+  migrate(): Promise<MigrateResult> {
+    return migrate(this.#ctx.pool, { schema: this.options.schema });
+  }
+
+  /**
+   * Sends one job. With `options.client`, the job is written on that connection, e.g. inside your
+   * own transaction: it exists, and wakes workers, only if that transaction commits.
+   *
+   * @returns the job's id, or the existing job's id with `duplicate: true` when an unfinished job
+   *   of the queue has the same `idempotencyKey`.
+   * @throws ValidationError for a bad queue name, payload or option; nothing is written.
+   */
+  async send<P>(
+    queue: string,
+    payload: P,
+    options?: SendOptions & ClientOption,
+  ): Promise<SendResult> {
+    checkName('queue', queue);
+    const spec = resolveJobSpec('', payload, options, this.#specDefaults());
+    const [result] = await sendJobs(this.#ctx, queue, [spec], checkClient(options?.client));
+    if (result === undefined) throw new Error('send_jobs returned no result');
+    return result;
+  }
+
+  /**
+   * Sends many jobs to one queue in one statement (all or nothing). Results are in input order.
+   *
+   * @throws ValidationError naming the first bad item (`items[3].payload`); nothing is written.
+   */
+  async sendBatch<P>(
+    queue: string,
+    items: readonly JobSpec<P>[],
+    options?: ClientOption,
+  ): Promise<SendResult[]> {
+    checkName('queue', queue);
+    if (!Array.isArray(items) || items.length > MAX_BATCH_SIZE) {
+      throw invalid('items', `an array of at most ${MAX_BATCH_SIZE} jobs`, items);
+    }
+    const defaults = this.#specDefaults();
+    const specs = items.map((item, index) => {
+      const field = `items[${index}]`;
+      const { payload, ...rest } = checkOptionsObject(field, item);
+      if (!('payload' in (item as object)))
+        throw invalid(`${field}.payload`, 'a JSON value', undefined);
+      return resolveJobSpec(field, payload, rest, defaults);
+    });
+    const client = checkClient(checkOptionsObject('options', options).client);
+    return sendJobs(this.#ctx, queue, specs, client);
+  }
+
+  /**
+   * Claims up to `batchSize` due jobs, highest priority first, leasing each to the caller for
+   * `leaseMs`. Settle each with `complete`, `fail` or `release`, renewing long leases with
+   * `heartbeat`.
+   */
+  claim<P = unknown>(queue: string, options?: ClaimOptions): Promise<ClaimedJob<P>[]> {
+    const resolved = resolveClaimOptions(options, this.options);
+    return claimJobs<P>(this.#ctx, checkName('queue', queue), resolved);
+  }
+
+  /**
+   * Extends one job's lease to `leaseMs` from now.
+   *
+   * @returns the new expiry.
+   * @throws LeaseLostError, JobCancelledError or JobNotFoundError: stop working on the job.
+   */
+  async heartbeat(job: LeasedJob, options?: { leaseMs?: number }): Promise<Date> {
+    const [outcome] = await this.heartbeatMany([job], options);
+    if (outcome === undefined) throw new Error('heartbeat_jobs returned no row');
+    if (!outcome.ok) throw outcome.error;
+    return outcome.leaseExpiresAt;
+  }
+
+  /** Extends many leases in one statement; reports per job instead of throwing. */
+  heartbeatMany(
+    jobs: readonly LeasedJob[],
+    options?: { leaseMs?: number },
+  ): Promise<HeartbeatOutcome[]> {
+    const leaseMs = checkLeaseOption(options, this.options.leaseMs);
+    return renewLeases(this.#ctx, this.#checkJobs(jobs, 'jobs'), leaseMs);
+  }
+
+  /**
+   * Completes a job and stores `result` (JSON; default null).
+   *
+   * @throws LeaseLostError when the lease was lost, JobCancelledError when the job was cancelled
+   *   (cancel wins), ValidationError for a result that is not storable JSON.
+   */
+  async complete(job: LeasedJob, result?: unknown): Promise<void> {
+    const [outcome] = await this.completeMany([{ job, result }]);
+    if (outcome !== undefined && !outcome.ok) throw outcome.error;
+  }
+
+  /** Completes many jobs in one statement; reports per job instead of throwing. */
+  completeMany(items: readonly Completion[]): Promise<SettleOutcome[]> {
+    this.#checkJobs(
+      items.map((item) => item?.job),
+      'items',
+    );
+    return completeJobs(this.#ctx, items);
+  }
+
+  /**
+   * Records a failed attempt: the job is retried after its backoff delay, or goes to dead when
+   * `retryable` is false, `error` is a NonRetryableError, or its attempts are used up.
+   *
+   * @returns where the job went.
+   * @throws LeaseLostError, JobCancelledError or JobNotFoundError.
+   */
+  async fail(
+    job: FailingJob,
+    error: unknown,
+    options?: { retryable?: boolean },
+  ): Promise<{ state: 'pending' | 'dead'; runAt: Date }> {
+    const retryable = checkOptionsObject('options', options).retryable;
+    if (retryable !== undefined && typeof retryable !== 'boolean') {
+      throw invalid('retryable', 'a boolean', retryable);
+    }
+    const [outcome] = await this.failMany([
+      { job, error, retryable: retryable as boolean | undefined },
+    ]);
+    if (outcome === undefined) throw new Error('fail_jobs returned no row');
+    if (!outcome.ok) throw outcome.error;
+    return { state: outcome.state, runAt: outcome.runAt };
+  }
+
+  /** Records many failures in one statement; reports per job instead of throwing. */
+  failMany(items: readonly Failure[]): Promise<FailOutcome[]> {
+    this.#checkJobs(
+      items.map((item) => item?.job),
+      'items',
+      true,
+    );
+    return failJobs(this.#ctx, items);
+  }
+
+  /**
+   * Gives a job back without spending an attempt, due again at once (keeping its place in line)
+   * or after `delayMs`.
+   *
+   * @throws LeaseLostError, JobCancelledError or JobNotFoundError.
+   */
+  async release(job: LeasedJob, options?: { delayMs?: number }): Promise<void> {
+    const delayMs = checkOptionsObject('options', options).delayMs;
+    const [outcome] = await this.releaseMany([
+      { job, ...(delayMs === undefined ? {} : { delayMs: delayMs as number }) },
+    ]);
+    if (outcome !== undefined && !outcome.ok) throw outcome.error;
+  }
+
+  /** Releases many jobs in one statement; reports per job instead of throwing. */
+  releaseMany(items: readonly Release[]): Promise<SettleOutcome[]> {
+    this.#checkJobs(
+      items.map((item) => item?.job),
+      'items',
+    );
+    items.forEach((item, index) => {
+      if (item.delayMs !== undefined)
+        checkInteger(`items[${index}].delayMs`, item.delayMs, 0, 2 ** 31);
+    });
+    return releaseJobs(this.#ctx, items);
+  }
+
+  /**
+   * Cancels a job. A pending job will never run; a running job's holder is refused when it
+   * later completes or fails it (cancel wins). Cancelling a cancelled job changes nothing.
+   *
+   * @throws JobNotFoundError; InvalidStateError for a completed or dead job.
+   */
+  cancel(id: string): Promise<CancelResult> {
+    return cancelJob(this.#ctx, checkJobId('id', id));
+  }
+
+  /** Reads a job, also from the archive; null when no job has this id. */
+  getJob<P = unknown, R = unknown>(id: string): Promise<Job<P, R> | null> {
+    return getJob<P, R>(this.#ctx, checkJobId('id', id));
+  }
+
+  /**
+   * Brings a dead job back to pending with a fresh set of attempts.
+   *
+   * @throws JobNotFoundError; InvalidStateError when it is not dead.
+   */
+  retryDead(id: string): Promise<void> {
+    return retryDeadJob(this.#ctx, checkJobId('id', id));
+  }
+
+  /** Brings a queue's dead jobs (or the given ones) back to pending; returns their ids. */
+  redrive(queue: string, options?: { ids?: string[]; limit?: number }): Promise<string[]> {
+    const opts = checkOptionsObject('options', options);
+    const ids = opts.ids;
+    if (ids !== undefined && !Array.isArray(ids)) throw invalid('ids', 'an array of job ids', ids);
+    return redriveJobs(this.#ctx, {
+      queue: checkName('queue', queue),
+      ids: ids === undefined ? null : ids.map((id, index) => checkJobId(`ids[${index}]`, id)),
+      limit: checkInteger('limit', opts.limit ?? 1000, 1, 100_000),
+    });
+  }
+
+  /** Counts per state and the oldest due job's wait, for one queue or every queue with jobs. */
+  stats(): Promise<QueueStats[]>;
+  stats(queue: string): Promise<QueueStats>;
+  async stats(queue?: string): Promise<QueueStats | QueueStats[]> {
+    if (queue === undefined) return queueStats(this.#ctx, null);
+    const [stats] = await queueStats(this.#ctx, checkName('queue', queue));
+    if (stats === undefined) throw new Error('queue_stats returned no row');
+    return stats;
+  }
+
+  /** One sweeper pass: requeues jobs whose lease expired (or kills those out of attempts). */
+  reclaimExpired(): Promise<ReclaimedJob[]> {
+    return new Sweeper(this.#ctx).runOnce();
+  }
+
+  /** A visibility-timeout sweeper to `start()`; `close()` stops it. */
+  sweeper(options?: SweeperOptions): Sweeper {
+    return this.#track(new Sweeper(this.#ctx, options));
+  }
+
+  /** One retention pass: deletes or archives finished jobs older than the cutoff. */
+  prune(options?: RetentionOptions): Promise<PruneResult> {
+    return new Retention(this.#ctx, options).runOnce();
+  }
+
+  /** A retention task to `start()` or `runOnce()`; `close()` stops it. */
+  retention(options?: RetentionOptions): Retention {
+    return this.#track(new Retention(this.#ctx, options));
+  }
+
+  /**
+   * Stops the sweepers and retention tasks this queue made and ends its own pool (a pool passed
+   * in stays open). Every later call throws QueueClosedError. Memoised.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#ctx.markClosed();
+      await Promise.all([...this.#tasks].map((task) => task.stop()));
+      if (this.#ownsPool) await this.#ctx.pool.end();
+    })();
+    return this.#closing;
+  }
+
+  /** `await using queue = new Queue(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #track<T extends { stop(): Promise<void> }>(task: T): T {
+    this.#tasks.add(task);
+    return task;
+  }
+
+  #specDefaults() {
+    return { maxAttempts: this.options.maxAttempts, maxPayloadBytes: this.options.maxPayloadBytes };
+  }
+
+  #checkJobs<J extends LeasedJob>(
+    jobs: readonly (J | undefined)[],
+    field: string,
+    failing = false,
+  ): J[] {
+    if (!Array.isArray(jobs)) throw invalid(field, 'an array', jobs);
+    return jobs.map((job, index) => checkLeasedJob(`${field}[${index}]`, job, failing));
+  }
+}

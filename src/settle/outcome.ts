@@ -1,0 +1,87 @@
+import {
+  JobCancelledError,
+  JobNotFoundError,
+  LeaseLostError,
+  NonRetryableError,
+  type PgPulseError,
+} from '../errors.js';
+import type { JobErrorRecord } from '../types.js';
+import { toStorableText } from '../validate.js';
+
+/** The outcome of one job in a batch settlement or heartbeat. */
+export type SettleOutcome =
+  | { readonly id: string; readonly ok: true }
+  | { readonly id: string; readonly ok: false; readonly error: PgPulseError };
+
+/**
+ * Why a lease-fenced call was refused, from the job's state just before it: gone, cancelled
+ * (cancel wins), or leased to someone else / no longer running (lease lost).
+ */
+export function refusal(id: string, currentState: string | null): PgPulseError {
+  if (currentState === null) return new JobNotFoundError(id);
+  if (currentState === 'cancelled') return new JobCancelledError(id);
+  return new LeaseLostError(id, currentState);
+}
+
+/** Whether a failure may be retried: `NonRetryableError` never; others unless told otherwise. */
+export function isRetryable(error: unknown, retryable?: boolean): boolean {
+  if (error instanceof NonRetryableError) return false;
+  return retryable ?? true;
+}
+
+const MAX_MESSAGE_CHARS = 2000;
+const MAX_STACK_CHARS = 4000;
+
+/**
+ * What is stored about a failure: name, message, code and a truncated stack. Anything may be
+ * thrown in JavaScript, so non-errors are described rather than dropped. The database adds the
+ * attempt number and time.
+ */
+export function toErrorRecord(
+  error: unknown,
+  retryable: boolean,
+): Omit<JobErrorRecord, 'attempt' | 'at'> {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: truncate(error.name || 'Error', 200),
+      message: truncate(error.message, MAX_MESSAGE_CHARS),
+      ...(typeof code === 'string' ? { code: truncate(code, 200) } : {}),
+      ...(error.stack === undefined ? {} : { stack: truncate(error.stack, MAX_STACK_CHARS) }),
+      retryable,
+    };
+  }
+  let message: string;
+  try {
+    message = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+  } catch {
+    message = String(error);
+  }
+  return { name: 'NonError', message: truncate(message, MAX_MESSAGE_CHARS), retryable };
+}
+
+/**
+ * Keeps the head of a long text and makes it storable whatever it held: jsonb refuses NUL and
+ * lone surrogates, and a failure record must never fail to be written.
+ */
+function truncate(text: string, max: number): string {
+  // A cut may split a surrogate pair; toStorableText mends that too.
+  const head = text.length > max ? `${text.slice(0, max)}…` : text;
+  return toStorableText(head);
+}
+
+/**
+ * Puts the rows of a batch statement back in the order of its input: SQL does not promise the
+ * order of a join's output.
+ */
+export function inInputOrder<Row extends { id: string }>(
+  ids: readonly string[],
+  rows: readonly Row[],
+): Row[] {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => {
+    const row = byId.get(id);
+    if (row === undefined) throw new Error(`A batch statement returned no row for job ${id}`);
+    return row;
+  });
+}

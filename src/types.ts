@@ -1,0 +1,160 @@
+import type pg from 'pg';
+
+/** Every state a job can be in. */
+export const JOB_STATES = ['pending', 'running', 'completed', 'dead', 'cancelled'] as const;
+
+/**
+ * A job's state. `pending` jobs wait for their `runAt`; `running` jobs are leased to a worker;
+ * `completed`, `dead` (attempts exhausted or a non-retryable error) and `cancelled` are final.
+ */
+export type JobState = (typeof JOB_STATES)[number];
+
+/** The finished states, which retention may prune. */
+export const FINISHED_STATES = ['completed', 'dead', 'cancelled'] as const;
+
+/** A finished state. */
+export type FinishedState = (typeof FINISHED_STATES)[number];
+
+/**
+ * How long to wait before retrying a failed job. Jitter is the fraction of each delay that is
+ * random: with `jitter: 0.2` a 10 s delay becomes anywhere from 8 s to 10 s, so jobs that failed
+ * together do not all retry in the same instant.
+ */
+export type BackoffPolicy =
+  | {
+      /** Delay `baseMs * factor ** (attempt - 1)`, capped at `maxMs`. */
+      type: 'exponential';
+      /** First retry delay. Default 1000. */
+      baseMs: number;
+      /** Growth per attempt. Default 2. */
+      factor?: number;
+      /** Longest delay. Default 3,600,000 (one hour). */
+      maxMs?: number;
+      /** Random fraction of each delay, from 0 to 1. Default 0.2. */
+      jitter?: number;
+    }
+  | {
+      /** The same delay before every retry. */
+      type: 'fixed';
+      delayMs: number;
+      /** Random fraction of each delay, from 0 to 1. Default 0. */
+      jitter?: number;
+    };
+
+/** One failed attempt, as kept in a job's `lastError` and `errors` history. */
+export interface JobErrorRecord {
+  /** The error's class name, e.g. `TypeError`. */
+  name: string;
+  message: string;
+  /** The error's `code` property, when it had a string one. */
+  code?: string;
+  /** The stack, truncated. */
+  stack?: string;
+  /** Whether the error allowed a retry. */
+  retryable: boolean;
+  /** Which attempt failed (1 for the first). */
+  attempt: number;
+  /** When the failure was recorded (database clock, ISO 8601). */
+  at: string;
+}
+
+/** A job as stored, from {@link Queue.getJob}. */
+export interface Job<P = unknown, R = unknown> {
+  id: string;
+  queue: string;
+  /** The job type within its queue. */
+  name: string;
+  payload: P;
+  state: JobState;
+  /** Lower runs first. */
+  priority: number;
+  /** When the job is (or was) due. */
+  runAt: Date;
+  /** Attempts started so far. */
+  attempts: number;
+  maxAttempts: number;
+  /** The job's own backoff policy, or null for the default. */
+  backoff: BackoffPolicy | null;
+  leaseToken: string | null;
+  leaseExpiresAt: Date | null;
+  /** The worker that holds or last held the job. */
+  workerId: string | null;
+  heartbeatAt: Date | null;
+  idempotencyKey: string | null;
+  tenant: string | null;
+  /** What the handler returned, once completed. */
+  result: R | null;
+  lastError: JobErrorRecord | null;
+  /** The most recent failures, oldest first. */
+  errors: JobErrorRecord[];
+  createdAt: Date;
+  /** When the latest attempt started. */
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+  /** Whether retention moved the job to the archive table. */
+  archived: boolean;
+}
+
+/**
+ * A job returned by a claim: leased to the caller until `leaseExpiresAt`, unless renewed with a
+ * heartbeat. Every call that settles or renews it presents `leaseToken`.
+ */
+export interface ClaimedJob<P = unknown> {
+  id: string;
+  queue: string;
+  name: string;
+  payload: P;
+  priority: number;
+  runAt: Date;
+  /** Attempts started so far, this one included. */
+  attempts: number;
+  maxAttempts: number;
+  backoff: BackoffPolicy | null;
+  leaseToken: string;
+  leaseExpiresAt: Date;
+  workerId: string;
+  idempotencyKey: string | null;
+  tenant: string | null;
+  /** The previous attempt's error, when this is a retry. */
+  lastError: JobErrorRecord | null;
+  createdAt: Date;
+  startedAt: Date;
+}
+
+/** What a lease-fenced call needs to know about a job: its id and the token of its lease. */
+export type LeasedJob = Pick<ClaimedJob, 'id' | 'leaseToken'>;
+
+/** What `fail` needs: the lease, and what decides the retry delay. */
+export type FailingJob = Pick<ClaimedJob, 'id' | 'leaseToken' | 'attempts' | 'backoff'>;
+
+/** The result of sending one job. */
+export interface SendResult {
+  /** The job's id: the new job's, or, for a duplicate idempotency key, the existing job's. */
+  id: string;
+  /** True when an unfinished job with the same idempotency key existed and nothing was added. */
+  duplicate: boolean;
+}
+
+/** Counts and age of one queue, from {@link Queue.stats}. */
+export interface QueueStats {
+  queue: string;
+  /** Jobs per state. */
+  counts: Record<JobState, number>;
+  /** Pending jobs whose `runAt` is still in the future (included in `counts.pending`). */
+  scheduled: number;
+  /** How long the oldest due pending job has waited since its `runAt`, or null when none is due. */
+  oldestPendingAgeMs: number | null;
+}
+
+/** Anything that runs a query: a `pg.Pool`, a `pg.Client`, or a client checked out of a pool. */
+export type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/** Options for calls that may run on the caller's own connection. */
+export interface ClientOption {
+  /**
+   * Run on this client instead of the queue's pool, e.g. inside your own transaction: a job sent
+   * this way exists, and wakes workers, only if that transaction commits.
+   */
+  client?: Queryable;
+}

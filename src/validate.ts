@@ -1,0 +1,188 @@
+import { ConfigurationError, type PgPulseError, ValidationError } from './errors.js';
+import type { Queryable } from './types.js';
+
+/**
+ * Which error a failed check throws: `ValidationError` for arguments of one call,
+ * `ConfigurationError` for the options a queue or worker is built with.
+ */
+export type CheckKind = 'validation' | 'configuration';
+
+/** Names of queues and job types: letters, digits, `_ . : -`, 1 to 128 characters. */
+export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
+
+/** A UTF-16 surrogate without its partner: JSON.stringify escapes it and jsonb then rejects it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Whether a string holds a lone surrogate. */
+export function hasLoneSurrogate(text: string): boolean {
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(text);
+}
+
+/** Replaces lone surrogates with U+FFFD and drops NUL: what jsonb can store. */
+export function toStorableText(text: string): string {
+  return text.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** Free-form identifiers (tenants, idempotency keys, worker ids): no control characters. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/** Shows a rejected value in a message: short, and never a whole payload. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    return JSON.stringify(shown);
+  }
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return value.toString();
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  const ctor = Object.getPrototypeOf(value)?.constructor?.name;
+  return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
+}
+
+/** Builds the error for a failed check: ``Expected `leaseMs` to be a positive integer, got `-1` ``. */
+export function invalid(
+  field: string,
+  expectation: string,
+  value: unknown,
+  kind: CheckKind = 'validation',
+): PgPulseError {
+  const message = `Expected \`${field}\` to be ${expectation}, got \`${show(value)}\``;
+  return kind === 'validation'
+    ? new ValidationError(field, message)
+    : new ConfigurationError(message);
+}
+
+/** An integer within `[min, max]`. */
+export function checkInteger(
+  field: string,
+  value: unknown,
+  min: number,
+  max: number,
+  kind: CheckKind = 'validation',
+): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalid(field, describeRange(min, max), value, kind);
+  }
+  return value;
+}
+
+function describeRange(min: number, max: number): string {
+  if (min === 1 && max === Number.MAX_SAFE_INTEGER) return 'a positive integer';
+  if (min === 0 && max === Number.MAX_SAFE_INTEGER) return 'a non-negative integer';
+  return `an integer from ${min} to ${max}`;
+}
+
+/** A number within `[min, max]` (fractions allowed). */
+export function checkNumber(
+  field: string,
+  value: unknown,
+  min: number,
+  max: number,
+  kind: CheckKind = 'validation',
+): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw invalid(field, `a number from ${min} to ${max}`, value, kind);
+  }
+  return value;
+}
+
+/** A queue or job-type name (see {@link NAME_PATTERN}). */
+export function checkName(field: string, value: unknown, kind: CheckKind = 'validation'): string {
+  if (typeof value !== 'string' || !NAME_PATTERN.test(value)) {
+    throw invalid(
+      field,
+      'a name of 1 to 128 letters, digits or `_ . : -`, not starting with `. : -`',
+      value,
+      kind,
+    );
+  }
+  return value;
+}
+
+/** A non-empty string of at most `maxLength` characters without control characters. */
+export function checkIdentifier(
+  field: string,
+  value: unknown,
+  maxLength: number,
+  kind: CheckKind = 'validation',
+): string {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > maxLength ||
+    CONTROL_CHARACTERS.test(value)
+  ) {
+    throw invalid(
+      field,
+      `a string of 1 to ${maxLength} characters without control characters`,
+      value,
+      kind,
+    );
+  }
+  return value;
+}
+
+/** A boolean. */
+export function checkBoolean(
+  field: string,
+  value: unknown,
+  kind: CheckKind = 'validation',
+): boolean {
+  if (typeof value !== 'boolean') throw invalid(field, 'a boolean', value, kind);
+  return value;
+}
+
+/** A plain object (or undefined, read as empty): the shape every options argument has. */
+export function checkOptionsObject(
+  field: string,
+  value: unknown,
+  kind: CheckKind = 'validation',
+): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalid(field, 'an options object', value, kind);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Rejects keys that are not options, so a typo such as `delay` instead of `delayMs` is caught. */
+export function checkKnownKeys(
+  field: string,
+  value: Record<string, unknown>,
+  known: readonly string[],
+  kind: CheckKind = 'validation',
+): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw invalid(
+        field,
+        `an object with only ${known.map((k) => `\`${k}\``).join(', ')}`,
+        key,
+        kind,
+      );
+    }
+  }
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A job id: a UUID in its canonical text form. */
+export function checkJobId(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !UUID_PATTERN.test(value)) {
+    throw invalid(field, 'a job id (a UUID)', value);
+  }
+  return value.toLowerCase();
+}
+
+/** The `client` option: absent, or something with a `query` method (a pg client or pool). */
+export function checkClient(value: unknown): Queryable | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof (value as Partial<Queryable>).query !== 'function') {
+    throw invalid('client', 'a pg client or pool', value);
+  }
+  return value as Queryable;
+}
