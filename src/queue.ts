@@ -92,7 +92,7 @@ export class Queue implements AsyncDisposable {
   }
 
   /** Installs or upgrades the schema; safe to call from many processes at once. */
-  migrate(): Promise<MigrateResult> {
+  async migrate(): Promise<MigrateResult> {
     return migrate(this.#ctx.pool, { schema: this.options.schema });
   }
 
@@ -147,7 +147,7 @@ export class Queue implements AsyncDisposable {
    * `leaseMs`. Settle each with `complete`, `fail` or `release`, renewing long leases with
    * `heartbeat`.
    */
-  claim<P = unknown>(queue: string, options?: ClaimOptions): Promise<ClaimedJob<P>[]> {
+  async claim<P = unknown>(queue: string, options?: ClaimOptions): Promise<ClaimedJob<P>[]> {
     const resolved = resolveClaimOptions(options, this.options);
     return claimJobs<P>(this.#ctx, checkName('queue', queue), resolved);
   }
@@ -166,7 +166,7 @@ export class Queue implements AsyncDisposable {
   }
 
   /** Extends many leases in one statement; reports per job instead of throwing. */
-  heartbeatMany(
+  async heartbeatMany(
     jobs: readonly LeasedJob[],
     options?: { leaseMs?: number },
   ): Promise<HeartbeatOutcome[]> {
@@ -186,7 +186,7 @@ export class Queue implements AsyncDisposable {
   }
 
   /** Completes many jobs in one statement; reports per job instead of throwing. */
-  completeMany(items: readonly Completion[]): Promise<SettleOutcome[]> {
+  async completeMany(items: readonly Completion[]): Promise<SettleOutcome[]> {
     this.#checkJobs(
       items.map((item) => item?.job),
       'items',
@@ -219,7 +219,7 @@ export class Queue implements AsyncDisposable {
   }
 
   /** Records many failures in one statement; reports per job instead of throwing. */
-  failMany(items: readonly Failure[]): Promise<FailOutcome[]> {
+  async failMany(items: readonly Failure[]): Promise<FailOutcome[]> {
     this.#checkJobs(
       items.map((item) => item?.job),
       'items',
@@ -243,7 +243,7 @@ export class Queue implements AsyncDisposable {
   }
 
   /** Releases many jobs in one statement; reports per job instead of throwing. */
-  releaseMany(items: readonly Release[]): Promise<SettleOutcome[]> {
+  async releaseMany(items: readonly Release[]): Promise<SettleOutcome[]> {
     this.#checkJobs(
       items.map((item) => item?.job),
       'items',
@@ -261,12 +261,12 @@ export class Queue implements AsyncDisposable {
    *
    * @throws JobNotFoundError; InvalidStateError for a completed or dead job.
    */
-  cancel(id: string): Promise<CancelResult> {
+  async cancel(id: string): Promise<CancelResult> {
     return cancelJob(this.#ctx, checkJobId('id', id));
   }
 
   /** Reads a job, also from the archive; null when no job has this id. */
-  getJob<P = unknown, R = unknown>(id: string): Promise<Job<P, R> | null> {
+  async getJob<P = unknown, R = unknown>(id: string): Promise<Job<P, R> | null> {
     return getJob<P, R>(this.#ctx, checkJobId('id', id));
   }
 
@@ -275,12 +275,12 @@ export class Queue implements AsyncDisposable {
    *
    * @throws JobNotFoundError; InvalidStateError when it is not dead.
    */
-  retryDead(id: string): Promise<void> {
+  async retryDead(id: string): Promise<void> {
     return retryDeadJob(this.#ctx, checkJobId('id', id));
   }
 
   /** Brings a queue's dead jobs (or the given ones) back to pending; returns their ids. */
-  redrive(queue: string, options?: { ids?: string[]; limit?: number }): Promise<string[]> {
+  async redrive(queue: string, options?: { ids?: string[]; limit?: number }): Promise<string[]> {
     const opts = checkOptionsObject('options', options);
     const ids = opts.ids;
     if (ids !== undefined && !Array.isArray(ids)) throw invalid('ids', 'an array of job ids', ids);
@@ -302,7 +302,7 @@ export class Queue implements AsyncDisposable {
   }
 
   /** One sweeper pass: requeues jobs whose lease expired (or kills those out of attempts). */
-  reclaimExpired(): Promise<ReclaimedJob[]> {
+  async reclaimExpired(): Promise<ReclaimedJob[]> {
     return new Sweeper(this.#ctx).runOnce();
   }
 
@@ -312,7 +312,7 @@ export class Queue implements AsyncDisposable {
   }
 
   /** One retention pass: deletes or archives finished jobs older than the cutoff. */
-  prune(options?: RetentionOptions): Promise<PruneResult> {
+  async prune(options?: RetentionOptions): Promise<PruneResult> {
     return new Retention(this.#ctx, options).runOnce();
   }
 

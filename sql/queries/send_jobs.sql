@@ -8,7 +8,8 @@
 WITH inserted AS (
   INSERT INTO {{schema}}.jobs AS j
     (id, queue, name, payload, priority, run_at, max_attempts, backoff, idempotency_key, tenant)
-  SELECT t.id, $2, t.name, t.payload, t.priority,
+  -- jsonb_to_recordset reads a JSON null payload as SQL NULL; it is JSON null.
+  SELECT t.id, $2, t.name, coalesce(t.payload, 'null'::jsonb), t.priority,
          coalesce(t.run_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond'),
          t.max_attempts, t.backoff, t.idempotency_key, t.tenant
   FROM jsonb_to_recordset($1::jsonb) AS t(

@@ -18,7 +18,9 @@ const OBJECT_IN_USE = '55006';
  * Creates a database for one test file: a clone of the migrated template, or, with
  * `migrated: false`, an empty one.
  */
-export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { migrated?: boolean } = {},
+): Promise<TestDatabase> {
   const adminUrl = inject('adminUrl');
   const name = `pgpulse_test_${randomBytes(6).toString('hex')}`;
   const template = options.migrated === false ? 'template1' : inject('templateDatabase');
@@ -38,7 +40,11 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
   return {
     url: url.toString(),
     name,
-    drop: () => withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
+    drop: async () => {
+      await withAdmin(adminUrl, (admin) =>
+        admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      );
+    },
   };
 }
 

@@ -1,0 +1,140 @@
+import pg from 'pg';
+import { afterAll, beforeEach, expect, test } from 'vitest';
+import { Queue } from '../../src/index.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { type Recorder, recordNotifications } from '../helpers/notifications.js';
+
+const db = await createTestDatabase();
+const sql = new pg.Pool({ connectionString: db.url });
+const queue = new Queue({ connectionString: db.url });
+const recorder: Recorder = await recordNotifications(db.url, 'pgpulse.jobs');
+afterAll(async () => {
+  await recorder.close();
+  await queue.close();
+  await sql.end();
+  await db.drop();
+});
+beforeEach(async () => {
+  await recorder.barrier();
+  recorder.received.length = 0;
+});
+
+test('a raw SQL insert sends exactly one notification per queue per statement', async () => {
+  await sql.query(`
+    INSERT INTO pgpulse.jobs (queue, payload)
+    VALUES ('mail', '{}'), ('mail', '{}'), ('mail', '{}'), ('sms', '{"to": "+1"}')`);
+  await recorder.barrier();
+  const byQueue = Object.fromEntries(
+    (recorder.received as { queue: string; count: number }[]).map((n) => [n.queue, n.count]),
+  );
+  expect(recorder.received).toHaveLength(2);
+  expect(byQueue).toEqual({ mail: 3, sms: 1 });
+});
+
+test('two statements send two notifications', async () => {
+  await sql.query(`INSERT INTO pgpulse.jobs (queue) VALUES ('mail')`);
+  await sql.query(`INSERT INTO pgpulse.jobs (queue) VALUES ('mail'), ('mail')`);
+  await recorder.barrier();
+  expect(recorder.received).toMatchObject([
+    { queue: 'mail', count: 1 },
+    { queue: 'mail', count: 2 },
+  ]);
+});
+
+test('two equal statements in one transaction are not collapsed into one', async () => {
+  const client = await sql.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO pgpulse.jobs (queue) VALUES ('mail')`);
+    await client.query(`INSERT INTO pgpulse.jobs (queue) VALUES ('mail')`);
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+  await recorder.barrier();
+  expect(recorder.received).toHaveLength(2);
+});
+
+test('rows inserted in a finished state wake nobody', async () => {
+  await sql.query(
+    `INSERT INTO pgpulse.jobs (queue, state, finished_at) VALUES ('mail', 'completed', now())`,
+  );
+  await recorder.barrier();
+  expect(recorder.received).toEqual([]);
+});
+
+test('a batch of 10,000 jobs is one statement: one notification carrying the count', async () => {
+  const items = Array.from({ length: 10_000 }, (_, i) => ({ payload: { i } }));
+  const results = await queue.sendBatch('bulk', items);
+  expect(results).toHaveLength(10_000);
+  expect(new Set(results.map((r) => r.id)).size).toBe(10_000);
+  await recorder.barrier();
+  expect(recorder.received).toMatchObject([{ queue: 'bulk', count: 10_000 }]);
+  const { rows } = await sql.query(
+    `SELECT count(*)::int AS n FROM pgpulse.jobs WHERE queue = 'bulk'`,
+  );
+  expect(rows[0].n).toBe(10_000);
+});
+
+test('a delayed job announces its run_at so an idle worker can arm a timer', async () => {
+  const { id } = await queue.send('later', {}, { delayMs: 60_000 });
+  await recorder.barrier();
+  const { rows } = await sql.query(
+    'SELECT floor(extract(epoch FROM run_at) * 1000)::float8 AS ms FROM pgpulse.jobs WHERE id = $1',
+    [id],
+  );
+  expect(recorder.received).toMatchObject([{ queue: 'later', count: 1, runAt: rows[0].ms }]);
+});
+
+test("a job sent in the caller's transaction notifies only when it commits", async () => {
+  const client = await sql.connect();
+  try {
+    await client.query('BEGIN');
+    const { id } = await queue.send('tx', { n: 1 }, { client });
+    await recorder.barrier();
+    expect(recorder.received).toEqual([]);
+    await client.query('COMMIT');
+    await recorder.barrier();
+    expect(recorder.received).toMatchObject([{ queue: 'tx', count: 1 }]);
+    expect((await queue.getJob(id))?.state).toBe('pending');
+  } finally {
+    client.release();
+  }
+});
+
+test('a job sent in a rolled-back transaction does not exist and never notified', async () => {
+  const client = await sql.connect();
+  let id: string;
+  try {
+    await client.query('BEGIN');
+    ({ id } = await queue.send('tx', { n: 2 }, { client }));
+    await client.query('ROLLBACK');
+  } finally {
+    client.release();
+  }
+  await recorder.barrier();
+  expect(recorder.received).toEqual([]);
+  expect(await queue.getJob(id)).toBeNull();
+});
+
+test('a retried, released or reclaimed job is announced again', async () => {
+  await queue.sendBatch('again', [{ payload: 1 }, { payload: 2 }, { payload: 3 }]);
+  const [a, b, c] = await queue.claim('again', { batchSize: 3, leaseMs: 1 });
+  if (a === undefined || b === undefined || c === undefined) throw new Error('claim failed');
+  await recorder.barrier();
+  recorder.received.length = 0;
+  await queue.fail(a, new Error('try again'));
+  await queue.release(b);
+  await sql.query(
+    "UPDATE pgpulse.jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1",
+    [c.id],
+  );
+  await queue.reclaimExpired();
+  await recorder.barrier();
+  expect(recorder.received).toHaveLength(3);
+  expect(recorder.received).toMatchObject([
+    { queue: 'again', count: 1 },
+    { queue: 'again', count: 1 },
+    { queue: 'again', count: 1 },
+  ]);
+});

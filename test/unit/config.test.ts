@@ -1,0 +1,91 @@
+import pg from 'pg';
+import { describe, expect, test } from 'vitest';
+import { resolveQueueOptions } from '../../src/config.js';
+import { channelsFor, checkSchemaName, renderSql } from '../../src/db/schema.js';
+import { ConfigurationError, DEFAULT_BACKOFF } from '../../src/index.js';
+
+const url = 'postgres://user:s3cret@localhost/db';
+
+describe('resolveQueueOptions', () => {
+  test('fills in defaults and freezes the result', () => {
+    const options = resolveQueueOptions({ connectionString: url });
+    expect(options).toMatchObject({
+      schema: 'pgpulse',
+      leaseMs: 30_000,
+      maxAttempts: 5,
+      backoff: DEFAULT_BACKOFF,
+      maxPayloadBytes: 1024 * 1024,
+      errorHistory: 20,
+      connection: { kind: 'url', connectionString: url, poolSize: 10 },
+    });
+    expect(options.workerId).toMatch(/:\d+:[0-9a-f]{6}$/);
+    expect(Object.isFrozen(options)).toBe(true);
+  });
+
+  test('takes an existing pool', () => {
+    const pool = new pg.Pool();
+    expect(resolveQueueOptions({ pool }).connection).toEqual({ kind: 'pool', pool });
+  });
+
+  test('a bad value fails with one message shape', () => {
+    expect(() => resolveQueueOptions({ connectionString: url, leaseMs: -1 })).toThrow(
+      new ConfigurationError('Expected `leaseMs` to be an integer from 1 to 2592000000, got `-1`'),
+    );
+  });
+
+  test.each<[string, Record<string, unknown>]>([
+    ['no connection', {}],
+    ['two connections', { connectionString: url, pool: new pg.Pool() }],
+    ['an empty connection string', { connectionString: '' }],
+    ['a pool that is not one', { pool: { query: 1 } }],
+    ['poolSize with a pool', { pool: new pg.Pool(), poolSize: 3 }],
+    ['an unknown option', { connectionString: url, lease: 5 }],
+    ['a zero maxAttempts', { connectionString: url, maxAttempts: 0 }],
+    ['a bad backoff', { connectionString: url, backoff: { type: 'never' } }],
+    ['a workerId with a newline', { connectionString: url, workerId: 'a\nb' }],
+    ['a logger without warn', { connectionString: url, logger: {} }],
+  ])('rejects %s with a ConfigurationError', (_what, options) => {
+    expect(() => resolveQueueOptions(options)).toThrow(ConfigurationError);
+  });
+
+  test('never echoes a connection string, which may hold a password', () => {
+    try {
+      resolveQueueOptions({ connectionString: url, pool: new pg.Pool() });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('s3cret');
+      return;
+    }
+    throw new Error('expected a ConfigurationError');
+  });
+});
+
+describe('schema names', () => {
+  test.each(['pgpulse', 'jobs_2', '_private', 'a'.repeat(48)])('accepts %s', (name) => {
+    expect(checkSchemaName(name)).toBe(name);
+  });
+
+  test.each([
+    'x"; DROP TABLE users; --',
+    'public.jobs',
+    'Pgpulse',
+    '1jobs',
+    '',
+    'a'.repeat(49),
+    'pg_catalog',
+    'with space',
+    'semi;colon',
+    "quote'",
+    'ünïcode',
+    42,
+    null,
+  ])('refuses %j with a ConfigurationError', (name) => {
+    expect(() => checkSchemaName(name)).toThrow(ConfigurationError);
+  });
+
+  test('channels and SQL are derived from the schema name', () => {
+    expect(channelsFor('tenant_a')).toEqual({ jobs: 'tenant_a.jobs', cancel: 'tenant_a.cancel' });
+    expect(renderSql("SELECT * FROM {{schema}}.jobs -- '{{schema_name}}.jobs'", 'tenant_a')).toBe(
+      `SELECT * FROM "tenant_a".jobs -- 'tenant_a.jobs'`,
+    );
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, expect, test } from 'vitest';
+import { ValidationError } from '../../src/index.js';
+import { resolveJobSpec, toSendJson } from '../../src/produce/job-spec.js';
+
+const defaults = { maxAttempts: 5, maxPayloadBytes: 1024 };
+
+function fieldOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return (error as ValidationError).field;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('resolveJobSpec', () => {
+  test('fills in defaults', () => {
+    const spec = resolveJobSpec('', { a: 1 }, undefined, defaults);
+    expect(spec).toMatchObject({
+      name: 'default',
+      payloadJson: '{"a":1}',
+      priority: 0,
+      runAt: null,
+      delayMs: null,
+      maxAttempts: 5,
+      backoff: null,
+      idempotencyKey: null,
+      tenant: null,
+    });
+    expect(spec.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test('ids are time-ordered (UUIDv7) so inserts append to the primary key index', () => {
+    const ids = Array.from({ length: 50 }, () => resolveJobSpec('', 1, {}, defaults).id);
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids[0]?.[14]).toBe('7');
+  });
+
+  test('keeps every option given', () => {
+    const runAt = new Date('2030-01-01T00:00:00.000Z');
+    const spec = resolveJobSpec(
+      '',
+      null,
+      {
+        name: 'welcome-email',
+        runAt,
+        priority: -5,
+        maxAttempts: 3,
+        backoff: { type: 'fixed', delayMs: 100 },
+        idempotencyKey: 'user-42',
+        tenant: 'acme',
+      },
+      defaults,
+    );
+    expect(spec).toMatchObject({
+      name: 'welcome-email',
+      runAt: '2030-01-01T00:00:00.000Z',
+      priority: -5,
+      maxAttempts: 3,
+      backoff: { type: 'fixed', delayMs: 100, jitter: 0 },
+      idempotencyKey: 'user-42',
+      tenant: 'acme',
+    });
+  });
+
+  test('the message says what was expected and what came', () => {
+    expect(() => resolveJobSpec('', {}, { delayMs: -1 }, defaults)).toThrow(
+      'Expected `delayMs` to be an integer from 0 to 2592000000, got `-1`',
+    );
+  });
+
+  test.each<[unknown, string]>([
+    [{ delayMs: -1 }, 'delayMs'],
+    [{ delayMs: 1.5 }, 'delayMs'],
+    [{ delayMs: '10' }, 'delayMs'],
+    [{ runAt: new Date('nope') }, 'runAt'],
+    [{ runAt: '2030-01-01' }, 'runAt'],
+    [{ runAt: new Date(), delayMs: 5 }, 'delayMs'],
+    [{ priority: 40_000 }, 'priority'],
+    [{ priority: 0.5 }, 'priority'],
+    [{ maxAttempts: 0 }, 'maxAttempts'],
+    [{ name: 'has space' }, 'name'],
+    [{ name: '' }, 'name'],
+    [{ idempotencyKey: '' }, 'idempotencyKey'],
+    [{ idempotencyKey: 'a\u0000b' }, 'idempotencyKey'],
+    [{ tenant: 'x'.repeat(257) }, 'tenant'],
+    [{ delay: 100 }, 'options'],
+    ['soon', 'options'],
+  ])('rejects %j naming %s', (options, field) => {
+    expect(fieldOf(() => resolveJobSpec('', {}, options, defaults))).toBe(field);
+  });
+
+  test('batch items are named by index', () => {
+    expect(fieldOf(() => resolveJobSpec('items[3]', () => 1, {}, defaults))).toBe(
+      'items[3].payload',
+    );
+    expect(fieldOf(() => resolveJobSpec('items[0]', {}, { delayMs: -5 }, defaults))).toBe(
+      'items[0].delayMs',
+    );
+  });
+
+  test('a payload over the size limit is refused', () => {
+    expect(fieldOf(() => resolveJobSpec('', 'x'.repeat(2000), {}, defaults))).toBe('payload');
+  });
+});
+
+describe('toSendJson', () => {
+  test('produces one JSON array with each payload embedded as JSON, not as a string', () => {
+    const specs = [
+      resolveJobSpec('', { deep: { list: [1, 'two', null] } }, { tenant: 't' }, defaults),
+      resolveJobSpec('', 'plain "string"', { delayMs: 10 }, defaults),
+    ];
+    const parsed = JSON.parse(toSendJson(specs));
+    expect(parsed).toHaveLength(2);
+    expect(parsed[0]).toMatchObject({ payload: { deep: { list: [1, 'two', null] } }, tenant: 't' });
+    expect(parsed[1]).toMatchObject({ payload: 'plain "string"', delay_ms: 10 });
+  });
+});

@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { latestVersion, migrations } from '../../src/db/migrations.js';
+import { QUERY_NAMES, queriesFor, SQL_DIR } from '../../src/db/queries.js';
+
+const queryDir = join(SQL_DIR, 'queries');
+
+describe('the query registry', () => {
+  test('names exactly the files in sql/queries', () => {
+    const files = readdirSync(queryDir)
+      .filter((file) => file.endsWith('.sql'))
+      .map((file) => file.slice(0, -'.sql'.length))
+      .sort();
+    expect([...QUERY_NAMES].sort()).toEqual(files);
+  });
+
+  test.each(QUERY_NAMES)('%s opens with a comment naming each $n it uses', (name) => {
+    const text = readFileSync(join(queryDir, `${name}.sql`), 'utf8');
+    expect(text.startsWith('-- ')).toBe(true);
+    const header = text
+      .split('\n')
+      .filter((line) => line.startsWith('--'))
+      .join('\n');
+    const body = text
+      .split('\n')
+      .filter((line) => !line.startsWith('--'))
+      .join('\n');
+    const used = new Set([...body.matchAll(/\$(\d+)/g)].map((match) => match[1]));
+    const documented = new Set([...header.matchAll(/^-- \$(\d+) /gm)].map((match) => match[1]));
+    expect(documented).toEqual(used);
+  });
+
+  test('rendering leaves no placeholder and names statements by their text', () => {
+    const a = queriesFor('alpha');
+    const b = queriesFor('beta');
+    for (const name of QUERY_NAMES) {
+      expect(a[name].text).not.toContain('{{');
+      expect(a[name].name).toMatch(/^pgpulse_[0-9a-f]{16}$/);
+      expect(a[name].name.length).toBeLessThan(64);
+    }
+    expect(a.claim_jobs.text).toContain('"alpha".jobs');
+    expect(a.claim_jobs.name).not.toBe(b.claim_jobs.name);
+    expect(queriesFor('alpha')).toBe(a);
+  });
+});
+
+describe('migrations', () => {
+  test('are numbered 1, 2, 3 ... and only use the two placeholders', () => {
+    const all = migrations();
+    expect(all.map((migration) => migration.id)).toEqual(all.map((_, index) => index + 1));
+    expect(latestVersion()).toBe(all.length);
+    for (const { template } of all) {
+      const placeholders = new Set(template.match(/\{\{[^}]*\}\}/g));
+      for (const placeholder of placeholders) {
+        expect(['{{schema}}', '{{schema_name}}']).toContain(placeholder);
+      }
+    }
+  });
+});
