@@ -12,6 +12,7 @@ import { type JobSpec, resolveJobSpec, type SendOptions } from './produce/job-sp
 import { sendJobs } from './produce/producer.js';
 import { checkLeasedJob, checkLeaseOption } from './settle/leased-job.js';
 import type { SettleOutcome } from './settle/outcome.js';
+import { describeError } from './settle/outcome.js';
 import {
   type Completion,
   completeJobs,
@@ -78,9 +79,11 @@ export class Queue implements AsyncDisposable {
         application_name: 'pgpulse',
       });
       // An idle client that loses its server emits here; pg drops it and the pool goes on.
-      pool.on('error', (error) =>
-        logger.warn('pgpulse: idle database connection failed', { error }),
-      );
+      // Once the queue is closing, connections ending is what was asked for.
+      pool.on('error', (error) => {
+        if (this.#closing !== undefined) return;
+        logger.warn('pgpulse: idle database connection failed', describeError(error));
+      });
     }
     this.#ownsPool = connection.kind === 'url';
     this.#ctx = createContext(pool, this.options);

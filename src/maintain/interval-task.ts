@@ -1,4 +1,5 @@
 import type { Logger } from '../config.js';
+import { describeError } from '../settle/outcome.js';
 
 /** Runs an async pass now and then on a jittered interval; passes never overlap. */
 export class IntervalTask<T> {
@@ -52,7 +53,10 @@ export class IntervalTask<T> {
     this.#timer = setTimeout(() => {
       this.runOnce()
         .catch((error: unknown) => {
-          this.#logger.warn(`pgpulse ${this.#name} pass failed; retrying next interval`, { error });
+          this.#logger.warn(
+            `pgpulse: ${this.#name} pass failed; retrying next interval`,
+            describeError(error),
+          );
         })
         .finally(() => {
           if (this.#stopping === undefined) this.#schedule();

@@ -85,3 +85,9 @@ export function inInputOrder<Row extends { id: string }>(
     return row;
   });
 }
+
+/** A short description of an error for a log line: its message and code, not a whole dump. */
+export function describeError(error: unknown): { message: string; code?: string } {
+  const { message, code } = toErrorRecord(error, true);
+  return code === undefined ? { message } : { message, code };
+}
