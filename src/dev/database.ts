@@ -3,6 +3,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type pg from 'pg';
 import { ConfigurationError } from '../errors.js';
 
 /**
@@ -162,4 +163,26 @@ function freePort(): Promise<number> {
       });
     });
   });
+}
+
+/**
+ * Drops a scratch database once the connections being closed to it are gone, so that nobody's
+ * pool sees its connections killed mid-close; after `graceMs` it forces them off anyway.
+ */
+export async function dropScratchDatabase(
+  admin: Pick<pg.ClientBase, 'query'>,
+  name: string,
+  graceMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const { rows } = await admin.query(
+      'SELECT count(*)::int AS sessions FROM pg_stat_activity WHERE datname = $1',
+      [name],
+    );
+    if (rows[0]?.sessions === 0 || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const quoted = `"${name.replaceAll('"', '""')}"`;
+  await admin.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
 }

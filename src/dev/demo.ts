@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { NonRetryableError, Queue } from '../index.js';
-import { startDevDatabase } from './database.js';
+import { dropScratchDatabase, startDevDatabase } from './database.js';
 
 /**
  * `npm run demo`: starts a PostgreSQL (embedded unless PGPULSE_DEMO_DATABASE_URL is set), sends
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     await demo(queue);
   } finally {
     await queue.close();
-    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    await dropScratchDatabase(admin, name);
     await admin.end();
     await server.stop();
   }

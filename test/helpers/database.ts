@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { dropScratchDatabase } from '../../src/dev/database.js';
 
 /** A database of its own for one test file. */
 export interface TestDatabase {
@@ -40,11 +41,7 @@ export async function createTestDatabase(
   return {
     url: url.toString(),
     name,
-    drop: async () => {
-      await withAdmin(adminUrl, (admin) =>
-        admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-      );
-    },
+    drop: () => withAdmin(adminUrl, (admin) => dropScratchDatabase(admin, name)),
   };
 }
 

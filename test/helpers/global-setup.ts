@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startDevDatabase } from '../../src/dev/database.js';
+import { dropScratchDatabase, startDevDatabase } from '../../src/dev/database.js';
 import { migrate } from '../../src/index.js';
 
 declare module 'vitest' {
@@ -37,7 +37,7 @@ export default async function setup(project: TestProject) {
   project.provide('databaseProvider', server.provider);
 
   return async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+    await dropScratchDatabase(admin, template);
     await admin.end();
     await server.stop();
   };
