@@ -85,23 +85,28 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   WHERE n > jsonb_array_length(history) + 1 - keep
 $$;
 
--- One notification per queue per INSERT statement (never per row: River, Oban and graphile-worker
--- all dropped row-level triggers after notification floods). `count` lets one notice wake several
--- idle consumers; `runAt` (epoch ms, the earliest among the inserted rows) lets a consumer arm a
--- timer for a delayed job; `r` keeps PostgreSQL from collapsing equal notices in one transaction.
--- Being a trigger, it also fires for a plain INSERT typed in psql or sent from any language.
+-- Announces pending jobs of one queue on the jobs channel: `count` lets one notice wake several
+-- idle consumers; `runAt` (epoch ms, the earliest among them) lets a consumer arm a timer for a
+-- delayed job; `r` keeps PostgreSQL from collapsing equal notices in one transaction. Every
+-- statement that makes jobs pending announces them through this one function.
+CREATE FUNCTION {{schema}}.announce(queue text, count bigint, run_at timestamptz)
+RETURNS void LANGUAGE sql VOLATILE AS $$
+  SELECT pg_notify(
+    '{{schema_name}}.jobs',
+    json_build_object(
+      'queue', queue, 'count', count,
+      'runAt', floor(extract(epoch FROM run_at) * 1000), 'r', random())::text)
+$$;
+
+-- One notification per queue per INSERT statement, never per row: River, Oban and
+-- graphile-worker all dropped row-level triggers after notification floods. Being a trigger, it
+-- also fires for a plain INSERT typed in psql or sent from any language.
 CREATE FUNCTION {{schema}}.jobs_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify(
-    '{{schema_name}}.jobs',
-    json_build_object('queue', q.queue, 'count', q.n, 'runAt', q.run_at_ms, 'r', random())::text
-  )
-  FROM (
-    SELECT queue, count(*) AS n, floor(extract(epoch FROM min(run_at)) * 1000) AS run_at_ms
-    FROM new_jobs
-    WHERE state = 'pending'
-    GROUP BY queue
-  ) AS q;
+  PERFORM {{schema}}.announce(queue, count(*), min(run_at))
+  FROM new_jobs
+  WHERE state = 'pending'
+  GROUP BY queue;
   RETURN NULL;
 END
 $$;

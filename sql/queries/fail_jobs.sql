@@ -30,9 +30,7 @@ WITH input AS (
   WHERE j.id = failed.id AND j.lease_token = failed.token AND j.state = 'running'
   RETURNING j.id, j.queue, j.state, j.run_at
 ), notified AS (
-  SELECT pg_notify('{{schema_name}}.jobs', json_build_object(
-    'queue', queue, 'count', count(*),
-    'runAt', floor(extract(epoch FROM min(run_at)) * 1000), 'r', random())::text)
+  SELECT {{schema}}.announce(queue, count(*), min(run_at))
   FROM done WHERE state = 'pending' GROUP BY queue
 )
 SELECT input.id, done.id IS NOT NULL AS ok, done.state AS new_state, done.run_at,

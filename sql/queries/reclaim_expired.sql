@@ -30,9 +30,7 @@ WITH expired AS MATERIALIZED (
   WHERE j.id = expired.id
   RETURNING j.id, j.queue, j.state, j.run_at
 ), notified AS (
-  SELECT pg_notify('{{schema_name}}.jobs', json_build_object(
-    'queue', queue, 'count', count(*),
-    'runAt', floor(extract(epoch FROM min(run_at)) * 1000), 'r', random())::text)
+  SELECT {{schema}}.announce(queue, count(*), min(run_at))
   FROM done WHERE state = 'pending' GROUP BY queue
 )
 SELECT id, queue, state, (SELECT count(*) FROM notified) AS notified FROM done

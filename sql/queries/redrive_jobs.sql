@@ -28,9 +28,7 @@ WITH picked AS MATERIALIZED (
   WHERE j.id = chosen.id
   RETURNING j.id, j.queue, j.run_at
 ), notified AS (
-  SELECT pg_notify('{{schema_name}}.jobs', json_build_object(
-    'queue', queue, 'count', count(*),
-    'runAt', floor(extract(epoch FROM min(run_at)) * 1000), 'r', random())::text)
+  SELECT {{schema}}.announce(queue, count(*), min(run_at))
   FROM done GROUP BY queue
 )
 SELECT id, (SELECT count(*) FROM notified) AS notified FROM done

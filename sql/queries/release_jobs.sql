@@ -17,9 +17,7 @@ WITH input AS (
   WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
   RETURNING j.id, j.queue, j.run_at
 ), notified AS (
-  SELECT pg_notify('{{schema_name}}.jobs', json_build_object(
-    'queue', queue, 'count', count(*),
-    'runAt', floor(extract(epoch FROM min(run_at)) * 1000), 'r', random())::text)
+  SELECT {{schema}}.announce(queue, count(*), min(run_at))
   FROM done GROUP BY queue
 )
 SELECT input.id, done.id IS NOT NULL AS ok, done.run_at, cur.state AS current_state,

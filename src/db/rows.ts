@@ -37,7 +37,8 @@ export interface JobRow
   archived: boolean;
 }
 
-export function toClaimedJob<P>(row: ClaimRow): ClaimedJob<P> {
+/** The fields a claimed job and a stored job share. */
+function commonFields<P>(row: ClaimRow | JobRow) {
   return {
     id: row.id,
     queue: row.queue,
@@ -48,39 +49,33 @@ export function toClaimedJob<P>(row: ClaimRow): ClaimedJob<P> {
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     backoff: row.backoff,
-    leaseToken: row.lease_token,
-    leaseExpiresAt: row.lease_expires_at,
-    workerId: row.worker_id,
     idempotencyKey: row.idempotency_key,
     tenant: row.tenant,
     lastError: row.last_error,
     createdAt: row.created_at,
+  };
+}
+
+export function toClaimedJob<P>(row: ClaimRow): ClaimedJob<P> {
+  return {
+    ...commonFields<P>(row),
+    leaseToken: row.lease_token,
+    leaseExpiresAt: row.lease_expires_at,
+    workerId: row.worker_id,
     startedAt: row.started_at,
   };
 }
 
 export function toJob<P, R>(row: JobRow): Job<P, R> {
   return {
-    id: row.id,
-    queue: row.queue,
-    name: row.name,
-    payload: row.payload as P,
+    ...commonFields<P>(row),
     state: row.state,
-    priority: row.priority,
-    runAt: row.run_at,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    backoff: row.backoff,
     leaseToken: row.lease_token,
     leaseExpiresAt: row.lease_expires_at,
     workerId: row.worker_id,
     heartbeatAt: row.heartbeat_at,
-    idempotencyKey: row.idempotency_key,
-    tenant: row.tenant,
     result: row.result as R | null,
-    lastError: row.last_error,
     errors: row.errors,
-    createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
