@@ -6,6 +6,7 @@ import { ConfigurationError } from './errors.js';
 import { DEFAULT_BACKOFF, type ResolvedBackoff, resolveBackoff } from './settle/backoff.js';
 import type { BackoffPolicy } from './types.js';
 import {
+  checkBoolean,
   checkIdentifier,
   checkInteger,
   checkKnownKeys,
@@ -46,6 +47,16 @@ export interface QueueOptions {
   workerId?: string;
   /** Receives warnings about problems pgpulse recovers from. Default `console`. */
   logger?: Logger;
+  /**
+   * Wake consumers with LISTEN/NOTIFY (one connection per queue object). `false` runs them on
+   * polling alone. Default true.
+   */
+  listen?: boolean;
+  /**
+   * Where to LISTEN, when queries go through a pooler in transaction mode (which cannot carry
+   * notifications): a direct connection string. Default: the queue's own connection.
+   */
+  listenConnectionString?: string;
 }
 
 /** {@link QueueOptions} after validation, with every default filled in. */
@@ -61,6 +72,8 @@ export interface ResolvedQueueOptions {
   readonly errorHistory: number;
   readonly workerId: string;
   readonly logger: Logger;
+  readonly listen: boolean;
+  readonly listenConnectionString: string | null;
 }
 
 /** Default of {@link QueueOptions.schema}. */
@@ -86,6 +99,8 @@ const QUEUE_OPTION_KEYS = [
   'errorHistory',
   'workerId',
   'logger',
+  'listen',
+  'listenConnectionString',
 ] as const;
 
 /** A worker id unique to this process: host, pid and a random suffix. */
@@ -131,7 +146,17 @@ export function resolveQueueOptions(input: QueueOptions): ResolvedQueueOptions {
     errorHistory: checkInteger('errorHistory', options.errorHistory ?? 20, 1, 1000, kind),
     workerId: checkIdentifier('workerId', options.workerId ?? defaultWorkerId(), 128, kind),
     logger,
+    listen: checkBoolean('listen', options.listen ?? true, kind),
+    listenConnectionString: resolveListenConnection(options.listenConnectionString),
   });
+}
+
+function resolveListenConnection(value: unknown): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ConfigurationError('Expected `listenConnectionString` to be a non-empty string');
+  }
+  return value;
 }
 
 function resolveConnection(options: Record<string, unknown>): ResolvedQueueOptions['connection'] {

@@ -21,6 +21,10 @@ export const ErrorCode = {
   queueClosed: 'PGPULSE_QUEUE_CLOSED',
   /** Thrown by a handler to send its job to the dead state without further attempts. */
   nonRetryable: 'PGPULSE_NON_RETRYABLE',
+  /** A handler ran past its job's `timeoutMs`; the attempt failed and may be retried. */
+  jobTimeout: 'PGPULSE_JOB_TIMEOUT',
+  /** The worker stopped before the handler finished; the job went back to pending. */
+  workerStopped: 'PGPULSE_WORKER_STOPPED',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -110,10 +114,10 @@ export class LeaseLostError extends PgPulseError {
   /** The job's state when the call was refused. */
   readonly state: string;
 
-  constructor(jobId: string, state: string) {
+  constructor(jobId: string, state: string, message?: string) {
     super(
       ErrorCode.leaseLost,
-      `Job ${jobId} is no longer leased with this token (its state is now ${state})`,
+      message ?? `Job ${jobId} is no longer leased with this token (its state is now ${state})`,
     );
     this.jobId = jobId;
     this.state = state;
@@ -149,6 +153,28 @@ export class QueueClosedError extends PgPulseError {
 export class NonRetryableError extends PgPulseError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.nonRetryable, message, options);
+  }
+}
+
+/** A handler ran past its job's `timeoutMs`: its signal aborts with this, and the attempt fails. */
+export class JobTimeoutError extends PgPulseError {
+  readonly jobId: string;
+  readonly timeoutMs: number;
+
+  constructor(jobId: string, timeoutMs: number) {
+    super(ErrorCode.jobTimeout, `Job ${jobId} timed out after ${timeoutMs} ms`);
+    this.jobId = jobId;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The worker stopped, and its grace period ran out, before the handler finished: the handler's
+ * signal aborts with this and the job is released back to pending for another worker.
+ */
+export class WorkerStoppedError extends PgPulseError {
+  constructor() {
+    super(ErrorCode.workerStopped, 'The worker stopped before the job finished');
   }
 }
 

@@ -1,47 +1,52 @@
 // pgpulse: a PostgreSQL-backed job queue. This is the only public entry point.
 
-// Inspecting and maintaining
-export type { CancelResult } from './admin/jobs.js';
-export type { Logger, QueueOptions, ResolvedQueueOptions } from './config.js';
+// The queue
+export { MAX_BATCH_SIZE, Queue } from './queue.js';
 export {
   DEFAULT_LEASE_MS,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_SCHEMA,
 } from './config.js';
-// Consuming and settling
-export type { ClaimOptions } from './consume/claim.js';
-export type { HeartbeatOutcome } from './consume/lease.js';
-export type { MigrateOptions, MigrateResult } from './db/migrate.js';
+export type { Logger, QueueOptions, ResolvedQueueOptions } from './config.js';
+
 // Schema
 export { migrate } from './db/migrate.js';
-// Errors
-export {
-  ConfigurationError,
-  ErrorCode,
-  InvalidStateError,
-  isPgPulseError,
-  JobCancelledError,
-  JobNotFoundError,
-  LeaseLostError,
-  NonRetryableError,
-  PgPulseError,
-  QueueClosedError,
-  SchemaVersionError,
-  ValidationError,
-} from './errors.js';
-export type { PruneResult, RetentionOptions } from './maintain/retention.js';
-export { Retention } from './maintain/retention.js';
-export type { ReclaimedJob, SweeperOptions } from './maintain/sweeper.js';
-export { Sweeper } from './maintain/sweeper.js';
+export type { MigrateOptions, MigrateResult } from './db/migrate.js';
+
 // Producing
 export type { JobSpec, SendOptions } from './produce/job-spec.js';
-// The queue
-export { MAX_BATCH_SIZE, Queue } from './queue.js';
-export type { ResolvedBackoff } from './settle/backoff.js';
-export { backoffDelayMs, DEFAULT_BACKOFF } from './settle/backoff.js';
+
+// Streaming consumers
+export { Worker } from './consume/worker.js';
+export type { JobContext, JobHandler } from './consume/executor.js';
+export type { ReceivedJob } from './consume/observe.js';
+export type { BatchHandler, BatchOutcome } from './consume/batch.js';
+export type {
+  BatchWorkOptions,
+  ConsumeOptions,
+  ObserveOptions,
+  WorkOptions,
+} from './consume/options.js';
+
+// Claiming and settling by hand
+export { JobLifecycle } from './job-lifecycle.js';
+export type { ClaimOptions } from './consume/claim.js';
+export type { HeartbeatOutcome } from './consume/lease.js';
 export type { SettleOutcome } from './settle/outcome.js';
 export type { Completion, FailOutcome, Failure, Release } from './settle/settler.js';
+export { DEFAULT_BACKOFF, backoffDelayMs } from './settle/backoff.js';
+export type { ResolvedBackoff } from './settle/backoff.js';
+
+// Inspecting and maintaining
+export type { CancelResult } from './admin/jobs.js';
+export { Sweeper } from './maintain/sweeper.js';
+export type { ReclaimedJob, SweeperOptions } from './maintain/sweeper.js';
+export { Retention } from './maintain/retention.js';
+export type { PruneResult, RetentionOptions } from './maintain/retention.js';
+
+// Jobs
+export { FINISHED_STATES, JOB_STATES } from './types.js';
 export type {
   BackoffPolicy,
   ClaimedJob,
@@ -56,5 +61,21 @@ export type {
   QueueStats,
   SendResult,
 } from './types.js';
-// Jobs
-export { FINISHED_STATES, JOB_STATES } from './types.js';
+
+// Errors
+export {
+  ConfigurationError,
+  ErrorCode,
+  InvalidStateError,
+  JobCancelledError,
+  JobNotFoundError,
+  JobTimeoutError,
+  LeaseLostError,
+  NonRetryableError,
+  PgPulseError,
+  QueueClosedError,
+  SchemaVersionError,
+  ValidationError,
+  WorkerStoppedError,
+  isPgPulseError,
+} from './errors.js';

@@ -1,102 +1,93 @@
 import pg from 'pg';
-import { type CancelResult, cancelJob, getJob, redriveJobs, retryDeadJob } from './admin/jobs.js';
-import { queueStats } from './admin/stats.js';
-import { type QueueOptions, type ResolvedQueueOptions, resolveQueueOptions } from './config.js';
-import { type ClaimOptions, claimJobs, resolveClaimOptions } from './consume/claim.js';
-import { type HeartbeatOutcome, renewLeases } from './consume/lease.js';
-import { type Context, createContext } from './context.js';
+import type { Observable } from 'rxjs';
+import { type QueueOptions, resolveQueueOptions } from './config.js';
+import { type BatchHandler, batchDispatcher } from './consume/batch.js';
+import type { JobHandler } from './consume/executor.js';
+import { Listener, probeChannelFor } from './consume/notifications.js';
+import { observeQueue, type ReceivedJob } from './consume/observe.js';
+import {
+  type BatchWorkOptions,
+  type ObserveOptions,
+  type ResolvedWork,
+  resolveBatchWorkOptions,
+  resolveObserveOptions,
+  resolveWorkOptions,
+  type WorkOptions,
+} from './consume/options.js';
+import { type Dispatcher, jobDispatcher, Worker } from './consume/worker.js';
+import { createContext } from './context.js';
 import { type MigrateResult, migrate } from './db/migrate.js';
-import { type PruneResult, Retention, type RetentionOptions } from './maintain/retention.js';
-import { type ReclaimedJob, Sweeper, type SweeperOptions } from './maintain/sweeper.js';
+import { QueueClosedError } from './errors.js';
+import { JobLifecycle } from './job-lifecycle.js';
+import { Retention, type RetentionOptions } from './maintain/retention.js';
+import { Sweeper, type SweeperOptions } from './maintain/sweeper.js';
 import { type JobSpec, resolveJobSpec, type SendOptions } from './produce/job-spec.js';
 import { sendJobs } from './produce/producer.js';
-import { checkLeasedJob, checkLeaseOption } from './settle/leased-job.js';
-import type { SettleOutcome } from './settle/outcome.js';
 import { describeError } from './settle/outcome.js';
-import {
-  type Completion,
-  completeJobs,
-  type FailOutcome,
-  type Failure,
-  failJobs,
-  type Release,
-  releaseJobs,
-} from './settle/settler.js';
-import type {
-  ClaimedJob,
-  ClientOption,
-  FailingJob,
-  Job,
-  LeasedJob,
-  QueueStats,
-  SendResult,
-} from './types.js';
-import {
-  checkClient,
-  checkInteger,
-  checkJobId,
-  checkName,
-  checkOptionsObject,
-  invalid,
-} from './validate.js';
+import type { ClientOption, SendResult } from './types.js';
+import { checkClient, checkName, checkOptionsObject, invalid } from './validate.js';
 
 /** Most jobs one `sendBatch` call takes; send more in several calls. */
 export const MAX_BATCH_SIZE = 100_000;
 
+/** Anything started by the queue that `close()` must stop first. */
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
 /**
- * A pgpulse queue on one PostgreSQL database: send jobs, claim and settle them, inspect and
- * maintain them. One `Queue` serves every queue name in its schema.
+ * A pgpulse queue on one PostgreSQL database: send jobs, consume them as a stream (`work`,
+ * `observe`, `workBatch`) or claim and settle them yourself, inspect and maintain them. One
+ * `Queue` serves every queue name in its schema.
  *
  * @example
  * ```ts
  * const queue = new Queue({ connectionString: process.env.DATABASE_URL });
  * await queue.migrate();
- * const { id } = await queue.send('emails', { to: 'ada@example.com' }, { delayMs: 5000 });
- * const [job] = await queue.claim('emails', { leaseMs: 30_000 });
- * if (job) await queue.complete(job, { sent: true });
- * await queue.close();
+ * const worker = queue.work('emails', async (job) => sendMail(job.payload, { signal: job.signal }));
+ * await queue.send('emails', { to: 'ada@example.com' });
+ * // ...
+ * await queue.close(); // stops the worker gracefully, then the connections
  * ```
  */
-export class Queue implements AsyncDisposable {
-  /** The validated options, with defaults filled in. */
-  readonly options: ResolvedQueueOptions;
-  readonly #ctx: Context;
+export class Queue extends JobLifecycle implements AsyncDisposable {
   readonly #ownsPool: boolean;
-  readonly #tasks = new Set<{ stop(): Promise<void> }>();
+  readonly #consumers = new Set<Stoppable>();
+  #listener: Listener | null | undefined;
   #closing: Promise<void> | undefined;
 
   /** @throws ConfigurationError for bad options; nothing connects until the first call. */
   constructor(options: QueueOptions) {
-    this.options = resolveQueueOptions(options);
-    const { connection, logger } = this.options;
-    let pool: pg.Pool;
-    if (connection.kind === 'pool') {
-      pool = connection.pool;
-    } else {
-      pool = new pg.Pool({
-        connectionString: connection.connectionString,
-        max: connection.poolSize,
-        application_name: 'pgpulse',
-      });
+    const resolved = resolveQueueOptions(options);
+    const { connection } = resolved;
+    const pool =
+      connection.kind === 'pool'
+        ? connection.pool
+        : new pg.Pool({
+            connectionString: connection.connectionString,
+            max: connection.poolSize,
+            application_name: 'pgpulse',
+          });
+    super(createContext(pool, resolved));
+    this.#ownsPool = connection.kind === 'url';
+    if (this.#ownsPool) {
       // An idle client that loses its server emits here; pg drops it and the pool goes on.
       // Once the queue is closing, connections ending is what was asked for.
       pool.on('error', (error) => {
         if (this.#closing !== undefined) return;
-        logger.warn('pgpulse: idle database connection failed', describeError(error));
+        resolved.logger.warn('pgpulse: idle database connection failed', describeError(error));
       });
     }
-    this.#ownsPool = connection.kind === 'url';
-    this.#ctx = createContext(pool, this.options);
   }
 
   /** The pool the queue runs on. */
   get pool(): pg.Pool {
-    return this.#ctx.pool;
+    return this.ctx.pool;
   }
 
   /** Installs or upgrades the schema; safe to call from many processes at once. */
   async migrate(): Promise<MigrateResult> {
-    return migrate(this.#ctx.pool, { schema: this.options.schema });
+    return migrate(this.ctx.pool, { schema: this.options.schema });
   }
 
   /**
@@ -112,9 +103,10 @@ export class Queue implements AsyncDisposable {
     payload: P,
     options?: SendOptions & ClientOption,
   ): Promise<SendResult> {
+    this.#assertOpen();
     checkName('queue', queue);
     const spec = resolveJobSpec('', payload, options, this.#specDefaults());
-    const [result] = await sendJobs(this.#ctx, queue, [spec], checkClient(options?.client));
+    const [result] = await sendJobs(this.ctx, queue, [spec], checkClient(options?.client));
     if (result === undefined) throw new Error('send_jobs returned no result');
     return result;
   }
@@ -129,6 +121,7 @@ export class Queue implements AsyncDisposable {
     items: readonly JobSpec<P>[],
     options?: ClientOption,
   ): Promise<SendResult[]> {
+    this.#assertOpen();
     checkName('queue', queue);
     if (!Array.isArray(items) || items.length > MAX_BATCH_SIZE) {
       throw invalid('items', `an array of at most ${MAX_BATCH_SIZE} jobs`, items);
@@ -137,202 +130,123 @@ export class Queue implements AsyncDisposable {
     const specs = items.map((item, index) => {
       const field = `items[${index}]`;
       const { payload, ...rest } = checkOptionsObject(field, item);
-      if (!('payload' in (item as object)))
+      if (!('payload' in (item as object))) {
         throw invalid(`${field}.payload`, 'a JSON value', undefined);
+      }
       return resolveJobSpec(field, payload, rest, defaults);
     });
     const client = checkClient(checkOptionsObject('options', options).client);
-    return sendJobs(this.#ctx, queue, specs, client);
+    return sendJobs(this.ctx, queue, specs, client);
   }
 
   /**
-   * Claims up to `batchSize` due jobs, highest priority first, leasing each to the caller for
-   * `leaseMs`. Settle each with `complete`, `fail` or `release`, renewing long leases with
-   * `heartbeat`.
-   */
-  async claim<P = unknown>(queue: string, options?: ClaimOptions): Promise<ClaimedJob<P>[]> {
-    const resolved = resolveClaimOptions(options, this.options);
-    return claimJobs<P>(this.#ctx, checkName('queue', queue), resolved);
-  }
-
-  /**
-   * Extends one job's lease to `leaseMs` from now.
+   * Runs `handler` for every job of `queue` as it arrives: a job inserted anywhere wakes the
+   * worker through NOTIFY within about a millisecond; a poll is the fallback. The handler's
+   * return value is stored as the job's result; a throw fails the attempt (retried after
+   * backoff); a `NonRetryableError` sends the job to dead at once. Honour `job.signal`.
    *
-   * @returns the new expiry.
-   * @throws LeaseLostError, JobCancelledError or JobNotFoundError: stop working on the job.
+   * @throws ConfigurationError for bad options (synchronously).
+   * @example
+   * ```ts
+   * const worker = queue.work<{ to: string }>('emails', async (job) => {
+   *   await mailer.send(job.payload.to, { signal: job.signal });
+   *   return { sentAt: new Date().toISOString() };
+   * }, { concurrency: 20 });
+   * await worker.stop({ graceMs: 5000 });
+   * ```
    */
-  async heartbeat(job: LeasedJob, options?: { leaseMs?: number }): Promise<Date> {
-    const [outcome] = await this.heartbeatMany([job], options);
-    if (outcome === undefined) throw new Error('heartbeat_jobs returned no row');
-    if (!outcome.ok) throw outcome.error;
-    return outcome.leaseExpiresAt;
-  }
-
-  /** Extends many leases in one statement; reports per job instead of throwing. */
-  async heartbeatMany(
-    jobs: readonly LeasedJob[],
-    options?: { leaseMs?: number },
-  ): Promise<HeartbeatOutcome[]> {
-    const leaseMs = checkLeaseOption(options, this.options.leaseMs);
-    return renewLeases(this.#ctx, this.#checkJobs(jobs, 'jobs'), leaseMs);
-  }
-
-  /**
-   * Completes a job and stores `result` (JSON; default null).
-   *
-   * @throws LeaseLostError when the lease was lost, JobCancelledError when the job was cancelled
-   *   (cancel wins), ValidationError for a result that is not storable JSON.
-   */
-  async complete(job: LeasedJob, result?: unknown): Promise<void> {
-    const [outcome] = await this.completeMany([{ job, result }]);
-    if (outcome !== undefined && !outcome.ok) throw outcome.error;
-  }
-
-  /** Completes many jobs in one statement; reports per job instead of throwing. */
-  async completeMany(items: readonly Completion[]): Promise<SettleOutcome[]> {
-    this.#checkJobs(
-      items.map((item) => item?.job),
-      'items',
+  work<P = unknown, R = unknown>(
+    queue: string,
+    handler: JobHandler<P, R>,
+    options?: WorkOptions,
+  ): Worker {
+    this.#assertOpen();
+    checkName('queue', queue, 'configuration');
+    if (typeof handler !== 'function')
+      throw invalid('handler', 'a function', handler, 'configuration');
+    const resolved = resolveWorkOptions(options, this.options);
+    return this.#startWorker(
+      queue,
+      { ...resolved, capacity: resolved.concurrency },
+      jobDispatcher(handler, resolved.timeoutMs, this.options.logger),
     );
-    return completeJobs(this.#ctx, items);
   }
 
   /**
-   * Records a failed attempt: the job is retried after its backoff delay, or goes to dead when
-   * `retryable` is false, `error` is a NonRetryableError, or its attempts are used up.
+   * Runs `handler` on batches of up to `batchSize` jobs: a batch goes out when full or
+   * `maxWaitMs` after its first job arrived. The handler returns one outcome per job, so one
+   * failing job does not fail the others.
    *
-   * @returns where the job went.
-   * @throws LeaseLostError, JobCancelledError or JobNotFoundError.
+   * @example
+   * ```ts
+   * queue.workBatch<{ row: Row }>('ingest', async (jobs) => {
+   *   const results = await db.insertMany(jobs.map((job) => job.payload.row));
+   *   return results.map((r) => (r.ok ? { ok: true } : { ok: false, error: r.error }));
+   * }, { batchSize: 100, maxWaitMs: 20 });
+   * ```
    */
-  async fail(
-    job: FailingJob,
-    error: unknown,
-    options?: { retryable?: boolean },
-  ): Promise<{ state: 'pending' | 'dead'; runAt: Date }> {
-    const retryable = checkOptionsObject('options', options).retryable;
-    if (retryable !== undefined && typeof retryable !== 'boolean') {
-      throw invalid('retryable', 'a boolean', retryable);
-    }
-    const [outcome] = await this.failMany([
-      { job, error, retryable: retryable as boolean | undefined },
-    ]);
-    if (outcome === undefined) throw new Error('fail_jobs returned no row');
-    if (!outcome.ok) throw outcome.error;
-    return { state: outcome.state, runAt: outcome.runAt };
-  }
-
-  /** Records many failures in one statement; reports per job instead of throwing. */
-  async failMany(items: readonly Failure[]): Promise<FailOutcome[]> {
-    this.#checkJobs(
-      items.map((item) => item?.job),
-      'items',
-      true,
+  workBatch<P = unknown>(
+    queue: string,
+    handler: BatchHandler<P>,
+    options?: BatchWorkOptions,
+  ): Worker {
+    this.#assertOpen();
+    checkName('queue', queue, 'configuration');
+    if (typeof handler !== 'function')
+      throw invalid('handler', 'a function', handler, 'configuration');
+    const resolved = resolveBatchWorkOptions(options, this.options);
+    return this.#startWorker(
+      queue,
+      { ...resolved, capacity: resolved.batchSize * resolved.concurrency },
+      batchDispatcher(handler, resolved, this.options.logger),
     );
-    return failJobs(this.#ctx, items);
   }
 
   /**
-   * Gives a job back without spending an attempt, due again at once (keeping its place in line)
-   * or after `delayMs`.
+   * The jobs of `queue` as a cold Observable: each subscriber gets its own consumer, receives at
+   * most `prefetch` jobs it has not yet settled, and settles each with `ack`, `nack` or
+   * `release`. Unsubscribing releases the unsettled jobs at once. Leases are renewed for you.
    *
-   * @throws LeaseLostError, JobCancelledError or JobNotFoundError.
+   * @throws ConfigurationError for bad options (synchronously).
+   * @example
+   * ```ts
+   * queue.observe<Order>('orders', { prefetch: 8 })
+   *   .pipe(mergeMap(async (job) => job.ack(await charge(job.payload)), 4))
+   *   .subscribe();
+   * ```
    */
-  async release(job: LeasedJob, options?: { delayMs?: number }): Promise<void> {
-    const delayMs = checkOptionsObject('options', options).delayMs;
-    const [outcome] = await this.releaseMany([
-      { job, ...(delayMs === undefined ? {} : { delayMs: delayMs as number }) },
-    ]);
-    if (outcome !== undefined && !outcome.ok) throw outcome.error;
-  }
-
-  /** Releases many jobs in one statement; reports per job instead of throwing. */
-  async releaseMany(items: readonly Release[]): Promise<SettleOutcome[]> {
-    this.#checkJobs(
-      items.map((item) => item?.job),
-      'items',
-    );
-    items.forEach((item, index) => {
-      if (item.delayMs !== undefined)
-        checkInteger(`items[${index}].delayMs`, item.delayMs, 0, 2 ** 31);
+  observe<P = unknown>(queue: string, options?: ObserveOptions): Observable<ReceivedJob<P>> {
+    this.#assertOpen();
+    checkName('queue', queue, 'configuration');
+    const resolved = resolveObserveOptions(options, this.options);
+    return observeQueue<P>(this.ctx, this.#getListener(), queue, resolved, (consumer) => {
+      this.#consumers.add(consumer);
+      return () => this.#consumers.delete(consumer);
     });
-    return releaseJobs(this.#ctx, items);
-  }
-
-  /**
-   * Cancels a job. A pending job will never run; a running job's holder is refused when it
-   * later completes or fails it (cancel wins). Cancelling a cancelled job changes nothing.
-   *
-   * @throws JobNotFoundError; InvalidStateError for a completed or dead job.
-   */
-  async cancel(id: string): Promise<CancelResult> {
-    return cancelJob(this.#ctx, checkJobId('id', id));
-  }
-
-  /** Reads a job, also from the archive; null when no job has this id. */
-  async getJob<P = unknown, R = unknown>(id: string): Promise<Job<P, R> | null> {
-    return getJob<P, R>(this.#ctx, checkJobId('id', id));
-  }
-
-  /**
-   * Brings a dead job back to pending with a fresh set of attempts.
-   *
-   * @throws JobNotFoundError; InvalidStateError when it is not dead.
-   */
-  async retryDead(id: string): Promise<void> {
-    return retryDeadJob(this.#ctx, checkJobId('id', id));
-  }
-
-  /** Brings a queue's dead jobs (or the given ones) back to pending; returns their ids. */
-  async redrive(queue: string, options?: { ids?: string[]; limit?: number }): Promise<string[]> {
-    const opts = checkOptionsObject('options', options);
-    const ids = opts.ids;
-    if (ids !== undefined && !Array.isArray(ids)) throw invalid('ids', 'an array of job ids', ids);
-    return redriveJobs(this.#ctx, {
-      queue: checkName('queue', queue),
-      ids: ids === undefined ? null : ids.map((id, index) => checkJobId(`ids[${index}]`, id)),
-      limit: checkInteger('limit', opts.limit ?? 1000, 1, 100_000),
-    });
-  }
-
-  /** Counts per state and the oldest due job's wait, for one queue or every queue with jobs. */
-  stats(): Promise<QueueStats[]>;
-  stats(queue: string): Promise<QueueStats>;
-  async stats(queue?: string): Promise<QueueStats | QueueStats[]> {
-    if (queue === undefined) return queueStats(this.#ctx, null);
-    const [stats] = await queueStats(this.#ctx, checkName('queue', queue));
-    if (stats === undefined) throw new Error('queue_stats returned no row');
-    return stats;
-  }
-
-  /** One sweeper pass: requeues jobs whose lease expired (or kills those out of attempts). */
-  async reclaimExpired(): Promise<ReclaimedJob[]> {
-    return new Sweeper(this.#ctx).runOnce();
   }
 
   /** A visibility-timeout sweeper to `start()`; `close()` stops it. */
   sweeper(options?: SweeperOptions): Sweeper {
-    return this.#track(new Sweeper(this.#ctx, options));
-  }
-
-  /** One retention pass: deletes or archives finished jobs older than the cutoff. */
-  async prune(options?: RetentionOptions): Promise<PruneResult> {
-    return new Retention(this.#ctx, options).runOnce();
+    return this.track(new Sweeper(this.ctx, options));
   }
 
   /** A retention task to `start()` or `runOnce()`; `close()` stops it. */
   retention(options?: RetentionOptions): Retention {
-    return this.#track(new Retention(this.#ctx, options));
+    return this.track(new Retention(this.ctx, options));
   }
 
   /**
-   * Stops the sweepers and retention tasks this queue made and ends its own pool (a pool passed
-   * in stays open). Every later call throws QueueClosedError. Memoised.
+   * Closes the queue: refuses new work at once, stops its workers and observers gracefully
+   * (each with its own grace period), then its sweepers and retention tasks, the LISTEN
+   * connection, and its own pool (a pool passed in stays open). Memoised.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#ctx.markClosed();
-      await Promise.all([...this.#tasks].map((task) => task.stop()));
-      if (this.#ownsPool) await this.#ctx.pool.end();
+      await Promise.all([...this.#consumers].map((consumer) => consumer.stop()));
+      await this.#listener?.close();
+      this.ctx.markClosed();
+      await Promise.all([...this.tasks].map((task) => task.stop()));
+      if (this.#ownsPool) await this.ctx.pool.end();
     })();
     return this.#closing;
   }
@@ -342,21 +256,51 @@ export class Queue implements AsyncDisposable {
     return this.close();
   }
 
-  #track<T extends { stop(): Promise<void> }>(task: T): T {
-    this.#tasks.add(task);
-    return task;
+  #startWorker(
+    queue: string,
+    options: ResolvedWork & { capacity: number },
+    dispatcher: Dispatcher,
+  ): Worker {
+    const worker = new Worker(this.ctx, this.#getListener(), queue, options, dispatcher, () =>
+      this.#consumers.delete(worker),
+    );
+    this.#consumers.add(worker);
+    return worker;
+  }
+
+  /** The queue's one LISTEN connection, opened on first use; null with `listen: false`. */
+  #getListener(): Listener | null {
+    if (this.#listener !== undefined) return this.#listener;
+    const { listen, listenConnectionString, connection, schema, logger } = this.options;
+    if (!listen) {
+      this.#listener = null;
+      return null;
+    }
+    const config: pg.ClientConfig =
+      listenConnectionString !== null
+        ? { connectionString: listenConnectionString }
+        : connection.kind === 'url'
+          ? { connectionString: connection.connectionString }
+          : (connection.pool as unknown as { options: pg.ClientConfig }).options;
+    this.#listener = new Listener({
+      connection: config,
+      logger,
+      probeChannel: probeChannelFor(schema),
+      sendProbe: async (channel, payload) => {
+        await this.ctx.run('notify', [channel, payload]);
+      },
+      probeTimeoutMs: 3000,
+      livenessCheckMs: 10_000,
+    });
+    return this.#listener;
+  }
+
+  /** New work is refused as soon as `close()` is called; in-flight work finishes. */
+  #assertOpen(): void {
+    if (this.#closing !== undefined) throw new QueueClosedError();
   }
 
   #specDefaults() {
     return { maxAttempts: this.options.maxAttempts, maxPayloadBytes: this.options.maxPayloadBytes };
-  }
-
-  #checkJobs<J extends LeasedJob>(
-    jobs: readonly (J | undefined)[],
-    field: string,
-    failing = false,
-  ): J[] {
-    if (!Array.isArray(jobs)) throw invalid(field, 'an array', jobs);
-    return jobs.map((job, index) => checkLeasedJob(`${field}[${index}]`, job, failing));
   }
 }

@@ -21,6 +21,8 @@ export const QUERY_NAMES = [
   'migrate_lock',
   'migrate_record',
   'migrate_version',
+  'next_run_at',
+  'notify',
   'prune_jobs',
   'queue_stats',
   'reclaim_expired',

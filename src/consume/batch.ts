@@ -1,0 +1,115 @@
+import type { Logger } from '../config.js';
+import { describeError, type HandlerOutcome, type Settlement } from '../settle/outcome.js';
+import { contextOf, type JobContext } from './executor.js';
+import type { LeasedEntry } from './in-flight.js';
+import { armTimeout, type Dispatcher, settleEntry } from './worker.js';
+
+/** The outcome of one job of a batch, in the batch's order. */
+export type BatchOutcome =
+  | { readonly ok: true; readonly result?: unknown }
+  | { readonly ok: false; readonly error: unknown; readonly retryable?: boolean };
+
+/**
+ * A batch handler: receives up to `batchSize` jobs and returns one outcome per job, in order, so
+ * that one failing job does not fail the others. Returning nothing completes every job; throwing
+ * fails every job of the batch.
+ */
+export type BatchHandler<P = unknown> = (
+  jobs: JobContext<P>[],
+) => Promise<readonly BatchOutcome[] | undefined> | readonly BatchOutcome[] | undefined;
+
+/**
+ * Collects leased jobs into batches: a batch goes to the handler when it is full or `maxWaitMs`
+ * after its first job arrived, whichever comes first.
+ */
+export function batchDispatcher<P>(
+  handler: BatchHandler<P>,
+  options: { batchSize: number; maxWaitMs: number; timeoutMs: number | null },
+  logger: Logger,
+): Dispatcher {
+  return (consumer, executor) => {
+    let open: LeasedEntry<P>[] = [];
+    let timer: NodeJS.Timeout | undefined;
+
+    const run = (batch: LeasedEntry<P>[]) => {
+      const timers =
+        options.timeoutMs === null
+          ? []
+          : batch.map((entry) => armTimeout(consumer, entry, options.timeoutMs as number, logger));
+      void executor
+        .run(() => handler(batch.map((entry) => contextOf(entry))))
+        .then(async (outcome) => {
+          for (const t of timers) clearTimeout(t);
+          const settlements = batchSettlements(batch.length, outcome, logger);
+          await Promise.all(
+            batch.map((entry, index) =>
+              settleEntry(
+                consumer,
+                entry,
+                entry.controller.signal.aborted
+                  ? { action: 'none' }
+                  : (settlements[index] as Settlement),
+                logger,
+              ),
+            ),
+          );
+        });
+    };
+
+    const flush = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      const batch = open;
+      open = [];
+      if (batch.length > 0) run(batch);
+    };
+
+    return (entry) => {
+      open.push(entry as LeasedEntry<P>);
+      if (open.length >= options.batchSize) flush();
+      else if (timer === undefined) timer = setTimeout(flush, options.maxWaitMs);
+    };
+  };
+}
+
+/**
+ * One settlement per job from how a batch handler ended: a throw fails every job, nothing
+ * returned completes every job, otherwise each job gets its own outcome. A malformed return
+ * value fails the whole batch rather than guessing.
+ */
+export function batchSettlements(
+  size: number,
+  outcome: HandlerOutcome,
+  logger: Logger,
+): Settlement[] {
+  if (outcome.kind === 'threw') {
+    return Array.from({ length: size }, () => ({ action: 'fail', error: outcome.error }));
+  }
+  const value = outcome.value as readonly BatchOutcome[] | undefined;
+  if (value === undefined || value === null) {
+    return Array.from({ length: size }, () => ({ action: 'complete', result: null }));
+  }
+  if (!Array.isArray(value) || value.length !== size || !value.every(isOutcome)) {
+    const error = new TypeError(
+      `A batch handler must return one { ok, ... } outcome per job (${size} jobs)`,
+    );
+    logger.warn('pgpulse: a batch handler returned a malformed result', describeError(error));
+    return Array.from({ length: size }, () => ({ action: 'fail', error }));
+  }
+  return value.map(
+    (item: BatchOutcome): Settlement =>
+      item.ok
+        ? { action: 'complete', result: item.result ?? null }
+        : {
+            action: 'fail',
+            error: item.error,
+            ...(item.retryable === undefined ? {} : { retryable: item.retryable }),
+          },
+  );
+}
+
+function isOutcome(item: unknown): item is BatchOutcome {
+  return (
+    typeof item === 'object' && item !== null && typeof (item as { ok?: unknown }).ok === 'boolean'
+  );
+}

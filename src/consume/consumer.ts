@@ -1,0 +1,234 @@
+import { EMPTY, filter, map, Subject, type Subscription } from 'rxjs';
+import type { Context } from '../context.js';
+import {
+  ErrorCode,
+  InvalidStateError,
+  JobCancelledError,
+  type PgPulseError,
+  WorkerStoppedError,
+} from '../errors.js';
+import { SettleBatcher } from '../settle/batcher.js';
+import type { SettleOutcome } from '../settle/outcome.js';
+import type { FailOutcome } from '../settle/settler.js';
+import type { ClaimedJob } from '../types.js';
+import type { ResolvedClaimOptions } from './claim.js';
+import { Claimer } from './claimer.js';
+import { InFlight, type LeasedEntry } from './in-flight.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import type { Listener } from './notifications.js';
+import { type Notice, wakeups } from './wakeups.js';
+
+/** How a consumer claims and keeps jobs. */
+export interface ConsumerConfig {
+  readonly queue: string;
+  /** `batchSize` is the most jobs one claim statement takes. */
+  readonly claim: ResolvedClaimOptions;
+  /** The most jobs held at once, not counting those already being settled. */
+  readonly capacity: number;
+  readonly heartbeatMs: number;
+  readonly pollIntervalMs: number;
+}
+
+/** A notification on the jobs channel, as sent by `announce()` in the schema. */
+interface JobsNotice {
+  queue?: string;
+  runAt?: number | null;
+}
+
+/** A notification on the cancel channel. */
+interface CancelNotice {
+  id?: string;
+}
+
+/**
+ * The consuming half of pgpulse for one queue: wakes (notifications, polls, timers for delayed
+ * jobs, freed capacity) drive a claimer that leases at most `capacity` jobs; leases are renewed in
+ * one statement per heartbeat; cancellations abort the job's signal; settlements are batched.
+ * What happens to a claimed job is up to `dispatch` (run a handler, or emit to a subscriber),
+ * which must end every job through `complete`, `fail`, `release` or an abort.
+ */
+export class Consumer {
+  readonly inFlight = new InFlight();
+  readonly #ctx: Context;
+  readonly #listener: Listener | null;
+  readonly #config: ConsumerConfig;
+  readonly #dispatch: (entry: LeasedEntry) => void;
+  readonly #settler: SettleBatcher;
+  readonly #claimer: Claimer;
+  readonly #leases: LeaseKeeper;
+  readonly #dueTimes = new Subject<number>();
+  #clockOffsetMs = 0;
+  #wakes: Subscription | undefined;
+  #cancels: Subscription | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(
+    ctx: Context,
+    listener: Listener | null,
+    config: ConsumerConfig,
+    dispatch: (entry: LeasedEntry) => void,
+  ) {
+    this.#ctx = ctx;
+    this.#listener = listener;
+    this.#config = config;
+    this.#dispatch = dispatch;
+    this.#settler = new SettleBatcher(ctx);
+    this.#claimer = new Claimer({
+      ctx,
+      queue: config.queue,
+      claim: config.claim,
+      free: () => config.capacity - this.inFlight.active,
+      onClaimed: (jobs, sentAt) => this.#onClaimed(jobs, sentAt),
+      onNextDue: ({ dueAt, clockOffsetMs }) => {
+        this.#clockOffsetMs = clockOffsetMs;
+        if (dueAt !== null) this.#dueTimes.next(dueAt);
+      },
+      logger: ctx.options.logger,
+    });
+    this.#leases = new LeaseKeeper(
+      ctx,
+      this.inFlight,
+      { leaseMs: config.claim.leaseMs, heartbeatMs: config.heartbeatMs },
+      (entry, reason) => this.abort(entry, reason),
+    );
+  }
+
+  /** Starts waking, claiming and heartbeating. */
+  start(): void {
+    const { queue, pollIntervalMs } = this.#config;
+    const listener = this.#listener;
+    const notices =
+      listener === null
+        ? EMPTY
+        : listener.channel<JobsNotice>(this.#ctx.channels.jobs).pipe(
+            filter((notice) => notice?.queue === queue),
+            map(
+              (notice): Notice => ({
+                dueAt: typeof notice.runAt === 'number' ? notice.runAt - this.#clockOffsetMs : null,
+              }),
+            ),
+          );
+    this.#cancels = listener
+      ?.channel<CancelNotice>(this.#ctx.channels.cancel)
+      .subscribe((notice) => {
+        const entry = typeof notice?.id === 'string' ? this.inFlight.get(notice.id) : undefined;
+        if (entry !== undefined) this.abort(entry, new JobCancelledError(entry.job.id));
+      });
+    this.#wakes = wakeups(
+      {
+        notices,
+        reconnects: listener?.connected$ ?? EMPTY,
+        capacity: this.inFlight.freed$,
+        dueTimes: this.#dueTimes,
+      },
+      { pollIntervalMs },
+    ).subscribe((reason) => this.#claimer.wake(reason));
+    this.#leases.start();
+  }
+
+  /**
+   * Stops the job: aborts its signal with `reason`. A cancelled job or a lost lease leaves the
+   * in-flight set at once (nothing about it can be written any more); other reasons (a timeout,
+   * the worker stopping) leave it to be settled or released.
+   */
+  abort(entry: LeasedEntry, reason: PgPulseError): void {
+    this.inFlight.abort(entry.job.id, reason);
+    if (reason.code === ErrorCode.jobCancelled || reason.code === ErrorCode.leaseLost) {
+      this.inFlight.remove(entry.job.id);
+    }
+  }
+
+  /** Completes the job with `result` (batched with other settlements). */
+  complete(entry: LeasedEntry, result: unknown): Promise<SettleOutcome> {
+    return this.#settle(entry, () => this.#settler.complete({ job: entry.job, result }));
+  }
+
+  /** Fails the job: retried after backoff, or dead (not retryable, or out of attempts). */
+  fail(entry: LeasedEntry, error: unknown, retryable?: boolean): Promise<FailOutcome> {
+    return this.#settle(entry, () =>
+      this.#settler.fail({
+        job: entry.job,
+        error,
+        ...(retryable === undefined ? {} : { retryable }),
+      }),
+    );
+  }
+
+  /** Gives the job back without spending an attempt. */
+  release(entry: LeasedEntry, delayMs?: number): Promise<SettleOutcome> {
+    return this.#settle(entry, () =>
+      this.#settler.release({ job: entry.job, ...(delayMs === undefined ? {} : { delayMs }) }),
+    );
+  }
+
+  /**
+   * Shuts down in order: stop waking and claiming; let held jobs finish while heartbeats go on,
+   * until `graceMs`; abort the rest and release them back to pending at once (not when their
+   * lease would expire); write what is pending; let go of the listener. Memoised.
+   */
+  stop(graceMs: number): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#wakes?.unsubscribe();
+      await this.#claimer.stop();
+      await this.inFlight.drained(performance.now() + graceMs);
+      const unfinished = this.inFlight.entries().filter((entry) => !entry.settling);
+      const stopped = new WorkerStoppedError();
+      for (const entry of unfinished) this.inFlight.abort(entry.job.id, stopped);
+      await Promise.all(unfinished.map((entry) => this.release(entry).catch(() => undefined)));
+      await this.#settler.drain();
+      await this.#leases.stop();
+      this.#cancels?.unsubscribe();
+      this.#dueTimes.complete();
+      this.inFlight.complete();
+    })();
+    return this.#stopping;
+  }
+
+  /** Whether `stop()` was called. */
+  get stopping(): boolean {
+    return this.#stopping !== undefined;
+  }
+
+  #onClaimed(jobs: ClaimedJob[], sentAt: number): void {
+    for (const job of jobs) {
+      const entry = this.inFlight.add(job, sentAt, this.#config.claim.leaseMs);
+      if (this.#stopping !== undefined) {
+        // Claimed while stopping: straight back to pending, unstarted.
+        void this.release(entry).catch(() => undefined);
+      } else {
+        this.#dispatch(entry);
+      }
+    }
+  }
+
+  async #settle<Outcome extends { ok: boolean }>(
+    entry: LeasedEntry,
+    write: () => Promise<Outcome>,
+  ): Promise<Outcome | { id: string; ok: false; error: PgPulseError }> {
+    const id = entry.job.id;
+    if (this.inFlight.get(id) !== entry) {
+      // Cancelled or lost while running (the database would refuse it), or settled already.
+      const { signal } = entry.controller;
+      const error = signal.aborted
+        ? (signal.reason as PgPulseError)
+        : new InvalidStateError(id, 'settled', `Job ${id} was already settled by this consumer`);
+      return { id, ok: false, error };
+    }
+    this.inFlight.markSettling(id);
+    let outcome: Outcome;
+    try {
+      outcome = await write();
+    } catch (error) {
+      this.inFlight.remove(id);
+      throw error;
+    }
+    const refused = (outcome as { error?: PgPulseError }).error;
+    if (refused?.code === ErrorCode.validation) {
+      // Nothing was written (e.g. a result that is not JSON): the job is still ours to settle.
+      this.inFlight.unmarkSettling(id);
+    } else {
+      this.inFlight.remove(id);
+    }
+    return outcome;
+  }
+}

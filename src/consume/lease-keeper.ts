@@ -1,0 +1,81 @@
+import type { Context } from '../context.js';
+import { LeaseLostError, type PgPulseError } from '../errors.js';
+import { IntervalTask } from '../maintain/interval-task.js';
+import type { InFlight, LeasedEntry } from './in-flight.js';
+import { renewLeases } from './lease.js';
+
+/**
+ * Renews every lease a consumer holds, all in one statement, each heartbeat interval. A lease
+ * that could not be renewed (lost to the sweeper, cancelled, gone) is reported through `onLost`,
+ * whose job must stop. While the database cannot be reached, a job whose lease has run out by
+ * the local clock is reported lost too: another worker may already be running it.
+ */
+export class LeaseKeeper {
+  readonly #ctx: Context;
+  readonly #inFlight: InFlight;
+  readonly #leaseMs: number;
+  readonly #onLost: (entry: LeasedEntry, reason: PgPulseError) => void;
+  readonly #task: IntervalTask<void>;
+
+  constructor(
+    ctx: Context,
+    inFlight: InFlight,
+    options: { leaseMs: number; heartbeatMs: number },
+    onLost: (entry: LeasedEntry, reason: PgPulseError) => void,
+  ) {
+    this.#ctx = ctx;
+    this.#inFlight = inFlight;
+    this.#leaseMs = options.leaseMs;
+    this.#onLost = onLost;
+    this.#task = new IntervalTask(
+      'heartbeat',
+      () => this.#beat(),
+      options.heartbeatMs,
+      ctx.options.logger,
+    );
+  }
+
+  start(): void {
+    this.#task.start();
+  }
+
+  /** One renewal now (tests, and before a long pause). */
+  renewNow(): Promise<void> {
+    return this.#task.runOnce();
+  }
+
+  stop(): Promise<void> {
+    return this.#task.stop();
+  }
+
+  async #beat(): Promise<void> {
+    const entries = this.#inFlight.entries();
+    if (entries.length === 0) return;
+    const sentAt = performance.now();
+    try {
+      const outcomes = await renewLeases(
+        this.#ctx,
+        entries.map((entry) => entry.job),
+        this.#leaseMs,
+      );
+      outcomes.forEach((outcome, index) => {
+        const entry = entries[index];
+        if (entry === undefined) return;
+        if (outcome.ok) {
+          entry.deadline = sentAt + this.#leaseMs;
+          entry.job.leaseExpiresAt = outcome.leaseExpiresAt;
+        } else {
+          this.#onLost(entry, outcome.error);
+        }
+      });
+    } catch (error) {
+      const now = performance.now();
+      for (const entry of entries) {
+        if (entry.deadline > now) continue;
+        const message = `The lease of job ${entry.job.id} ran out while the database was unreachable`;
+        this.#onLost(entry, new LeaseLostError(entry.job.id, 'unknown', message));
+      }
+      throw error; // logged by the interval task; the next beat tries again
+    }
+  }
+}

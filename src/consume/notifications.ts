@@ -1,0 +1,267 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import pgListen, { type Subscriber } from 'pg-listen';
+import { BehaviorSubject, filter, firstValueFrom, Observable, Subject, timeout } from 'rxjs';
+import type { Logger } from '../config.js';
+import { describeError } from '../settle/outcome.js';
+
+/** Where the listener stands: notifications flow only while `listening`. */
+export type ListenerState = 'idle' | 'connecting' | 'listening' | 'unavailable' | 'closed';
+
+/** What a {@link Listener} needs. */
+export interface ListenerOptions {
+  /** How to open the LISTEN connection (a session connection, not through a pooler in transaction mode). */
+  readonly connection: pg.ClientConfig;
+  readonly logger: Logger;
+  /** A channel of this listener's own, used once to check that notifications arrive at all. */
+  readonly probeChannel: string;
+  /** Sends a notification from another session, as a producer would. */
+  readonly sendProbe: (channel: string, payload: string) => Promise<void>;
+  /** How long the probe waits for its notification before declaring LISTEN unusable. */
+  readonly probeTimeoutMs: number;
+  /** Interval of pg-listen's liveness query on the LISTEN connection. */
+  readonly livenessCheckMs: number;
+}
+
+interface ChannelEntry {
+  refs: number;
+  readonly payloads: Subject<unknown>;
+}
+
+// pg-listen is CommonJS with `exports.default`: from ESM its default import is the exports object.
+const createSubscriber = pgListen.default;
+
+/** Never throws: a payload someone NOTIFYed by hand that is not JSON is dropped, not fatal. */
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One LISTEN connection (pg-listen, outside the query pool) shared by everything of one queue in
+ * this process, exposed as Observables: subscribing to a channel LISTENs, and the last
+ * unsubscribe UNLISTENs. It reconnects by itself after the connection or the server drops, and
+ * `connected$` emits after every (re)connect so consumers can catch up on what they missed.
+ * When notifications cannot work here (behind a transaction-mode pooler, say) it warns once and
+ * goes `unavailable`: consumers then run on their polling alone.
+ */
+export class Listener {
+  /** The current state; consumers only need it for diagnostics. */
+  readonly state$ = new BehaviorSubject<ListenerState>('idle');
+  readonly #connected = new Subject<void>();
+  /** Emits after the first connect and after every reconnect, once channels are listened to. */
+  readonly connected$: Observable<void> = this.#connected.asObservable();
+  readonly #options: ListenerOptions;
+  readonly #channels = new Map<string, ChannelEntry>();
+  #subscriber: Subscriber | undefined;
+  #warned = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** Consecutive failed starts, for the retry backoff. */
+  #failures = 0;
+  /** Whether the current subscriber passed its first connect and the probe. */
+  #ready = false;
+
+  constructor(options: ListenerOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * The payloads NOTIFYed on `channel`, parsed as JSON. Hot: only what arrives while subscribed.
+   *
+   * @example
+   * ```ts
+   * const sub = listener.channel('pgpulse.jobs').subscribe((notice) => console.log(notice));
+   * sub.unsubscribe(); // UNLISTEN when nobody else listens to the channel
+   * ```
+   */
+  channel<T>(name: string): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      let entry = this.#channels.get(name);
+      if (entry === undefined) {
+        entry = { refs: 0, payloads: new Subject() };
+        this.#channels.set(name, entry);
+        this.#listen(name);
+      }
+      entry.refs++;
+      const subscription = (entry.payloads as Subject<T>).subscribe(subscriber);
+      const owned = entry;
+      return () => {
+        subscription.unsubscribe();
+        owned.refs--;
+        if (owned.refs === 0 && this.#channels.get(name) === owned) {
+          this.#channels.delete(name);
+          this.#unlisten(name);
+        }
+      };
+    });
+  }
+
+  /** Ends the LISTEN connection for good. */
+  async close(): Promise<void> {
+    if (this.state$.value === 'closed') return;
+    this.state$.next('closed');
+    clearTimeout(this.#retryTimer);
+    for (const entry of this.#channels.values()) entry.payloads.complete();
+    this.#channels.clear();
+    this.#connected.complete();
+    await this.#dropSubscriber();
+    this.state$.complete();
+  }
+
+  #listen(name: string): void {
+    const state = this.state$.value;
+    if (state === 'idle') {
+      void this.#start();
+    } else if (state === 'listening') {
+      this.#subscriber?.listenTo(name)?.catch((error: unknown) => this.#onError(error));
+    }
+    // connecting: #start listens to every channel once connected; unavailable/closed: nothing.
+  }
+
+  #unlisten(name: string): void {
+    if (this.state$.value !== 'listening') return;
+    this.#subscriber?.unlisten(name)?.catch(() => undefined);
+    if (this.#channels.size === 0) {
+      // Nobody listens any more: hand the connection back until someone does.
+      this.state$.next('idle');
+      void this.#dropSubscriber();
+    }
+  }
+
+  async #start(): Promise<void> {
+    this.state$.next('connecting');
+    const subscriber = createSubscriber(
+      { ...this.#options.connection, application_name: 'pgpulse-listener' },
+      {
+        paranoidChecking: this.#options.livenessCheckMs,
+        // Never give up reconnecting: a server restart may take longer than pg-listen's 3 s.
+        retryLimit: Number.POSITIVE_INFINITY,
+        retryTimeout: 0,
+        retryInterval: (attempt) => Math.min(5000, 50 * 2 ** attempt),
+        parse: parsePayload,
+      },
+    );
+    this.#subscriber = subscriber;
+    subscriber.events.on('notification', ({ channel, payload }) => {
+      this.#channels.get(channel)?.payloads.next(payload);
+    });
+    subscriber.events.on('reconnect', () => {
+      if (this.#subscriber === subscriber) this.state$.next('connecting');
+    });
+    subscriber.events.on('connected', () => {
+      // pg-listen emits this inside connect(), which the probe below announces, and after
+      // re-LISTENing on every reconnect, which is announced here.
+      if (this.#subscriber === subscriber && this.#ready) {
+        this.state$.next('listening');
+        this.#connected.next();
+      }
+    });
+    subscriber.events.on('error', (error) => this.#onError(error));
+    this.#ready = false;
+    try {
+      await subscriber.connect();
+      await Promise.all([...this.#channels.keys()].map((name) => subscriber.listenTo(name)));
+      await this.#probe(subscriber);
+      if (this.#subscriber !== subscriber) return; // closed or restarted meanwhile
+      this.#ready = true;
+      this.#failures = 0;
+      this.state$.next('listening');
+      this.#connected.next();
+    } catch (error) {
+      if (this.#subscriber !== subscriber) return;
+      this.#onError(error);
+    }
+  }
+
+  /**
+   * Checks that a notification sent from another session arrives here. Through a pooler in
+   * transaction mode LISTEN succeeds but nothing ever arrives; this is how we find out.
+   */
+  async #probe(subscriber: Subscriber): Promise<void> {
+    const { probeChannel, probeTimeoutMs, sendProbe } = this.#options;
+    const token = randomBytes(8).toString('hex');
+    const entry: ChannelEntry = { refs: 1, payloads: new Subject() };
+    this.#channels.set(probeChannel, entry);
+    try {
+      await subscriber.listenTo(probeChannel);
+      const arrived = firstValueFrom(
+        entry.payloads.pipe(
+          filter((payload) => (payload as { probe?: string } | undefined)?.probe === token),
+          timeout(probeTimeoutMs),
+        ),
+      );
+      await sendProbe(probeChannel, JSON.stringify({ probe: token }));
+      try {
+        await arrived;
+      } catch {
+        throw new ListenUnavailableError(
+          `a notification sent to ${probeChannel} did not arrive within ${probeTimeoutMs} ms`,
+        );
+      }
+    } finally {
+      this.#channels.delete(probeChannel);
+      await subscriber.unlisten(probeChannel)?.catch(() => undefined);
+    }
+  }
+
+  #onError(error: unknown): void {
+    const state = this.state$.value;
+    if (state === 'closed' || state === 'unavailable') return;
+    if (error instanceof ListenUnavailableError) {
+      this.#warnOnce(
+        `LISTEN/NOTIFY does not work on this connection (${error.message}); ` +
+          'running on polling alone. Behind a transaction-mode pooler, give pgpulse a direct ' +
+          'connection for listening (listenConnectionString).',
+      );
+      this.state$.next('unavailable');
+      void this.#dropSubscriber();
+      return;
+    }
+    // Could not connect, or pg-listen could not re-LISTEN after a reconnect: start afresh later.
+    this.#failures++;
+    this.#warnOnce(
+      `notifications unavailable for now (${describeError(error).message}); ` +
+        'polling until the LISTEN connection is back',
+    );
+    this.state$.next('connecting');
+    void this.#dropSubscriber();
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(
+      () => {
+        if (this.state$.value === 'connecting' && this.#channels.size > 0) void this.#start();
+        else if (this.#channels.size === 0 && this.state$.value === 'connecting')
+          this.state$.next('idle');
+      },
+      Math.min(5000, 100 * 2 ** Math.min(this.#failures, 6)),
+    );
+    this.#retryTimer.unref();
+  }
+
+  #warnOnce(message: string): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    this.#options.logger.warn(`pgpulse: ${message}`);
+  }
+
+  async #dropSubscriber(): Promise<void> {
+    const subscriber = this.#subscriber;
+    this.#subscriber = undefined;
+    if (subscriber === undefined) return;
+    for (const event of ['notification', 'connected', 'reconnect', 'error'] as const) {
+      subscriber.events.removeAllListeners(event);
+    }
+    subscriber.events.on('error', () => undefined);
+    await subscriber.close().catch(() => undefined);
+  }
+}
+
+/** The probe found that notifications do not arrive on this connection. */
+class ListenUnavailableError extends Error {}
+
+/** A random suffix that keeps one listener's probe channel apart from another's. */
+export function probeChannelFor(schema: string): string {
+  return `${schema}.probe.${randomBytes(4).toString('hex')}`;
+}

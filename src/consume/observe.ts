@@ -1,0 +1,90 @@
+import { Observable } from 'rxjs';
+import type { Context } from '../context.js';
+import { InvalidStateError } from '../errors.js';
+import { Consumer } from './consumer.js';
+import { contextOf, type JobContext } from './executor.js';
+import type { LeasedEntry } from './in-flight.js';
+import type { Listener } from './notifications.js';
+import type { ResolvedObserve } from './options.js';
+
+/**
+ * A job delivered by {@link Queue.observe}. Settle it exactly once with `ack`, `nack` or
+ * `release`; until then its lease is renewed for you and it counts against `prefetch`.
+ */
+export interface ReceivedJob<P = unknown> extends JobContext<P> {
+  /**
+   * Completes the job and stores `result`.
+   *
+   * @throws JobCancelledError or LeaseLostError when the job was cancelled or taken over;
+   *   InvalidStateError when it was already settled.
+   */
+  ack(result?: unknown): Promise<void>;
+  /**
+   * Fails this attempt: retried after backoff, or dead when `retryable` is false, the error is
+   * a NonRetryableError, or attempts are used up.
+   */
+  nack(error: unknown, options?: { retryable?: boolean }): Promise<void>;
+  /** Gives the job back without spending an attempt, due again at once or after `delayMs`. */
+  release(options?: { delayMs?: number }): Promise<void>;
+}
+
+/**
+ * Jobs of one queue as a cold Observable: each subscription starts its own consumer (sharing the
+ * queue's LISTEN connection), holds at most `prefetch` unsettled jobs, and on unsubscribe
+ * releases the unsettled ones back to pending at once.
+ */
+export function observeQueue<P>(
+  ctx: Context,
+  listener: Listener | null,
+  queue: string,
+  options: ResolvedObserve,
+  track: (consumer: { stop(): Promise<void> }) => () => void,
+): Observable<ReceivedJob<P>> {
+  return new Observable<ReceivedJob<P>>((subscriber) => {
+    const consumer = new Consumer(
+      ctx,
+      listener,
+      {
+        queue,
+        claim: options.claim,
+        capacity: options.prefetch,
+        heartbeatMs: options.heartbeatMs,
+        pollIntervalMs: options.pollIntervalMs,
+      },
+      (entry) => subscriber.next(received(consumer, entry as LeasedEntry<P>)),
+    );
+    const untrack = track({
+      stop: async () => {
+        await consumer.stop(0);
+        subscriber.complete();
+      },
+    });
+    consumer.start();
+    return () => {
+      untrack();
+      void consumer.stop(0);
+    };
+  });
+}
+
+function received<P>(consumer: Consumer, entry: LeasedEntry<P>): ReceivedJob<P> {
+  let settled = false;
+  const once = async <O extends { ok: boolean }>(write: () => Promise<O>): Promise<void> => {
+    if (settled) {
+      throw new InvalidStateError(
+        entry.job.id,
+        'settled',
+        `Job ${entry.job.id} was already settled`,
+      );
+    }
+    settled = true;
+    const outcome = await write();
+    if (!outcome.ok) throw (outcome as unknown as { error: Error }).error;
+  };
+  return {
+    ...contextOf(entry),
+    ack: (result) => once(() => consumer.complete(entry, result)),
+    nack: (error, options) => once(() => consumer.fail(entry, error, options?.retryable)),
+    release: (options) => once(() => consumer.release(entry, options?.delayMs)),
+  };
+}

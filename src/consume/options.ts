@@ -1,0 +1,205 @@
+import { MAX_DURATION_MS, type ResolvedQueueOptions } from '../config.js';
+import type { SweeperOptions } from '../maintain/sweeper.js';
+import {
+  checkIdentifier,
+  checkInteger,
+  checkKnownKeys,
+  checkOptionsObject,
+  invalid,
+} from '../validate.js';
+import type { ResolvedClaimOptions } from './claim.js';
+
+/** Options every consumer shares: `work`, `observe` and `workBatch`. */
+export interface ConsumeOptions {
+  /** Lease of each claimed job, in ms, renewed by heartbeats. Default: the queue's `leaseMs`. */
+  leaseMs?: number;
+  /** Interval of the heartbeat that renews every lease at once. Default `leaseMs / 3`. */
+  heartbeatMs?: number;
+  /**
+   * Interval of the fallback poll, in ms. Notifications wake consumers at once; the poll only
+   * bounds the delay when one is lost (or when LISTEN is unavailable). Default 1000.
+   */
+  pollIntervalMs?: number;
+  /** Only this tenant's jobs. Default: every tenant's. */
+  tenant?: string;
+  /** Recorded on claimed jobs. Default: the queue's `workerId`. */
+  workerId?: string;
+}
+
+/** Options of {@link Queue.work}. */
+export interface WorkOptions extends ConsumeOptions {
+  /** Handlers running at once. Default 10. */
+  concurrency?: number;
+  /** Abort a handler running longer than this (its attempt fails and may be retried). */
+  timeoutMs?: number;
+  /** Most jobs one claim statement takes. Default: `concurrency`, at most 100. */
+  claimBatchSize?: number;
+  /** Run a lease sweeper in this worker (`false` to run it elsewhere). Default true. */
+  sweeper?: boolean | SweeperOptions;
+  /** Default grace period of `stop()`, in ms. Default 10,000. */
+  graceMs?: number;
+}
+
+/** Options of {@link Queue.workBatch}. */
+export interface BatchWorkOptions extends Omit<WorkOptions, 'concurrency' | 'claimBatchSize'> {
+  /** Most jobs per handler call. Default 10. */
+  batchSize?: number;
+  /** Longest wait for a batch to fill once its first job arrived, in ms. Default 50. */
+  maxWaitMs?: number;
+  /** Batches handled at once. Default 1. */
+  concurrency?: number;
+}
+
+/** Options of {@link Queue.observe}. */
+export interface ObserveOptions extends ConsumeOptions {
+  /** Most jobs delivered and not yet acked or nacked (back-pressure). Default 10. */
+  prefetch?: number;
+}
+
+/** What every consumer resolves to. */
+export interface ResolvedConsume {
+  readonly claim: ResolvedClaimOptions;
+  readonly heartbeatMs: number;
+  readonly pollIntervalMs: number;
+}
+
+const CONSUME_KEYS = ['leaseMs', 'heartbeatMs', 'pollIntervalMs', 'tenant', 'workerId'] as const;
+
+function resolveConsume(
+  opts: Record<string, unknown>,
+  queue: ResolvedQueueOptions,
+  claimBatchSize: number,
+): ResolvedConsume {
+  const kind = 'configuration';
+  const leaseMs = checkInteger(
+    'leaseMs',
+    opts.leaseMs ?? queue.leaseMs,
+    100,
+    MAX_DURATION_MS,
+    kind,
+  );
+  const heartbeatMs = checkInteger(
+    'heartbeatMs',
+    opts.heartbeatMs ?? Math.max(10, Math.floor(leaseMs / 3)),
+    10,
+    MAX_DURATION_MS,
+    kind,
+  );
+  if (heartbeatMs * 2 > leaseMs) {
+    throw invalid('heartbeatMs', `at most half of \`leaseMs\` (${leaseMs})`, heartbeatMs, kind);
+  }
+  return {
+    claim: Object.freeze({
+      batchSize: claimBatchSize,
+      leaseMs,
+      workerId: checkIdentifier('workerId', opts.workerId ?? queue.workerId, 128, kind),
+      tenant: opts.tenant === undefined ? null : checkIdentifier('tenant', opts.tenant, 256, kind),
+    }),
+    heartbeatMs,
+    pollIntervalMs: checkInteger(
+      'pollIntervalMs',
+      opts.pollIntervalMs ?? 1000,
+      10,
+      86_400_000,
+      kind,
+    ),
+  };
+}
+
+/** {@link WorkOptions} after validation. */
+export interface ResolvedWork extends ResolvedConsume {
+  readonly concurrency: number;
+  readonly timeoutMs: number | null;
+  readonly sweeper: SweeperOptions | null;
+  readonly graceMs: number;
+}
+
+function resolveWorkParts(
+  opts: Record<string, unknown>,
+): Omit<ResolvedWork, keyof ResolvedConsume | 'concurrency'> {
+  const kind = 'configuration';
+  let sweeper: SweeperOptions | null;
+  if (opts.sweeper === undefined || opts.sweeper === true) sweeper = {};
+  else if (opts.sweeper === false) sweeper = null;
+  else sweeper = checkOptionsObject('sweeper', opts.sweeper, kind) as SweeperOptions;
+  return {
+    timeoutMs:
+      opts.timeoutMs === undefined
+        ? null
+        : checkInteger('timeoutMs', opts.timeoutMs, 1, MAX_DURATION_MS, kind),
+    sweeper,
+    graceMs: checkInteger('graceMs', opts.graceMs ?? 10_000, 0, MAX_DURATION_MS, kind),
+  };
+}
+
+/** Validates {@link WorkOptions}. Pure. */
+export function resolveWorkOptions(input: unknown, queue: ResolvedQueueOptions): ResolvedWork {
+  const kind = 'configuration';
+  const opts = checkOptionsObject('options', input, kind);
+  checkKnownKeys(
+    'options',
+    opts,
+    [...CONSUME_KEYS, 'concurrency', 'timeoutMs', 'claimBatchSize', 'sweeper', 'graceMs'],
+    kind,
+  );
+  const concurrency = checkInteger('concurrency', opts.concurrency ?? 10, 1, 10_000, kind);
+  const claimBatchSize = checkInteger(
+    'claimBatchSize',
+    opts.claimBatchSize ?? Math.min(concurrency, 100),
+    1,
+    10_000,
+    kind,
+  );
+  return Object.freeze({
+    ...resolveConsume(opts, queue, claimBatchSize),
+    ...resolveWorkParts(opts),
+    concurrency,
+  });
+}
+
+/** {@link BatchWorkOptions} after validation. */
+export interface ResolvedBatchWork extends ResolvedWork {
+  readonly batchSize: number;
+  readonly maxWaitMs: number;
+}
+
+/** Validates {@link BatchWorkOptions}. Pure. */
+export function resolveBatchWorkOptions(
+  input: unknown,
+  queue: ResolvedQueueOptions,
+): ResolvedBatchWork {
+  const kind = 'configuration';
+  const opts = checkOptionsObject('options', input, kind);
+  checkKnownKeys(
+    'options',
+    opts,
+    [...CONSUME_KEYS, 'batchSize', 'maxWaitMs', 'concurrency', 'timeoutMs', 'sweeper', 'graceMs'],
+    kind,
+  );
+  const batchSize = checkInteger('batchSize', opts.batchSize ?? 10, 1, 10_000, kind);
+  const concurrency = checkInteger('concurrency', opts.concurrency ?? 1, 1, 1000, kind);
+  return Object.freeze({
+    ...resolveConsume(opts, queue, Math.min(batchSize * concurrency, 1000)),
+    ...resolveWorkParts(opts),
+    concurrency,
+    batchSize,
+    maxWaitMs: checkInteger('maxWaitMs', opts.maxWaitMs ?? 50, 0, 3_600_000, kind),
+  });
+}
+
+/** {@link ObserveOptions} after validation. */
+export interface ResolvedObserve extends ResolvedConsume {
+  readonly prefetch: number;
+}
+
+/** Validates {@link ObserveOptions}. Pure. */
+export function resolveObserveOptions(
+  input: unknown,
+  queue: ResolvedQueueOptions,
+): ResolvedObserve {
+  const kind = 'configuration';
+  const opts = checkOptionsObject('options', input, kind);
+  checkKnownKeys('options', opts, [...CONSUME_KEYS, 'prefetch'], kind);
+  const prefetch = checkInteger('prefetch', opts.prefetch ?? 10, 1, 10_000, kind);
+  return Object.freeze({ ...resolveConsume(opts, queue, Math.min(prefetch, 100)), prefetch });
+}

@@ -1,0 +1,166 @@
+import type { Logger } from '../config.js';
+import type { Context } from '../context.js';
+import { ErrorCode, JobTimeoutError } from '../errors.js';
+import { Sweeper } from '../maintain/sweeper.js';
+import { decideSettlement, describeError, type Settlement } from '../settle/outcome.js';
+import { Consumer } from './consumer.js';
+import { contextOf, Executor, type JobHandler } from './executor.js';
+import type { LeasedEntry } from './in-flight.js';
+import type { Listener } from './notifications.js';
+import type { ResolvedWork } from './options.js';
+
+/** Turns leased jobs into handler calls on the executor. */
+export type Dispatcher = (consumer: Consumer, executor: Executor) => (entry: LeasedEntry) => void;
+
+/**
+ * A running consumer of one queue, from `queue.work()` or `queue.workBatch()`: it claims jobs as
+ * they arrive, runs their handlers with at most `concurrency` at once, and settles them.
+ *
+ * @example
+ * ```ts
+ * const worker = queue.work('emails', async (job) => sendMail(job.payload, { signal: job.signal }));
+ * process.once('SIGTERM', () => worker.stop({ graceMs: 10_000 }));
+ * ```
+ */
+export class Worker implements AsyncDisposable {
+  /** The queue this worker consumes. */
+  readonly queue: string;
+  readonly #consumer: Consumer;
+  readonly #executor: Executor;
+  readonly #sweeper: Sweeper | null;
+  readonly #graceMs: number;
+  readonly #onStopped: () => void;
+  #stopping: Promise<void> | undefined;
+
+  /** @internal Built by `Queue.work` and `Queue.workBatch`. */
+  constructor(
+    ctx: Context,
+    listener: Listener | null,
+    queue: string,
+    options: ResolvedWork & { readonly capacity: number },
+    dispatcher: Dispatcher,
+    onStopped: () => void = () => undefined,
+  ) {
+    this.#onStopped = onStopped;
+    this.queue = queue;
+    this.#graceMs = options.graceMs;
+    this.#executor = new Executor(options.concurrency);
+    let dispatch: (entry: LeasedEntry) => void = () => undefined;
+    this.#consumer = new Consumer(
+      ctx,
+      listener,
+      {
+        queue,
+        claim: options.claim,
+        capacity: options.capacity,
+        heartbeatMs: options.heartbeatMs,
+        pollIntervalMs: options.pollIntervalMs,
+      },
+      (entry) => dispatch(entry),
+    );
+    dispatch = dispatcher(this.#consumer, this.#executor);
+    this.#sweeper = options.sweeper === null ? null : new Sweeper(ctx, options.sweeper).start();
+    this.#consumer.start();
+  }
+
+  /** Jobs this worker holds leases on right now: running, waiting, or being settled. */
+  get held(): number {
+    return this.#consumer.inFlight.size;
+  }
+
+  /** Handlers running right now. */
+  get running(): number {
+    return this.#executor.running;
+  }
+
+  /**
+   * Claimed jobs waiting for a free handler slot: zero, since the worker claims only what can
+   * start (unless a handler ignored an abort and kept its slot).
+   */
+  get waiting(): number {
+    return this.#executor.waiting;
+  }
+
+  /**
+   * Stops the worker, in order: no more wakes or claims; running handlers get `graceMs` to
+   * finish while their leases are still renewed; then their signals abort and their jobs go back
+   * to pending at once for another worker; pending settlements are written. Memoised.
+   */
+  stop(options?: { graceMs?: number }): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#consumer.stop(options?.graceMs ?? this.#graceMs);
+      await this.#sweeper?.stop();
+      this.#onStopped();
+    })();
+    return this.#stopping;
+  }
+
+  /** `await using worker = queue.work(...)` stops it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+/** Runs one handler call per job, failing a job that outlives `timeoutMs`. */
+export function jobDispatcher<P, R>(
+  handler: JobHandler<P, R>,
+  timeoutMs: number | null,
+  logger: Logger,
+): Dispatcher {
+  return (consumer, executor) => (entry) => {
+    const timer = timeoutMs === null ? undefined : armTimeout(consumer, entry, timeoutMs, logger);
+    void executor
+      .run(() => handler(contextOf(entry as LeasedEntry<P>)))
+      .then((outcome) => {
+        clearTimeout(timer);
+        return settleEntry(
+          consumer,
+          entry,
+          decideSettlement(entry.controller.signal, outcome),
+          logger,
+        );
+      });
+  };
+}
+
+/** Aborts and fails the job when it runs past `timeoutMs`, without waiting for its handler. */
+export function armTimeout(
+  consumer: Consumer,
+  entry: LeasedEntry,
+  timeoutMs: number,
+  logger: Logger,
+): NodeJS.Timeout {
+  return setTimeout(() => {
+    const reason = new JobTimeoutError(entry.job.id, timeoutMs);
+    consumer.abort(entry, reason);
+    void settleEntry(consumer, entry, { action: 'fail', error: reason }, logger);
+  }, timeoutMs);
+}
+
+/**
+ * Writes a settlement. A result that cannot be stored (not JSON) fails the job for good: the
+ * handler returned something wrong and running it again would not help. A refusal (cancelled,
+ * lease lost) is normal and leaves nothing to do.
+ */
+export async function settleEntry(
+  consumer: Consumer,
+  entry: LeasedEntry,
+  settlement: Settlement,
+  logger: Logger,
+): Promise<void> {
+  try {
+    if (settlement.action === 'complete') {
+      const outcome = await consumer.complete(entry, settlement.result);
+      if (!outcome.ok && outcome.error.code === ErrorCode.validation) {
+        await consumer.fail(entry, outcome.error, false);
+      }
+    } else if (settlement.action === 'fail') {
+      await consumer.fail(entry, settlement.error, settlement.retryable);
+    }
+  } catch (error) {
+    logger.warn(
+      `pgpulse: could not record the outcome of job ${entry.job.id}; it will run again once its lease expires`,
+      describeError(error),
+    );
+  }
+}
