@@ -1,7 +1,8 @@
 // pgpulse: a PostgreSQL-backed job queue. This is the only public entry point.
 
 // The queue
-export { MAX_BATCH_SIZE, Queue } from './queue.js';
+export { Queue } from './queue.js';
+export { MAX_BATCH_SIZE } from './produce/job-spec.js';
 export {
   DEFAULT_LEASE_MS,
   DEFAULT_MAX_ATTEMPTS,
@@ -21,6 +22,8 @@ export type { JobSpec, SendOptions } from './produce/job-spec.js';
 export { Worker } from './consume/worker.js';
 export type { JobContext, JobHandler } from './consume/executor.js';
 export type { ReceivedJob } from './consume/observe.js';
+export { JOB_EVENT_TYPES } from './consume/events.js';
+export type { JobEvent, JobEventType } from './consume/events.js';
 export type { BatchHandler, BatchOutcome } from './consume/batch.js';
 export type {
   BatchWorkOptions,

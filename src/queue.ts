@@ -2,8 +2,10 @@ import pg from 'pg';
 import type { Observable } from 'rxjs';
 import { type QueueOptions, resolveQueueOptions } from './config.js';
 import { type BatchHandler, batchDispatcher } from './consume/batch.js';
+import { type JobEvent, jobEvents } from './consume/events.js';
 import type { JobHandler } from './consume/executor.js';
-import { Listener, probeChannelFor } from './consume/notifications.js';
+import { listenerFor } from './consume/listener-for.js';
+import type { Listener } from './consume/notifications.js';
 import { observeQueue, type ReceivedJob } from './consume/observe.js';
 import {
   type BatchWorkOptions,
@@ -17,18 +19,20 @@ import {
 import { type Dispatcher, jobDispatcher, Worker } from './consume/worker.js';
 import { createContext } from './context.js';
 import { type MigrateResult, migrate } from './db/migrate.js';
-import { QueueClosedError } from './errors.js';
+import { ConfigurationError, QueueClosedError } from './errors.js';
 import { JobLifecycle } from './job-lifecycle.js';
 import { Retention, type RetentionOptions } from './maintain/retention.js';
 import { Sweeper, type SweeperOptions } from './maintain/sweeper.js';
-import { type JobSpec, resolveJobSpec, type SendOptions } from './produce/job-spec.js';
+import {
+  type JobSpec,
+  resolveBatch,
+  resolveJobSpec,
+  type SendOptions,
+} from './produce/job-spec.js';
 import { sendJobs } from './produce/producer.js';
 import { describeError } from './settle/outcome.js';
 import type { ClientOption, SendResult } from './types.js';
 import { checkClient, checkName, checkOptionsObject, invalid } from './validate.js';
-
-/** Most jobs one `sendBatch` call takes; send more in several calls. */
-export const MAX_BATCH_SIZE = 100_000;
 
 /** Anything started by the queue that `close()` must stop first. */
 interface Stoppable {
@@ -123,18 +127,7 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
   ): Promise<SendResult[]> {
     this.#assertOpen();
     checkName('queue', queue);
-    if (!Array.isArray(items) || items.length > MAX_BATCH_SIZE) {
-      throw invalid('items', `an array of at most ${MAX_BATCH_SIZE} jobs`, items);
-    }
-    const defaults = this.#specDefaults();
-    const specs = items.map((item, index) => {
-      const field = `items[${index}]`;
-      const { payload, ...rest } = checkOptionsObject(field, item);
-      if (!('payload' in (item as object))) {
-        throw invalid(`${field}.payload`, 'a JSON value', undefined);
-      }
-      return resolveJobSpec(field, payload, rest, defaults);
-    });
+    const specs = resolveBatch(items, this.#specDefaults());
     const client = checkClient(checkOptionsObject('options', options).client);
     return sendJobs(this.ctx, queue, specs, client);
   }
@@ -219,10 +212,32 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
     this.#assertOpen();
     checkName('queue', queue, 'configuration');
     const resolved = resolveObserveOptions(options, this.options);
-    return observeQueue<P>(this.ctx, this.#getListener(), queue, resolved, (consumer) => {
-      this.#consumers.add(consumer);
-      return () => this.#consumers.delete(consumer);
-    });
+    return observeQueue<P>(this.ctx, this.#getListener(), queue, resolved, (consumer) =>
+      this.#track(consumer),
+    );
+  }
+
+  /**
+   * Lifecycle events (enqueued, started, completed, failed, retried, dead, cancelled, released)
+   * of one queue, or of every queue, caused by any process. Hot: only what happens while
+   * subscribed. While anyone subscribes, every statement emits its events; otherwise none pays.
+   *
+   * @throws ConfigurationError when the queue was created with `listen: false`.
+   * @example
+   * ```ts
+   * queue.events('emails').pipe(filter((e) => e.type === 'dead')).subscribe((e) => alert(e.id));
+   * ```
+   */
+  events(queue?: string): Observable<JobEvent> {
+    this.#assertOpen();
+    if (queue !== undefined) checkName('queue', queue, 'configuration');
+    const listener = this.#getListener();
+    if (listener === null) {
+      throw new ConfigurationError('events() needs LISTEN/NOTIFY, but the queue has listen: false');
+    }
+    return jobEvents(this.ctx, listener, queue ?? null, (subscription) =>
+      this.#track(subscription),
+    );
   }
 
   /** A visibility-timeout sweeper to `start()`; `close()` stops it. */
@@ -268,30 +283,15 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
     return worker;
   }
 
+  /** Remembers a consumer or subscription for `close()`; returns its untracker. */
+  #track(consumer: Stoppable): () => void {
+    this.#consumers.add(consumer);
+    return () => this.#consumers.delete(consumer);
+  }
+
   /** The queue's one LISTEN connection, opened on first use; null with `listen: false`. */
   #getListener(): Listener | null {
-    if (this.#listener !== undefined) return this.#listener;
-    const { listen, listenConnectionString, connection, schema, logger } = this.options;
-    if (!listen) {
-      this.#listener = null;
-      return null;
-    }
-    const config: pg.ClientConfig =
-      listenConnectionString !== null
-        ? { connectionString: listenConnectionString }
-        : connection.kind === 'url'
-          ? { connectionString: connection.connectionString }
-          : (connection.pool as unknown as { options: pg.ClientConfig }).options;
-    this.#listener = new Listener({
-      connection: config,
-      logger,
-      probeChannel: probeChannelFor(schema),
-      sendProbe: async (channel, payload) => {
-        await this.ctx.run('notify', [channel, payload]);
-      },
-      probeTimeoutMs: 3000,
-      livenessCheckMs: 10_000,
-    });
+    if (this.#listener === undefined) this.#listener = listenerFor(this.ctx);
     return this.#listener;
   }
 

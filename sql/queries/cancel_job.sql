@@ -1,7 +1,8 @@
 -- Cancels a pending or running job. A pending job will never be claimed; a running job loses its
 -- lease, so its holder's later complete/fail is refused (cancel wins), and a notice on the cancel
 -- channel lets the process running it abort the handler. Returns no row for an unknown id, and
--- cancelled = false with the state for a job that had already finished.
+-- cancelled = false with the state for a job that had already finished. While someone watches,
+-- emits a `cancelled` event.
 -- $1 id: uuid
 WITH prev AS MATERIALIZED (
   SELECT id, queue, state FROM {{schema}}.jobs WHERE id = $1 FOR UPDATE
@@ -11,13 +12,19 @@ WITH prev AS MATERIALIZED (
       finished_at = now(), updated_at = now()
   FROM prev
   WHERE j.id = prev.id AND prev.state IN ('pending', 'running')
-  RETURNING j.id
+  RETURNING j.id, j.queue
 ), notified AS (
   SELECT pg_notify('{{schema_name}}.cancel', json_build_object('id', prev.id, 'queue', prev.queue)::text)
   FROM prev JOIN done ON done.id = prev.id
   WHERE prev.state = 'running'
+), events AS (
+  SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
+    'type', 'cancelled', 'id', id, 'queue', queue, 'at', now()))) END
+  FROM done
+  WHERE {{schema}}.events_watched()
 )
 SELECT prev.state AS previous_state, done.id IS NOT NULL AS cancelled,
        (SELECT count(*) FROM notified) AS notified
 FROM prev
+CROSS JOIN events
 LEFT JOIN done ON done.id = prev.id

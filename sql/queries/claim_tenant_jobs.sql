@@ -11,18 +11,26 @@ WITH picked AS MATERIALIZED (
   ORDER BY priority, run_at, id
   LIMIT $2
   FOR UPDATE SKIP LOCKED
+), claimed AS (
+  UPDATE {{schema}}.jobs AS j
+  SET state = 'running',
+      attempts = j.attempts + 1,
+      lease_token = gen_random_uuid(),
+      lease_expires_at = now() + $3 * interval '1 millisecond',
+      worker_id = $4,
+      heartbeat_at = now(),
+      started_at = now(),
+      updated_at = now()
+  FROM picked
+  WHERE j.id = picked.id
+  RETURNING j.id, j.queue, j.name, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
+            j.backoff, j.lease_token, j.lease_expires_at, j.worker_id, j.idempotency_key,
+            j.tenant, j.last_error, j.created_at, j.started_at
+), events AS (
+  SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
+    'type', 'started', 'id', id, 'queue', queue, 'attempt', attempts, 'workerId', worker_id,
+    'at', started_at))) END AS sent
+  FROM claimed
+  WHERE {{schema}}.events_watched()
 )
-UPDATE {{schema}}.jobs AS j
-SET state = 'running',
-    attempts = j.attempts + 1,
-    lease_token = gen_random_uuid(),
-    lease_expires_at = now() + $3 * interval '1 millisecond',
-    worker_id = $4,
-    heartbeat_at = now(),
-    started_at = now(),
-    updated_at = now()
-FROM picked
-WHERE j.id = picked.id
-RETURNING j.id, j.queue, j.name, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
-          j.backoff, j.lease_token, j.lease_expires_at, j.worker_id, j.idempotency_key, j.tenant,
-          j.last_error, j.created_at, j.started_at
+SELECT claimed.* FROM claimed CROSS JOIN events

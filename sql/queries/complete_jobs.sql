@@ -1,7 +1,7 @@
 -- Completes many running jobs in one statement, storing each result. Fenced: a job completes only
 -- if its lease token still matches, so a worker whose lease expired and was taken over, or whose
 -- job was cancelled, cannot overwrite anything. Refused rows come back with ok = false and the
--- row's state as it was before this statement.
+-- row's state as it was before this statement. While someone watches, emits `completed` events.
 -- $1 completions: jsonb array of {id, token, result}
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, token uuid, result jsonb)
@@ -15,9 +15,15 @@ WITH input AS (
       updated_at = now()
   FROM input
   WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
-  RETURNING j.id
+  RETURNING j.id, j.queue, j.attempts, j.finished_at
+), events AS (
+  SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
+    'type', 'completed', 'id', id, 'queue', queue, 'attempt', attempts, 'at', finished_at))) END
+  FROM done
+  WHERE {{schema}}.events_watched()
 )
 SELECT input.id, done.id IS NOT NULL AS ok, cur.state AS current_state
 FROM input
+CROSS JOIN events
 LEFT JOIN done ON done.id = input.id
 LEFT JOIN {{schema}}.jobs AS cur ON cur.id = input.id

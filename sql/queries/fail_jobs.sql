@@ -1,7 +1,8 @@
 -- Records a failed attempt for many running jobs in one statement (fenced by the lease token).
 -- A job goes back to pending at now() + retry_delay_ms when the error is retryable and attempts
 -- remain, otherwise to dead. Jobs put back are announced on the jobs channel so idle workers in
--- any process can arm a timer for them.
+-- any process can arm a timer for them. While someone watches, emits `failed` and then `retried`
+-- or `dead` per job.
 -- $1 failures: jsonb array of {id, token, error (jsonb), retryable (boolean), retry_delay_ms}
 -- $2 keep_errors: integer, how many error records a job keeps
 WITH input AS (
@@ -28,13 +29,24 @@ WITH input AS (
   FROM failed
   -- Re-checked here: a concurrent change to the row is judged on its newest version.
   WHERE j.id = failed.id AND j.lease_token = failed.token AND j.state = 'running'
-  RETURNING j.id, j.queue, j.state, j.run_at
+  RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, failed.error
 ), notified AS (
   SELECT {{schema}}.announce(queue, count(*), min(run_at))
   FROM done WHERE state = 'pending' GROUP BY queue
+), events AS (
+  SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(e.event)) END
+  FROM done
+  CROSS JOIN LATERAL (VALUES
+    (jsonb_build_object('type', 'failed', 'id', id, 'queue', queue, 'attempt', attempts,
+       'error', left(error ->> 'message', 500), 'at', now())),
+    (jsonb_build_object('type', CASE WHEN state = 'pending' THEN 'retried' ELSE 'dead' END,
+       'id', id, 'queue', queue, 'attempt', attempts, 'runAt', run_at, 'at', now()))
+  ) AS e(event)
+  WHERE {{schema}}.events_watched()
 )
 SELECT input.id, done.id IS NOT NULL AS ok, done.state AS new_state, done.run_at,
        cur.state AS current_state, (SELECT count(*) FROM notified) AS notified
 FROM input
+CROSS JOIN events
 LEFT JOIN done ON done.id = input.id
 LEFT JOIN {{schema}}.jobs AS cur ON cur.id = input.id

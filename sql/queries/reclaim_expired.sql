@@ -1,7 +1,8 @@
 -- The visibility-timeout sweeper: running jobs whose lease expired (their worker crashed, hung
 -- or lost the database) go back to pending, due now, or to dead when that attempt was their
 -- last, so a job that kills its worker every time cannot loop forever. The expiry is recorded in
--- the job's error history. Jobs put back are announced so idle workers take them at once.
+-- the job's error history. Jobs put back are announced so idle workers take them at once. While
+-- someone watches, emits `failed` and then `retried` or `dead` per job.
 -- $1 limit: integer, how many jobs at most in this pass
 -- $2 keep_errors: integer, how many error records a job keeps
 WITH expired AS MATERIALIZED (
@@ -28,9 +29,20 @@ WITH expired AS MATERIALIZED (
       updated_at = now()
   FROM expired
   WHERE j.id = expired.id
-  RETURNING j.id, j.queue, j.state, j.run_at
+  RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, expired.error
 ), notified AS (
   SELECT {{schema}}.announce(queue, count(*), min(run_at))
   FROM done WHERE state = 'pending' GROUP BY queue
+), events AS (
+  SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(e.event)) END
+  FROM done
+  CROSS JOIN LATERAL (VALUES
+    (jsonb_build_object('type', 'failed', 'id', id, 'queue', queue, 'attempt', attempts,
+       'error', left(error ->> 'message', 500), 'at', now())),
+    (jsonb_build_object('type', CASE WHEN state = 'pending' THEN 'retried' ELSE 'dead' END,
+       'id', id, 'queue', queue, 'attempt', attempts, 'runAt', run_at, 'at', now()))
+  ) AS e(event)
+  WHERE {{schema}}.events_watched()
 )
-SELECT id, queue, state, (SELECT count(*) FROM notified) AS notified FROM done
+SELECT id, queue, state, (SELECT count(*) FROM notified) AS notified
+FROM done CROSS JOIN events

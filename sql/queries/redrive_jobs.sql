@@ -2,6 +2,7 @@
 -- now, and announces them. Selects by queue, by ids, or both; at most $3 jobs per call. A dead
 -- job whose idempotency key is now held by an unfinished job is skipped, and of several dead jobs
 -- sharing a key only the newest comes back, so the key stays unique among unfinished jobs.
+-- While someone watches, emits a `retried` event per job.
 -- $1 queue: text, or NULL for any queue
 -- $2 ids: uuid[], or NULL for any dead job of the queue
 -- $3 limit: integer
@@ -30,5 +31,11 @@ WITH picked AS MATERIALIZED (
 ), notified AS (
   SELECT {{schema}}.announce(queue, count(*), min(run_at))
   FROM done GROUP BY queue
+), events AS (
+  SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
+    'type', 'retried', 'id', id, 'queue', queue, 'attempt', 0, 'runAt', run_at,
+    'redriven', true, 'at', now()))) END
+  FROM done
+  WHERE {{schema}}.events_watched()
 )
-SELECT id, (SELECT count(*) FROM notified) AS notified FROM done
+SELECT id, (SELECT count(*) FROM notified) AS notified FROM done CROSS JOIN events

@@ -1,6 +1,7 @@
 -- Gives running jobs back to pending without spending an attempt (the claim's increment is
 -- undone), fenced by the lease token. Without a delay a job keeps its run_at and so its place
--- in line. Released jobs are announced so a worker in any process can take them at once.
+-- in line. Released jobs are announced so a worker in any process can take them at once. While
+-- someone watches, emits `released` events.
 -- $1 releases: jsonb array of {id, token, delay_ms (null = due now)}
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, token uuid, delay_ms bigint)
@@ -19,9 +20,15 @@ WITH input AS (
 ), notified AS (
   SELECT {{schema}}.announce(queue, count(*), min(run_at))
   FROM done GROUP BY queue
+), events AS (
+  SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
+    'type', 'released', 'id', id, 'queue', queue, 'runAt', run_at, 'at', now()))) END
+  FROM done
+  WHERE {{schema}}.events_watched()
 )
 SELECT input.id, done.id IS NOT NULL AS ok, done.run_at, cur.state AS current_state,
        (SELECT count(*) FROM notified) AS notified
 FROM input
+CROSS JOIN events
 LEFT JOIN done ON done.id = input.id
 LEFT JOIN {{schema}}.jobs AS cur ON cur.id = input.id

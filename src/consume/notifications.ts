@@ -26,6 +26,17 @@ export interface ListenerOptions {
 interface ChannelEntry {
   refs: number;
   readonly payloads: Subject<unknown>;
+  /** Resolves once LISTEN on this channel has completed. */
+  readonly ready: Promise<void>;
+  readonly markReady: () => void;
+}
+
+function newEntry(): ChannelEntry {
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  return { refs: 0, payloads: new Subject(), ready, markReady };
 }
 
 // pg-listen is CommonJS with `exports.default`: from ESM its default import is the exports object.
@@ -81,7 +92,7 @@ export class Listener {
     return new Observable<T>((subscriber) => {
       let entry = this.#channels.get(name);
       if (entry === undefined) {
-        entry = { refs: 0, payloads: new Subject() };
+        entry = newEntry();
         this.#channels.set(name, entry);
         this.#listen(name);
       }
@@ -97,6 +108,15 @@ export class Listener {
         }
       };
     });
+  }
+
+  /**
+   * Resolves once LISTEN on `name` is active, so that nothing sent from then on is missed;
+   * call it after subscribing to `channel(name)`. Never resolves while notifications are
+   * unavailable.
+   */
+  ready(name: string): Promise<void> {
+    return this.#channels.get(name)?.ready ?? Promise.reject(new Error(`Not listening to ${name}`));
   }
 
   /** Ends the LISTEN connection for good. */
@@ -116,7 +136,11 @@ export class Listener {
     if (state === 'idle') {
       void this.#start();
     } else if (state === 'listening') {
-      this.#subscriber?.listenTo(name)?.catch((error: unknown) => this.#onError(error));
+      const entry = this.#channels.get(name);
+      this.#subscriber?.listenTo(name)?.then(
+        () => entry?.markReady(),
+        (error: unknown) => this.#onError(error),
+      );
     }
     // connecting: #start listens to every channel once connected; unavailable/closed: nothing.
   }
@@ -163,8 +187,14 @@ export class Listener {
     this.#ready = false;
     try {
       await subscriber.connect();
-      await Promise.all([...this.#channels.keys()].map((name) => subscriber.listenTo(name)));
+      const listened = new Set(this.#channels.keys());
+      await Promise.all([...listened].map((name) => subscriber.listenTo(name)));
       await this.#probe(subscriber);
+      // Channels subscribed while we were connecting have not been listened to yet.
+      for (const [name, entry] of this.#channels) {
+        if (!listened.has(name)) await subscriber.listenTo(name);
+        entry.markReady();
+      }
       if (this.#subscriber !== subscriber) return; // closed or restarted meanwhile
       this.#ready = true;
       this.#failures = 0;
@@ -183,7 +213,8 @@ export class Listener {
   async #probe(subscriber: Subscriber): Promise<void> {
     const { probeChannel, probeTimeoutMs, sendProbe } = this.#options;
     const token = randomBytes(8).toString('hex');
-    const entry: ChannelEntry = { refs: 1, payloads: new Subject() };
+    const entry = newEntry();
+    entry.refs = 1;
     this.#channels.set(probeChannel, entry);
     try {
       await subscriber.listenTo(probeChannel);
@@ -260,8 +291,3 @@ export class Listener {
 
 /** The probe found that notifications do not arrive on this connection. */
 class ListenUnavailableError extends Error {}
-
-/** A random suffix that keeps one listener's probe channel apart from another's. */
-export function probeChannelFor(schema: string): string {
-  return `${schema}.probe.${randomBytes(4).toString('hex')}`;
-}

@@ -29,6 +29,8 @@ export const QUERY_NAMES = [
   'redrive_jobs',
   'release_jobs',
   'send_jobs',
+  'unwatch_events',
+  'watch_events',
 ] as const;
 
 /** The name of a runtime statement. */

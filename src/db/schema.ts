@@ -30,11 +30,17 @@ export interface Channels {
   readonly jobs: string;
   /** Running jobs that were cancelled: `{id, queue}`. */
   readonly cancel: string;
+  /** Lifecycle events, as JSON arrays, sent only while someone watches. */
+  readonly events: string;
 }
 
 /** The channel names of a validated schema; they match the literals in the SQL files. */
 export function channelsFor(schema: string): Channels {
-  return Object.freeze({ jobs: `${schema}.jobs`, cancel: `${schema}.cancel` });
+  return Object.freeze({
+    jobs: `${schema}.jobs`,
+    cancel: `${schema}.cancel`,
+    events: `${schema}.events`,
+  });
 }
 
 /** Fills a SQL template: `{{schema}}` becomes the quoted identifier, `{{schema_name}}` the name. */

@@ -119,6 +119,27 @@ export function resolveJobSpec(
   };
 }
 
+/** Most jobs one `sendBatch` call takes; send more in several calls. */
+export const MAX_BATCH_SIZE = 100_000;
+
+/**
+ * Validates every item of a batch; the first bad one fails the whole batch.
+ *
+ * @throws ValidationError naming the item, e.g. `items[3].payload`.
+ */
+export function resolveBatch(items: unknown, defaults: JobSpecDefaults): ResolvedJobSpec[] {
+  if (!Array.isArray(items) || items.length > MAX_BATCH_SIZE) {
+    throw invalid('items', `an array of at most ${MAX_BATCH_SIZE} jobs`, items);
+  }
+  return items.map((item: unknown, index) => {
+    const field = `items[${index}]`;
+    const { payload, ...rest } = checkOptionsObject(field, item);
+    if (!('payload' in (item as object)))
+      throw invalid(`${field}.payload`, 'a JSON value', undefined);
+    return resolveJobSpec(field, payload, rest, defaults);
+  });
+}
+
 function checkDate(field: string, value: unknown): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
     throw invalid(field, 'a valid Date', value);

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { Observable } from 'rxjs';
+import type { Context } from '../context.js';
+import { IntervalTask } from '../maintain/interval-task.js';
+import { describeError } from '../settle/outcome.js';
+import type { Listener } from './notifications.js';
+
+/** Every kind of lifecycle event. */
+export const JOB_EVENT_TYPES = [
+  'enqueued',
+  'started',
+  'completed',
+  'failed',
+  'retried',
+  'dead',
+  'cancelled',
+  'released',
+] as const;
+
+/** A kind of lifecycle event. */
+export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
+
+/** One lifecycle event of one job, from whichever process caused it. */
+export interface JobEvent {
+  type: JobEventType;
+  id: string;
+  queue: string;
+  /** When it happened, on the database clock. */
+  at: Date;
+  /** started, completed, failed, retried, dead: which attempt. */
+  attempt?: number;
+  /** started: the worker that claimed it. */
+  workerId?: string;
+  /** failed: the error message (truncated). */
+  error?: string;
+  /** enqueued, retried, released: when it is due. */
+  runAt?: Date;
+  /** enqueued: job type, priority and tenant. */
+  name?: string;
+  priority?: number;
+  tenant?: string | null;
+  /** retried: true when an operator redrove a dead job. */
+  redriven?: boolean;
+}
+
+/** How long a watcher registration lasts without renewal; renewed every third of it. */
+const WATCH_TTL_MS = 30_000;
+
+/**
+ * Lifecycle events of one queue, or of all, as a hot Observable. While subscribed, this process
+ * registers as a watcher in the database, which makes every pgpulse statement (in any process)
+ * emit its events; with no watcher, no statement pays for them.
+ */
+export function jobEvents(
+  ctx: Context,
+  listener: Listener,
+  queue: string | null,
+  track: (subscription: { stop(): Promise<void> }) => () => void,
+): Observable<JobEvent> {
+  return new Observable<JobEvent>((subscriber) => {
+    const channel = ctx.channels.events;
+    const watcherId = randomUUID();
+    const payloads = listener.channel<unknown>(channel).subscribe((chunk) => {
+      if (!Array.isArray(chunk)) return;
+      for (const raw of chunk) {
+        const event = toEvent(raw);
+        if (event !== null && (queue === null || event.queue === queue)) subscriber.next(event);
+      }
+    });
+    const renewal = new IntervalTask(
+      'event watcher',
+      async () => {
+        await ctx.run('watch_events', [watcherId, WATCH_TTL_MS]);
+      },
+      WATCH_TTL_MS / 3,
+      ctx.options.logger,
+    );
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closing ??= (async () => {
+        untrack();
+        payloads.unsubscribe();
+        await renewal.stop();
+        await ctx.run('unwatch_events', [watcherId]).catch((error: unknown) => {
+          ctx.options.logger.warn(
+            'pgpulse: could not unregister an event watcher',
+            describeError(error),
+          );
+        });
+      })();
+      return closing;
+    };
+    const untrack = track({
+      stop: async () => {
+        subscriber.complete();
+        await close();
+      },
+    });
+    // Register only once LISTEN is active, so that no event emitted for us is missed.
+    void listener
+      .ready(channel)
+      .then(() => (closing === undefined ? renewal.runOnce() : undefined))
+      .then(() => {
+        if (closing === undefined) renewal.start();
+      })
+      .catch((error: unknown) => subscriber.error(error));
+    return () => void close();
+  });
+}
+
+function toEvent(raw: unknown): JobEvent | null {
+  if (raw === null || typeof raw !== 'object') return null;
+  const event = raw as Record<string, unknown>;
+  if (
+    typeof event.id !== 'string' ||
+    typeof event.queue !== 'string' ||
+    !(JOB_EVENT_TYPES as readonly unknown[]).includes(event.type)
+  ) {
+    return null;
+  }
+  return {
+    ...(event as unknown as JobEvent),
+    at: new Date(event.at as string),
+    ...(typeof event.runAt === 'string' ? { runAt: new Date(event.runAt) } : {}),
+  };
+}
