@@ -1,6 +1,6 @@
 -- Cancels a pending or running job. A pending job will never be claimed; a running job loses its
--- lease, so its holder's later complete/fail is refused (cancel wins), and a notice on the cancel
--- channel lets the process running it abort the handler. Returns no row for an unknown id, and
+-- lease, so its holder's later complete/fail is refused (cancel wins), and a {cancel, queue}
+-- notice on the jobs channel lets the process running it abort the handler. Returns no row for an unknown id, and
 -- cancelled = false with the state for a job that had already finished. While someone watches,
 -- emits a `cancelled` event.
 -- $1 id: uuid
@@ -14,7 +14,7 @@ WITH prev AS MATERIALIZED (
   WHERE j.id = prev.id AND prev.state IN ('pending', 'running')
   RETURNING j.id, j.queue
 ), notified AS (
-  SELECT pg_notify('{{schema_name}}.cancel', json_build_object('id', prev.id, 'queue', prev.queue)::text)
+  SELECT pg_notify('{{schema_name}}.jobs', json_build_object('cancel', prev.id, 'queue', prev.queue)::text)
   FROM prev JOIN done ON done.id = prev.id
   WHERE prev.state = 'running'
 ), events AS (

@@ -9,7 +9,7 @@ import type { WakeReason } from './wakeups.js';
 export interface NextDue {
   /** `Date.now()` ms at which the next delayed or retried job is due; null when none is. */
   readonly dueAt: number | null;
-  /** The database clock minus the local clock, in ms (to place notified run_at values). */
+  /** An upper bound of the database clock minus the local clock, in ms. */
   readonly clockOffsetMs: number;
 }
 
@@ -103,7 +103,10 @@ export class Claimer {
     );
     const received = Date.now();
     if (row === undefined) return;
-    const clockOffsetMs = Number(row.db_now_ms) - (sent + received) / 2;
+    // The database read its clock after we sent: database minus send time can only overstate the
+    // offset, so a timer armed with it fires early (and refreshes), never late, however long the
+    // reply sat behind a busy event loop.
+    const clockOffsetMs = Number(row.db_now_ms) - sent;
     const dueAt = row.due_in_ms === null ? null : received + Number(row.due_in_ms);
     this.#parts.onNextDue({ dueAt, clockOffsetMs });
   }

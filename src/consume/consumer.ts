@@ -1,4 +1,4 @@
-import { EMPTY, filter, map, Subject, type Subscription } from 'rxjs';
+import { EMPTY, filter, map, type Observable, Subject, type Subscription, share } from 'rxjs';
 import type { Context } from '../context.js';
 import {
   ErrorCode,
@@ -29,15 +29,14 @@ export interface ConsumerConfig {
   readonly pollIntervalMs: number;
 }
 
-/** A notification on the jobs channel, as sent by `announce()` in the schema. */
+/**
+ * A notification on the jobs channel: `announce()` in the schema sends `{queue, count, runAt}`
+ * for jobs that became pending; cancel_job.sql sends `{cancel, queue}` for a running job.
+ */
 interface JobsNotice {
   queue?: string;
   runAt?: number | null;
-}
-
-/** A notification on the cancel channel. */
-interface CancelNotice {
-  id?: string;
+  cancel?: string;
 }
 
 /**
@@ -97,21 +96,22 @@ export class Consumer {
   start(): void {
     const { queue, pollIntervalMs } = this.#config;
     const listener = this.#listener;
-    const notices =
+    const channel =
       listener === null
         ? EMPTY
-        : listener.channel<JobsNotice>(this.#ctx.channels.jobs).pipe(
-            filter((notice) => notice?.queue === queue),
-            map(
-              (notice): Notice => ({
-                dueAt: typeof notice.runAt === 'number' ? notice.runAt - this.#clockOffsetMs : null,
-              }),
-            ),
-          );
-    this.#cancels = listener
-      ?.channel<CancelNotice>(this.#ctx.channels.cancel)
+        : listener.channel<JobsNotice>(this.#ctx.channels.jobs).pipe(share());
+    const notices = channel.pipe(
+      filter((notice) => notice?.queue === queue && notice.cancel === undefined),
+      map(
+        (notice): Notice => ({
+          dueAt: typeof notice.runAt === 'number' ? notice.runAt - this.#clockOffsetMs : null,
+        }),
+      ),
+    );
+    this.#cancels = channel
+      .pipe(filter((notice) => typeof notice?.cancel === 'string'))
       .subscribe((notice) => {
-        const entry = typeof notice?.id === 'string' ? this.inFlight.get(notice.id) : undefined;
+        const entry = this.inFlight.get(notice.cancel as string);
         if (entry !== undefined) this.abort(entry, new JobCancelledError(entry.job.id));
       });
     this.#wakes = wakeups(

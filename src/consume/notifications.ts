@@ -187,8 +187,9 @@ export class Listener {
     this.#ready = false;
     try {
       await subscriber.connect();
+      // One LISTEN at a time: pg deprecates piling queries on a busy client.
       const listened = new Set(this.#channels.keys());
-      await Promise.all([...listened].map((name) => subscriber.listenTo(name)));
+      for (const name of listened) await subscriber.listenTo(name);
       await this.#probe(subscriber);
       // Channels subscribed while we were connecting have not been listened to yet.
       for (const [name, entry] of this.#channels) {

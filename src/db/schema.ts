@@ -26,10 +26,12 @@ export function checkSchemaName(value: unknown): string {
 
 /** The NOTIFY channels of one schema, so two schemas in one database never cross-talk. */
 export interface Channels {
-  /** New, released and retried jobs: `{queue, count, runAt, r}`. */
+  /**
+   * New, released and retried jobs, `{queue, count, runAt, r}`, and running jobs that were
+   * cancelled, `{cancel, queue}`. One channel for both keeps the LISTEN connection to two
+   * channels, which pg-listen restores after a reconnect without piling queries on its client.
+   */
   readonly jobs: string;
-  /** Running jobs that were cancelled: `{id, queue}`. */
-  readonly cancel: string;
   /** Lifecycle events, as JSON arrays, sent only while someone watches. */
   readonly events: string;
 }
@@ -38,7 +40,6 @@ export interface Channels {
 export function channelsFor(schema: string): Channels {
   return Object.freeze({
     jobs: `${schema}.jobs`,
-    cancel: `${schema}.cancel`,
     events: `${schema}.events`,
   });
 }

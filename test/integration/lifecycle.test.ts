@@ -443,20 +443,22 @@ describe('cancel', () => {
   });
 
   test("cancel wins over a running job's later completion, and tells its process", async () => {
-    const cancelChannel = await recordNotifications(db.url, 'pgpulse.cancel');
+    const jobsChannel = await recordNotifications(db.url, 'pgpulse.jobs');
     try {
       const { id } = await queue.send('cancel-running', {});
       const job = await claimOne('cancel-running');
+      await jobsChannel.barrier();
+      jobsChannel.received.length = 0; // the insert's own announcement
       expect(await queue.cancel(id)).toEqual({ id, previousState: 'running' });
-      await cancelChannel.barrier();
-      expect(cancelChannel.received).toEqual([{ id, queue: 'cancel-running' }]);
+      await jobsChannel.barrier();
+      expect(jobsChannel.received).toEqual([{ cancel: id, queue: 'cancel-running' }]);
       await expect(queue.complete(job, 'too late')).rejects.toBeInstanceOf(JobCancelledError);
       await expect(queue.fail(job, new Error('too late'))).rejects.toBeInstanceOf(
         JobCancelledError,
       );
       expect(await queue.getJob(id)).toMatchObject({ state: 'cancelled', result: null });
     } finally {
-      await cancelChannel.close();
+      await jobsChannel.close();
     }
   });
 

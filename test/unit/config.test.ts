@@ -85,7 +85,6 @@ describe('schema names', () => {
   test('channels and SQL are derived from the schema name', () => {
     expect(channelsFor('tenant_a')).toEqual({
       jobs: 'tenant_a.jobs',
-      cancel: 'tenant_a.cancel',
       events: 'tenant_a.events',
     });
     expect(renderSql("SELECT * FROM {{schema}}.jobs -- '{{schema_name}}.jobs'", 'tenant_a')).toBe(
