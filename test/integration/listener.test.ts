@@ -1,0 +1,84 @@
+import pg from 'pg';
+import { afterAll, expect, test } from 'vitest';
+import { Listener } from '../../src/consume/notifications.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { waitFor } from '../helpers/wait.js';
+
+const db = await createTestDatabase();
+const sql = new pg.Pool({ connectionString: db.url });
+const warnings: string[] = [];
+const listener = new Listener({
+  connection: { connectionString: db.url },
+  logger: { warn: (message) => warnings.push(message), error: () => undefined },
+  probeChannel: 'test.probe',
+  sendProbe: async (channel, payload) => {
+    await sql.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  },
+  probeTimeoutMs: 3000,
+  livenessCheckMs: 10_000,
+});
+afterAll(async () => {
+  await listener.close();
+  await sql.end();
+  await db.drop();
+});
+
+async function listenerConnections(): Promise<number> {
+  const { rows } = await sql.query(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pgpulse-listener' AND datname = current_database()",
+  );
+  return rows[0].n;
+}
+
+const notify = (channel: string, payload: string) =>
+  sql.query('SELECT pg_notify($1, $2)', [channel, payload]);
+
+test('subscribing LISTENs (shared by subscribers), the last unsubscribe lets go of the connection', async () => {
+  const a: unknown[] = [];
+  const b: unknown[] = [];
+  const subA = listener.channel('test.one').subscribe((payload) => a.push(payload));
+  const subB = listener.channel('test.one').subscribe((payload) => b.push(payload));
+  await listener.ready('test.one');
+  expect(listener.state$.value).toBe('listening');
+  expect(await listenerConnections()).toBe(1);
+
+  await notify('test.one', '{"n":1}');
+  await notify('test.other', '{"n":"not for us"}');
+  await waitFor(() => a.length === 1 && b.length === 1, 'both subscribers to get n=1');
+  expect(a).toEqual([{ n: 1 }]);
+
+  subA.unsubscribe();
+  await notify('test.one', '{"n":2}');
+  await waitFor(() => b.length === 2, 'the remaining subscriber to get n=2');
+  expect(a).toEqual([{ n: 1 }]);
+
+  subB.unsubscribe();
+  await waitFor(async () => (await listenerConnections()) === 0, 'the LISTEN connection to close');
+  expect(listener.state$.value).toBe('idle');
+
+  const c: unknown[] = [];
+  const subC = listener.channel('test.one').subscribe((payload) => c.push(payload));
+  await listener.ready('test.one');
+  await notify('test.one', '{"n":3}');
+  await waitFor(() => c.length === 1, 'a new subscriber after a reconnect');
+  expect(c).toEqual([{ n: 3 }]);
+  subC.unsubscribe();
+});
+
+test('a payload typed by hand that is not JSON is ignored, not fatal', async () => {
+  const got: unknown[] = [];
+  const sub = listener.channel('test.two').subscribe((payload) => got.push(payload));
+  try {
+    await listener.ready('test.two');
+    await notify('test.two', 'not json {');
+    await notify('test.two', '{"ok":true}');
+    await waitFor(
+      () => got.some((p) => (p as { ok?: boolean } | undefined)?.ok === true),
+      'the good one',
+    );
+    expect(listener.state$.value).toBe('listening');
+    expect(warnings).toEqual([]);
+  } finally {
+    sub.unsubscribe();
+  }
+});
