@@ -6,7 +6,11 @@
 -- $2 limit: integer, how many jobs at most
 -- $3 lease_ms: integer, lease duration
 -- $4 worker_id: text
-WITH picked AS MATERIALIZED (
+-- No durable commit: a claim lost in a crash only makes its jobs claimable again, so this
+-- statement's transaction commits without waiting for the WAL flush (set_config is local to it).
+WITH async_commit AS MATERIALIZED (
+  SELECT set_config('synchronous_commit', 'off', true)
+), picked AS MATERIALIZED (
   SELECT id FROM {{schema}}.jobs
   WHERE queue = $1 AND state = 'pending' AND run_at <= now()
   ORDER BY priority, run_at, id
@@ -23,7 +27,7 @@ WITH picked AS MATERIALIZED (
       started_at = now(),
       updated_at = now()
   FROM picked
-  WHERE j.id = picked.id
+  WHERE j.id = ANY (ARRAY(SELECT id FROM picked)) AND j.id = picked.id
   RETURNING j.id, j.queue, j.name, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
             j.backoff, j.lease_token, j.lease_expires_at, j.worker_id, j.idempotency_key,
             j.tenant, j.last_error, j.created_at, j.started_at
@@ -34,4 +38,8 @@ WITH picked AS MATERIALIZED (
   FROM claimed
   WHERE {{schema}}.events_watched()
 )
-SELECT claimed.* FROM claimed CROSS JOIN events
+-- Always one row at least: the database's clock when the claim looked, even when it found
+-- nothing, so a consumer knows from which moment on a job must be newly due to be missed.
+SELECT c.*, extract(epoch FROM clock.now) * 1000 AS db_now_ms
+FROM (SELECT now() AS now) AS clock
+LEFT JOIN (SELECT claimed.* FROM claimed CROSS JOIN events CROSS JOIN async_commit) AS c ON true

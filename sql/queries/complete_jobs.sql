@@ -14,7 +14,11 @@ WITH input AS (
       finished_at = now(),
       updated_at = now()
   FROM input
-  WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+  -- By primary key, whatever the planner guesses about the input's size. A matching lease token
+  -- means the job is running (constraint jobs_lease_iff_running), so state is not tested: that
+  -- would steer the planner to the index of all running jobs.
+  WHERE j.id = ANY (ARRAY(SELECT id FROM input))
+    AND j.id = input.id AND j.lease_token = input.token
   RETURNING j.id, j.queue, j.attempts, j.finished_at
 ), events AS (
   SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
@@ -22,8 +26,11 @@ WITH input AS (
   FROM done
   WHERE {{schema}}.events_watched()
 )
-SELECT input.id, done.id IS NOT NULL AS ok, cur.state AS current_state
+-- Only refused rows are looked up again, by primary key (a join would scan the table).
+SELECT input.id, done.id IS NOT NULL AS ok,
+       CASE WHEN done.id IS NULL
+         THEN (SELECT cur.state FROM {{schema}}.jobs AS cur WHERE cur.id = input.id) END
+         AS current_state
 FROM input
 CROSS JOIN events
 LEFT JOIN done ON done.id = input.id
-LEFT JOIN {{schema}}.jobs AS cur ON cur.id = input.id

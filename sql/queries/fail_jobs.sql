@@ -14,7 +14,11 @@ WITH input AS (
          input.retry_delay_ms
   FROM input
   JOIN {{schema}}.jobs AS j ON j.id = input.id
-  WHERE j.lease_token = input.token AND j.state = 'running'
+  -- By primary key, whatever the planner guesses about the input's size. A matching lease token
+  -- means the job is running (constraint jobs_lease_iff_running), so state is not tested: that
+  -- would steer the planner to the index of all running jobs.
+  WHERE j.id = ANY (ARRAY(SELECT id FROM input))
+    AND j.lease_token = input.token
 ), done AS (
   UPDATE {{schema}}.jobs AS j
   SET state = CASE WHEN failed.retry THEN 'pending' ELSE 'dead' END,
@@ -28,7 +32,8 @@ WITH input AS (
       updated_at = now()
   FROM failed
   -- Re-checked here: a concurrent change to the row is judged on its newest version.
-  WHERE j.id = failed.id AND j.lease_token = failed.token AND j.state = 'running'
+  WHERE j.id = ANY (ARRAY(SELECT id FROM failed))
+    AND j.id = failed.id AND j.lease_token = failed.token
   RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, failed.error
 ), notified AS (
   SELECT {{schema}}.announce(queue, count(*), min(run_at))
@@ -44,9 +49,12 @@ WITH input AS (
   ) AS e(event)
   WHERE {{schema}}.events_watched()
 )
+-- Only refused rows are looked up again, by primary key (a join would scan the table).
 SELECT input.id, done.id IS NOT NULL AS ok, done.state AS new_state, done.run_at,
-       cur.state AS current_state, (SELECT count(*) FROM notified) AS notified
+       CASE WHEN done.id IS NULL
+         THEN (SELECT cur.state FROM {{schema}}.jobs AS cur WHERE cur.id = input.id) END
+         AS current_state,
+       (SELECT count(*) FROM notified) AS notified
 FROM input
 CROSS JOIN events
 LEFT JOIN done ON done.id = input.id
-LEFT JOIN {{schema}}.jobs AS cur ON cur.id = input.id

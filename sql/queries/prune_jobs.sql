@@ -15,7 +15,8 @@ WITH doomed AS MATERIALIZED (
   LIMIT $4
   FOR UPDATE SKIP LOCKED
 ), deleted AS (
-  DELETE FROM {{schema}}.jobs AS j USING doomed WHERE j.id = doomed.id
+  DELETE FROM {{schema}}.jobs AS j
+  WHERE j.id = ANY (ARRAY(SELECT id FROM doomed))
   RETURNING j.*
 ), archived AS (
   INSERT INTO {{schema}}.jobs_archive

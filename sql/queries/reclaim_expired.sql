@@ -28,7 +28,7 @@ WITH expired AS MATERIALIZED (
       lease_expires_at = NULL,
       updated_at = now()
   FROM expired
-  WHERE j.id = expired.id
+  WHERE j.id = ANY (ARRAY(SELECT id FROM expired)) AND j.id = expired.id
   RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, expired.error
 ), notified AS (
   SELECT {{schema}}.announce(queue, count(*), min(run_at))

@@ -26,7 +26,7 @@ WITH picked AS MATERIALIZED (
   UPDATE {{schema}}.jobs AS j
   SET state = 'pending', attempts = 0, run_at = now(), finished_at = NULL, updated_at = now()
   FROM chosen
-  WHERE j.id = chosen.id
+  WHERE j.id = ANY (ARRAY(SELECT id FROM chosen)) AND j.id = chosen.id
   RETURNING j.id, j.queue, j.run_at
 ), notified AS (
   SELECT {{schema}}.announce(queue, count(*), min(run_at))

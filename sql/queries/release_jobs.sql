@@ -15,7 +15,11 @@ WITH input AS (
       lease_expires_at = NULL,
       updated_at = now()
   FROM input
-  WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+  -- By primary key, whatever the planner guesses about the input's size. A matching lease token
+  -- means the job is running (constraint jobs_lease_iff_running), so state is not tested: that
+  -- would steer the planner to the index of all running jobs.
+  WHERE j.id = ANY (ARRAY(SELECT id FROM input))
+    AND j.id = input.id AND j.lease_token = input.token
   RETURNING j.id, j.queue, j.run_at
 ), notified AS (
   SELECT {{schema}}.announce(queue, count(*), min(run_at))
@@ -26,9 +30,12 @@ WITH input AS (
   FROM done
   WHERE {{schema}}.events_watched()
 )
-SELECT input.id, done.id IS NOT NULL AS ok, done.run_at, cur.state AS current_state,
+-- Only refused rows are looked up again, by primary key (a join would scan the table).
+SELECT input.id, done.id IS NOT NULL AS ok, done.run_at,
+       CASE WHEN done.id IS NULL
+         THEN (SELECT cur.state FROM {{schema}}.jobs AS cur WHERE cur.id = input.id) END
+         AS current_state,
        (SELECT count(*) FROM notified) AS notified
 FROM input
 CROSS JOIN events
 LEFT JOIN done ON done.id = input.id
-LEFT JOIN {{schema}}.jobs AS cur ON cur.id = input.id

@@ -45,27 +45,51 @@ export function resolveClaimOptions(
   });
 }
 
+/** What one claim statement returned. */
+export interface ClaimResult<P> {
+  jobs: ClaimedJob<P>[];
+  /** The database's clock (epoch ms) when the claim looked for due jobs. */
+  dbNowMs: number;
+}
+
+/**
+ * Claims up to `batchSize` due jobs of a queue in one statement (`FOR UPDATE SKIP LOCKED`), and
+ * reports when the claim looked: a job due after that moment was not visible to it.
+ */
+export async function claimBatch<P>(
+  ctx: Context,
+  queue: string,
+  options: ResolvedClaimOptions,
+): Promise<ClaimResult<P>> {
+  checkName('queue', queue);
+  const { batchSize, leaseMs, workerId, tenant } = options;
+  // The statement returns one row even when it claims nothing: the clock, with null columns.
+  const rows =
+    tenant === null
+      ? await ctx.run<ClaimRow & { db_now_ms: string }>('claim_jobs', [
+          queue,
+          batchSize,
+          leaseMs,
+          workerId,
+        ])
+      : await ctx.run<ClaimRow & { db_now_ms: string }>('claim_tenant_jobs', [
+          queue,
+          batchSize,
+          leaseMs,
+          workerId,
+          tenant,
+        ]);
+  return {
+    jobs: rows.filter((row) => row.id !== null).map((row) => toClaimedJob<P>(row)),
+    dbNowMs: Number(rows[0]?.db_now_ms),
+  };
+}
+
 /** Claims up to `batchSize` due jobs of a queue in one statement (`FOR UPDATE SKIP LOCKED`). */
 export async function claimJobs<P>(
   ctx: Context,
   queue: string,
   options: ResolvedClaimOptions,
 ): Promise<ClaimedJob<P>[]> {
-  checkName('queue', queue);
-  const rows =
-    options.tenant === null
-      ? await ctx.run<ClaimRow>('claim_jobs', [
-          queue,
-          options.batchSize,
-          options.leaseMs,
-          options.workerId,
-        ])
-      : await ctx.run<ClaimRow>('claim_tenant_jobs', [
-          queue,
-          options.batchSize,
-          options.leaseMs,
-          options.workerId,
-          options.tenant,
-        ]);
-  return rows.map((row) => toClaimedJob<P>(row));
+  return (await claimBatch<P>(ctx, queue, options)).jobs;
 }

@@ -2,7 +2,7 @@ import type { Logger } from '../config.js';
 import type { Context } from '../context.js';
 import { describeError } from '../settle/outcome.js';
 import type { ClaimedJob } from '../types.js';
-import { claimJobs, type ResolvedClaimOptions } from './claim.js';
+import { claimBatch, type ResolvedClaimOptions } from './claim.js';
 import type { WakeReason } from './wakeups.js';
 
 /** What a claimer reports besides jobs: when the next delayed job is due, on the local clock. */
@@ -30,15 +30,31 @@ export interface ClaimerParts {
 const REFRESHING: ReadonlySet<WakeReason> = new Set(['start', 'poll', 'reconnect', 'due']);
 
 /**
- * Claims jobs when woken: up to the free capacity in one statement, again while the last batch
- * came back full and capacity remains. Wakes that arrive during a claim are coalesced into one
- * more round, so none is lost and none causes a second concurrent claim.
+ * Two claims may be in flight at once, each for slots that are free and reserved while it is
+ * out: the next batch is being fetched while the previous one is still being handed over, and
+ * the worker never holds more jobs than can start.
+ */
+const MAX_CLAIMS_IN_FLIGHT = 2;
+
+/**
+ * Claims jobs when woken, in batches of up to the free capacity. A wake that says jobs may exist
+ * (a notification, a poll, a timer, a reconnect) opens the queue; a claim that comes back short
+ * closes it, unless another such wake arrived meanwhile. Freed capacity claims only while the
+ * queue is open, so an idle queue costs no statement per finished job.
  */
 export class Claimer {
   readonly #parts: ClaimerParts;
-  #running: Promise<void> | undefined;
-  #again = false;
+  readonly #claims = new Set<Promise<void>>();
+  #reserved = 0;
+  /** Whether jobs may be waiting: the last claim came back full, or a wake said so since. */
+  #open = false;
+  /** Counts the wakes that open the queue, to tell whether one came during a claim. */
+  #wakes = 0;
   #refresh = false;
+  /** When (database clock, epoch ms) the last claim that came back short looked for jobs. */
+  #lastLookMs: number | null = null;
+  #refreshing: Promise<void> | undefined;
+  #deferred = false;
   #stopped = false;
   #lastWarning = 0;
 
@@ -48,42 +64,63 @@ export class Claimer {
 
   wake(reason: WakeReason): void {
     if (this.#stopped) return;
-    if (REFRESHING.has(reason)) this.#refresh = true;
-    if (this.#running !== undefined) {
-      this.#again = true;
+    if (reason === 'capacity') {
+      // Handlers finishing together free their slots one by one in the same turn of the event
+      // loop: wait for the turn to end and claim the freed slots in one statement.
+      if (this.#deferred || !this.#open) return;
+      this.#deferred = true;
+      setImmediate(() => {
+        this.#deferred = false;
+        this.#pump();
+      });
       return;
     }
-    this.#running = this.#loop().finally(() => {
-      this.#running = undefined;
-    });
+    if (REFRESHING.has(reason)) this.#refresh = true;
+    this.#open = true;
+    this.#wakes++;
+    this.#pump();
   }
 
-  /** No more claims; resolves when a claim in flight has returned (its jobs handed over). */
+  /** No more claims; resolves when the claims in flight have returned (their jobs handed over). */
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#running;
+    while (this.#claims.size > 0 || this.#refreshing !== undefined) {
+      await Promise.all([...this.#claims, this.#refreshing]);
+    }
   }
 
-  async #loop(): Promise<void> {
-    const { ctx, queue, claim, free, onClaimed } = this.#parts;
+  #pump(): void {
+    while (!this.#stopped && this.#open && this.#claims.size < MAX_CLAIMS_IN_FLIGHT) {
+      const batchSize = Math.min(this.#parts.free() - this.#reserved, this.#parts.claim.batchSize);
+      if (batchSize <= 0) break;
+      this.#reserved += batchSize;
+      const claim: Promise<void> = this.#claimOnce(batchSize).finally(() => {
+        this.#reserved -= batchSize;
+        this.#claims.delete(claim);
+        this.#pump();
+      });
+      this.#claims.add(claim);
+    }
+    if (this.#claims.size === 0 && this.#refresh && !this.#stopped) this.#refreshNextDue();
+  }
+
+  async #claimOnce(batchSize: number): Promise<void> {
+    const { ctx, queue, claim, onClaimed } = this.#parts;
+    const wakesBefore = this.#wakes;
     try {
-      do {
-        this.#again = false;
-        for (;;) {
-          const batchSize = Math.min(free(), claim.batchSize);
-          if (this.#stopped || batchSize <= 0) break;
-          const sentAt = performance.now();
-          const jobs = await claimJobs(ctx, queue, { ...claim, batchSize });
-          if (jobs.length > 0) onClaimed(jobs, sentAt);
-          if (jobs.length < batchSize) break;
-        }
-        if (this.#refresh && !this.#stopped) {
-          this.#refresh = false;
-          await this.#refreshNextDue();
-        }
-      } while (this.#again && !this.#stopped);
+      const sentAt = performance.now();
+      const { jobs, dbNowMs } = await claimBatch(ctx, queue, { ...claim, batchSize });
+      if (jobs.length > 0) onClaimed(jobs, sentAt);
+      if (jobs.length < batchSize) {
+        // Short: nothing more was due when this claim looked. Jobs due later are the next
+        // refresh's business; a wake that came in meanwhile keeps the queue open.
+        this.#lastLookMs = dbNowMs;
+        if (this.#wakes === wakesBefore) this.#open = false;
+      }
     } catch (error) {
       // The database is unreachable or restarting: the next wake (a poll at the latest) retries.
+      this.#open = false;
+      this.#refresh = true;
       if (Date.now() - this.#lastWarning > 10_000) {
         this.#lastWarning = Date.now();
         this.#parts.logger.warn(
@@ -91,23 +128,36 @@ export class Claimer {
           describeError(error),
         );
       }
-      this.#refresh = true;
     }
   }
 
-  async #refreshNextDue(): Promise<void> {
+  #refreshNextDue(): void {
+    if (this.#refreshing !== undefined) return;
+    this.#refresh = false;
+    this.#refreshing = this.#queryNextDue()
+      .catch(() => {
+        this.#refresh = true; // try again at the next wake
+      })
+      .finally(() => {
+        this.#refreshing = undefined;
+      });
+  }
+
+  async #queryNextDue(): Promise<void> {
     const sent = Date.now();
+    // Jobs due after the last short claim looked: one that became due since is reported with a
+    // due time in the past and claimed at once (a timer can fire a little early, and a claim
+    // then finds its job not yet due).
     const [row] = await this.#parts.ctx.run<{ due_in_ms: string | null; db_now_ms: string }>(
       'next_run_at',
-      [this.#parts.queue],
+      [this.#parts.queue, this.#lastLookMs, this.#parts.claim.tenant],
     );
-    const received = Date.now();
     if (row === undefined) return;
     // The database read its clock after we sent: database minus send time can only overstate the
     // offset, so a timer armed with it fires early (and refreshes), never late, however long the
     // reply sat behind a busy event loop.
     const clockOffsetMs = Number(row.db_now_ms) - sent;
-    const dueAt = row.due_in_ms === null ? null : received + Number(row.due_in_ms);
+    const dueAt = row.due_in_ms === null ? null : Date.now() + Number(row.due_in_ms);
     this.#parts.onNextDue({ dueAt, clockOffsetMs });
   }
 }

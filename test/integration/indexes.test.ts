@@ -1,45 +1,149 @@
 import pg from 'pg';
-import { afterAll, expect, test } from 'vitest';
-import { queriesFor } from '../../src/db/queries.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type QueryName, queriesFor } from '../../src/db/queries.js';
+import { migrate, Queue } from '../../src/index.js';
 import { createTestDatabase } from '../helpers/database.js';
 
 const db = await createTestDatabase();
 const sql = new pg.Pool({ connectionString: db.url });
+const queue = new Queue({ connectionString: db.url, listen: false });
 afterAll(async () => {
+  await queue.close();
   await sql.end();
   await db.drop();
 });
 
-/** The plan PostgreSQL picks for a registered statement, with these parameters. */
+/**
+ * The plan PostgreSQL runs for a registered statement prepared with these parameters: a custom
+ * plan (the first executions of a prepared statement) or a generic one (later executions).
+ */
 async function planOf(
-  name: 'claim_jobs' | 'claim_tenant_jobs',
+  name: QueryName,
+  types: string,
   values: unknown[],
+  schema = 'pgpulse',
+  mode: 'generic' | 'custom' = 'generic',
 ): Promise<string> {
   const client = await sql.connect();
   try {
     await client.query('BEGIN');
-    const { rows } = await client.query(`EXPLAIN ${queriesFor('pgpulse')[name].text}`, values);
-    await client.query('ROLLBACK');
+    await client.query(`SET LOCAL plan_cache_mode = force_${mode}_plan`);
+    await client.query(`PREPARE probe(${types}) AS ${queriesFor(schema)[name].text}`);
+    const literals = values.map((value) => client.escapeLiteral(String(value))).join(', ');
+    const { rows } = await client.query(`EXPLAIN EXECUTE probe(${literals})`);
     return rows.map((row) => row['QUERY PLAN']).join('\n');
   } finally {
+    // PREPARE outlives a rollback: it belongs to the session.
+    await client.query('ROLLBACK');
+    await client.query('DEALLOCATE ALL');
     client.release();
   }
 }
 
-test('on a large table, a claim walks the partial claim index instead of scanning', async () => {
-  await sql.query(`
-    INSERT INTO pgpulse.jobs (queue, state, finished_at, tenant)
-    SELECT 'big', 'completed', now(), 't' || (i % 10) FROM generate_series(1, 100000) AS i`);
-  await sql.query(`
-    INSERT INTO pgpulse.jobs (queue, tenant)
-    SELECT 'big', 't' || (i % 10) FROM generate_series(1, 20000) AS i`);
-  await sql.query('ANALYZE pgpulse.jobs');
+describe('on a big table that was never analysed (right after a burst of inserts)', () => {
+  let leases: string;
+  let smallLeases: string;
+  beforeAll(async () => {
+    // A second schema with a modest, analysed table: 10,000 pending jobs, 30 of them leased.
+    // That is where the planner preferred scanning the table to 100 (estimated) index probes.
+    await migrate(sql, { schema: 'small' });
+    const small = new Queue({ connectionString: db.url, schema: 'small', listen: false });
+    await small.sendBatch(
+      'small',
+      Array.from({ length: 10_000 }, (_, i) => ({ payload: i })),
+    );
+    const smallJobs = await small.claim('small', { batchSize: 30 });
+    smallLeases = JSON.stringify(
+      smallJobs.map((job) => ({ id: job.id, token: job.leaseToken, result: null })),
+    );
+    await small.close();
+    await sql.query('ANALYZE small.jobs');
+    await sql.query(`
+      INSERT INTO pgpulse.jobs (queue, state, finished_at, tenant)
+      SELECT 'big', 'completed', now(), 't' || (i % 10) FROM generate_series(1, 60000) AS i`);
+    await sql.query(`
+      INSERT INTO pgpulse.jobs (queue, tenant)
+      SELECT 'big', 't' || (i % 10) FROM generate_series(1, 40000) AS i`);
+    const jobs = await queue.claim('big', { batchSize: 20 });
+    leases = JSON.stringify(
+      jobs.map((job) => ({ id: job.id, token: job.leaseToken, result: null })),
+    );
+  });
 
-  const plan = await planOf('claim_jobs', ['big', 10, 30_000, 'w']);
-  expect(plan).toContain('jobs_claim_idx');
-  expect(plan).not.toMatch(/Seq Scan on jobs/);
+  // Regression: the claim used to plan through a (queue, run_at) index, read every pending job
+  // and sort them: 23 ms per claim at 40,000 pending jobs, and growing with the backlog.
+  test('a claim walks the partial claim index, whatever the statistics', async () => {
+    for (const analysed of [false, true]) {
+      if (analysed) await sql.query('ANALYZE pgpulse.jobs');
+      const plan = await planOf('claim_jobs', 'text, int, int, text', ['big', 16, 30_000, 'w']);
+      expect(plan).toContain('jobs_claim_idx');
+      expect(plan).not.toMatch(/Sort|Seq Scan on jobs/);
+      const tenantPlan = await planOf('claim_tenant_jobs', 'text, int, int, text, text', [
+        'big',
+        16,
+        30_000,
+        'w',
+        't3',
+      ]);
+      expect(tenantPlan).toContain('jobs_claim_tenant_idx');
+      expect(tenantPlan).not.toMatch(/Seq Scan on jobs/);
+    }
+  });
 
-  const tenantPlan = await planOf('claim_tenant_jobs', ['big', 10, 30_000, 'w', 't3']);
-  expect(tenantPlan).toContain('jobs_claim_tenant_idx');
-  expect(tenantPlan).not.toMatch(/Seq Scan on jobs/);
+  // Regression: settling statements looked refused rows up with a join, which the planner ran as
+  // a sequential scan of the whole jobs table on every batch (O(table) per settlement). It chose
+  // that plan when the table was modest (10,000 rows), so the check runs at both sizes.
+  test.each<[QueryName, string, (leases: string) => unknown[]]>([
+    ['complete_jobs', 'jsonb', (l) => [l]],
+    [
+      'fail_jobs',
+      'jsonb, int',
+      (l) => [l.replaceAll('"result":null', '"error":{},"retryable":true,"retry_delay_ms":0'), 20],
+    ],
+    ['release_jobs', 'jsonb', (l) => [l.replaceAll('"result":null', '"delay_ms":null')]],
+    ['heartbeat_jobs', 'jsonb, int', (l) => [l.replaceAll(',"result":null', ''), 30_000]],
+  ])('%s reaches jobs by primary key, never by scanning the table', async (name, types, values) => {
+    for (const [schema, batch] of [
+      ['pgpulse', leases],
+      ['small', smallLeases],
+    ] as const) {
+      for (const mode of ['generic', 'custom'] as const) {
+        const plan = await planOf(name, types, values(batch), schema, mode);
+        expect(plan, `${schema}, ${mode} plan`).not.toContain('Seq Scan on jobs');
+        expect(plan).toContain('jobs_pkey');
+      }
+    }
+  });
+
+  test('the next due time is found through the claim index, not by a scan', async () => {
+    const plan = await planOf('next_run_at', 'text, double precision, text', [
+      'big',
+      Date.now(),
+      '',
+    ]);
+    expect(plan).toContain('jobs_claim_idx');
+    expect(plan).not.toContain('Seq Scan on jobs');
+  });
+});
+
+// Regression: a delayed job could start a whole timer interval late. A timer fired a little
+// early, the claim found the job not yet due, and the refresh that followed asked for jobs due
+// after "now", by which time the job was due and so left out; nothing woke for it until the
+// next job's timer. The refresh now asks for jobs due after the moment the claim looked.
+test('a job that became due after a short claim looked is reported due at once', async () => {
+  const { id } = await queue.send('due-soon', {}, { delayMs: 80 });
+  const { rows } = await sql.query('SELECT extract(epoch FROM now()) * 1000 AS look_ms');
+  const lookMs = Number(rows[0].look_ms); // the moment a short claim looked
+  // Wait (a predicate on the database clock) until the job is due.
+  for (;;) {
+    const due = await sql.query('SELECT run_at <= now() AS due FROM pgpulse.jobs WHERE id = $1', [
+      id,
+    ]);
+    if (due.rows[0].due === true) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const nextDue = async (after: number | null) =>
+    (await sql.query(queriesFor('pgpulse').next_run_at.text, ['due-soon', after, null])).rows[0];
+  expect(Number((await nextDue(lookMs)).due_in_ms)).toBeLessThanOrEqual(0);
+  expect((await nextDue(null)).due_in_ms).toBeNull(); // the old question missed it
 });

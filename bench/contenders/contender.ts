@@ -1,0 +1,44 @@
+/**
+ * What every contender of the benchmark offers, through its own documented public API only.
+ * A job carries a sequence number (to check exactly-once) and the time its enqueue call began.
+ */
+export interface BenchJob {
+  /** Unique within a run. */
+  seq: number;
+  /** `performance.now()` when the enqueue call started. */
+  sentAt: number;
+}
+
+/** Which settings a worker starts with: each adapter lists them at its top. */
+export type WorkerMode = 'latency' | 'throughput';
+
+/** Called by the contender's worker when a handler starts a job. */
+export type JobSink = (job: BenchJob) => void;
+
+/** One contender connected to its own fresh database. */
+export interface ContenderInstance {
+  /** Enqueue many jobs with the contender's bulk API. */
+  enqueueBulk(jobs: BenchJob[]): Promise<void>;
+  /** Enqueue one job. */
+  enqueue(job: BenchJob): Promise<void>;
+  /** Enqueue one job due at `runAt`. */
+  enqueueAt(job: BenchJob, runAt: Date): Promise<void>;
+  /** Start a worker with `concurrency` handlers; each job handled calls `sink` once. */
+  startWorker(sink: JobSink, options: { mode: WorkerMode; concurrency: number }): Promise<void>;
+  /** Start a batch consumer, when the contender has a batch API. */
+  startBatchWorker?(sink: JobSink, options: { batchSize: number }): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A contender of the benchmark. */
+export interface Contender {
+  /** Row name in the results. */
+  readonly name: string;
+  /** Short id for `--contenders`. */
+  readonly id: string;
+  /** One line describing the settings used, printed with the results. */
+  readonly settings: string;
+  /** Installs the contender's schema in the empty database at `url` and connects. */
+  create(url: string): Promise<ContenderInstance>;
+}

@@ -1,0 +1,86 @@
+import { mergeMap } from 'rxjs';
+import { Queue, type Worker } from '../../src/index.js';
+import type { BenchJob, Contender, ContenderInstance } from './contender.js';
+
+/** Settings, per mode. The same in both: pgpulse has no latency/throughput trade-off to make. */
+const SETTINGS = {
+  poolSize: 20,
+  /** Fallback poll only; notifications and timers do the waking. */
+  pollIntervalMs: 1000,
+  batchMaxWaitMs: 10,
+} as const;
+
+const QUEUE = 'bench';
+
+/** pgpulse through `queue.work()` (`via: 'work'`) or `queue.observe()` + RxJS (`via: 'observe'`). */
+export function pgpulse(via: 'work' | 'observe'): Contender {
+  return {
+    name: via === 'work' ? 'pgpulse (work)' : 'pgpulse (observe)',
+    id: via === 'work' ? 'pgpulse' : 'pgpulse-observe',
+    settings:
+      via === 'work'
+        ? `queue.work, concurrency 16, pool ${SETTINGS.poolSize}, LISTEN + ${SETTINGS.pollIntervalMs} ms poll`
+        : 'queue.observe({ prefetch: 16 }).pipe(mergeMap(ack, 16))',
+    async create(url: string): Promise<ContenderInstance> {
+      const queue = new Queue({ connectionString: url, poolSize: SETTINGS.poolSize });
+      await queue.migrate();
+      let stop: () => Promise<void> = async () => undefined;
+      return {
+        async enqueueBulk(jobs) {
+          await queue.sendBatch(
+            QUEUE,
+            jobs.map((payload) => ({ payload })),
+          );
+        },
+        async enqueue(job) {
+          await queue.send(QUEUE, job);
+        },
+        async enqueueAt(job, runAt) {
+          await queue.send(QUEUE, job, { runAt });
+        },
+        async startWorker(sink, { concurrency }) {
+          if (via === 'work') {
+            const worker: Worker = queue.work<BenchJob>(QUEUE, (job) => sink(job.payload), {
+              concurrency,
+              pollIntervalMs: SETTINGS.pollIntervalMs,
+            });
+            stop = () => worker.stop();
+          } else {
+            const subscription = queue
+              .observe<BenchJob>(QUEUE, {
+                prefetch: concurrency,
+                pollIntervalMs: SETTINGS.pollIntervalMs,
+              })
+              .pipe(
+                mergeMap((job) => {
+                  sink(job.payload);
+                  return job.ack();
+                }, concurrency),
+              )
+              .subscribe();
+            stop = async () => subscription.unsubscribe();
+          }
+        },
+        async startBatchWorker(sink, { batchSize }) {
+          const worker = queue.workBatch<BenchJob>(
+            QUEUE,
+            (jobs) => {
+              for (const job of jobs) sink(job.payload);
+              return undefined;
+            },
+            {
+              batchSize,
+              maxWaitMs: SETTINGS.batchMaxWaitMs,
+              pollIntervalMs: SETTINGS.pollIntervalMs,
+            },
+          );
+          stop = () => worker.stop();
+        },
+        async stopWorker() {
+          await stop();
+        },
+        close: () => queue.close(),
+      };
+    },
+  };
+}

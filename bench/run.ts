@@ -1,0 +1,235 @@
+/**
+ * `npm run bench`: pgpulse against graphile-worker, pg-boss, BullMQ's PostgreSQL backend and a
+ * plain-SQL floor, every contender on its own fresh database in the same PostgreSQL server and
+ * the same run. `npm run bench -- --help` lists the flags.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { Command } from 'commander';
+import pg from 'pg';
+import { type DevDatabase, redactUrl, startDevDatabase } from '../src/dev/database.js';
+import { renderChart } from './chart.js';
+import { bullmq } from './contenders/bullmq.js';
+import type { Contender } from './contenders/contender.js';
+import { floor } from './contenders/floor.js';
+import { graphileWorker } from './contenders/graphile-worker.js';
+import { pgBoss } from './contenders/pg-boss.js';
+import { pgpulse } from './contenders/pgpulse.js';
+import { withFreshDatabase } from './harness.js';
+import {
+  judgeTargets,
+  type ResultRow,
+  renderProblems,
+  renderTable,
+  renderVerdicts,
+} from './report.js';
+import { delayed, idleLatency, steadyLoad } from './scenarios/latency.js';
+import { FULL, type Measurement, QUICK, type Scenario } from './scenarios/scenario.js';
+import {
+  backlogScaling,
+  batchThroughput,
+  drainThroughput,
+  enqueueThroughput,
+} from './scenarios/throughput.js';
+
+const CONTENDERS: Contender[] = [
+  pgpulse('work'),
+  pgpulse('observe'),
+  graphileWorker,
+  pgBoss,
+  bullmq,
+  floor,
+];
+const SCENARIOS: Scenario[] = [
+  idleLatency,
+  drainThroughput,
+  enqueueThroughput,
+  steadyLoad,
+  backlogScaling,
+  delayed,
+  batchThroughput,
+];
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+const program = new Command()
+  .name('bench')
+  .description('Latency and throughput of pgpulse and its peers, side by side in one run')
+  .option('--quick', 'small sizes: the whole run in under two minutes')
+  .option(
+    '--scenarios <list>',
+    `comma-separated, of: ${SCENARIOS.map((s) => s.id).join(', ')}`,
+    list,
+  )
+  .option(
+    '--contenders <list>',
+    `comma-separated, of: ${CONTENDERS.map((c) => c.id).join(', ')}`,
+    list,
+  )
+  .option(
+    '--jobs <n>',
+    'jobs in the drain and batch scenarios (default 10,000; quick 2,000)',
+    Number,
+  )
+  .option('--backlog <n>', 'the big backlog (default 1,000,000; quick 40,000)', Number)
+  .option('--database-url <url>', 'a PostgreSQL superuser URL instead of the embedded server')
+  .option('--out <dir>', 'where to write results', 'bench/results')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  npm run bench -- --quick\n  npm run bench -- --scenarios idle-latency,drain --contenders pgpulse,graphile',
+  );
+
+interface Options {
+  quick?: boolean;
+  scenarios?: string[];
+  contenders?: string[];
+  jobs?: number;
+  backlog?: number;
+  databaseUrl?: string;
+  out: string;
+}
+
+function pick<T extends { id: string }>(all: T[], ids: string[] | undefined, what: string): T[] {
+  if (ids === undefined) return all;
+  const unknown = ids.filter((id) => !all.some((item) => item.id === id));
+  if (unknown.length > 0)
+    throw new Error(
+      `Unknown ${what}: ${unknown.join(', ')} (known: ${all.map((i) => i.id).join(', ')})`,
+    );
+  return all.filter((item) => ids.includes(item.id));
+}
+
+async function describeServer(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      "SELECT current_setting('server_version') AS version, current_setting('synchronous_commit') AS synchronous_commit, current_setting('fsync') AS fsync, current_setting('shared_buffers') AS shared_buffers",
+    );
+    return rows[0] as Record<string, string>;
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = program.parse().opts<Options>();
+  const params = { ...(options.quick ? QUICK : FULL) };
+  if (options.jobs !== undefined) params.drainJobs = params.batchJobs = options.jobs;
+  if (options.backlog !== undefined) params.backlogBig = options.backlog;
+  const contenders = pick(CONTENDERS, options.contenders, 'contenders');
+  const scenarios = pick(SCENARIOS, options.scenarios, 'scenarios');
+
+  const server: DevDatabase = options.databaseUrl
+    ? {
+        url: options.databaseUrl,
+        provider: 'environment',
+        description: redactUrl(options.databaseUrl),
+        stop: async () => undefined,
+        restart: undefined,
+      }
+    : await startDevDatabase({ envVars: ['PGPULSE_BENCH_DATABASE_URL'] });
+  const postgres = await describeServer(server.url);
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  console.log(
+    `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB; Node ${machine.node}; ` +
+      `PostgreSQL ${postgres.version} (synchronous_commit=${postgres.synchronous_commit}, fsync=${postgres.fsync}) ` +
+      `from ${server.description}${options.quick ? '; --quick sizes' : ''}\n`,
+  );
+
+  const rows: ResultRow[] = [];
+  const bar = new SingleBar({
+    format: ' {bar} {value}/{total} | {label}',
+    hideCursor: true,
+    clearOnComplete: true,
+  });
+  bar.start(scenarios.length * contenders.length, 0, { label: 'starting' });
+  const started = Date.now();
+  try {
+    for (const scenario of scenarios) {
+      for (const contender of contenders) {
+        bar.update({ label: `${scenario.title}: ${contender.name}` });
+        const measurement = await withFreshDatabase(server.url, async (url) => {
+          let instance: Awaited<ReturnType<Contender['create']>> | undefined;
+          try {
+            instance = await contender.create(url);
+            return await scenario.run(instance, params, contender);
+          } catch (error) {
+            return {
+              metrics: {},
+              problems: [`failed: ${(error as Error).message}`],
+            } satisfies Measurement;
+          } finally {
+            await instance?.close().catch(() => undefined);
+          }
+        });
+        rows.push({ scenario: scenario.id, contender: contender.name, measurement });
+        bar.increment();
+      }
+    }
+  } finally {
+    bar.stop();
+    await server.stop();
+  }
+
+  const baseline = CONTENDERS[0]?.name as string;
+  const names = contenders.map((c) => c.name);
+  console.log(renderTable(rows, names, baseline));
+  console.log(
+    '  ↓ lower is better, ↑ higher is better; (×r) = value ÷ pgpulse (work) in this run; ! = see errors\n',
+  );
+  console.log('Targets (pgpulse, this run):');
+  const verdicts = judgeTargets(rows, baseline, graphileWorker.name);
+  console.log(renderVerdicts(verdicts));
+  console.log('\nExactly-once check:');
+  console.log(renderProblems(rows));
+  console.log('\nSettings:');
+  for (const c of contenders) console.log(`  ${c.name}: ${c.settings}`);
+
+  await mkdir(options.out, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const report = {
+    at: new Date().toISOString(),
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    machine,
+    postgres,
+    params,
+    contenders: contenders.map(({ name, id, settings }) => ({ name, id, settings })),
+    verdicts,
+    results: rows.map(({ scenario, contender, measurement }) => ({
+      scenario,
+      contender,
+      metrics: measurement.metrics,
+      problems: measurement.problems,
+      unsupported: measurement.unsupported,
+    })),
+  };
+  const title = `pgpulse bench, ${machine.cpus} × ${machine.cpuModel}, PostgreSQL ${postgres.version}`;
+  const svg = await renderChart(rows, title);
+  for (const name of [`bench-${stamp}`, 'latest']) {
+    await writeFile(join(options.out, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(join(options.out, `${name}.svg`), svg);
+  }
+  console.log(
+    `\nWrote ${join(options.out, 'latest.json')} and latest.svg (${report.durationSeconds} s).`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

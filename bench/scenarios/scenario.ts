@@ -1,0 +1,79 @@
+import type { Contender, ContenderInstance } from '../contenders/contender.js';
+
+/** The sizes of one run: `full` by default, `quick` with `--quick`. */
+export interface BenchParams {
+  concurrency: number;
+  idleJobs: number;
+  /** Idle latency stops early past this, for contenders that poll slowly. */
+  idleBudgetMs: number;
+  drainJobs: number;
+  bulkJobs: number;
+  bulkChunk: number;
+  singleJobs: number;
+  singleInFlight: number;
+  steadyRate: number;
+  steadySeconds: number;
+  backlogSmall: number;
+  backlogBig: number;
+  delayedJobs: number;
+  delayedWindowMs: number;
+  batchJobs: number;
+  batchSize: number;
+  /** Longest wait for any scenario step before it is reported as failed. */
+  timeoutMs: number;
+}
+
+export const FULL: BenchParams = {
+  concurrency: 16,
+  idleJobs: 500,
+  idleBudgetMs: 30_000,
+  drainJobs: 10_000,
+  bulkJobs: 50_000,
+  bulkChunk: 5_000,
+  singleJobs: 5_000,
+  singleInFlight: 32,
+  steadyRate: 500,
+  steadySeconds: 10,
+  backlogSmall: 10_000,
+  backlogBig: 1_000_000,
+  delayedJobs: 200,
+  delayedWindowMs: 3_000,
+  batchJobs: 10_000,
+  batchSize: 100,
+  timeoutMs: 300_000,
+};
+
+export const QUICK: BenchParams = {
+  ...FULL,
+  idleJobs: 100,
+  idleBudgetMs: 5_000,
+  drainJobs: 2_000,
+  bulkJobs: 10_000,
+  singleJobs: 1_000,
+  steadySeconds: 2,
+  backlogSmall: 2_000,
+  backlogBig: 40_000,
+  delayedJobs: 40,
+  delayedWindowMs: 1_000,
+  batchJobs: 2_000,
+  timeoutMs: 60_000,
+};
+
+/** What a scenario measured for one contender. */
+export interface Measurement {
+  /** Named figures: ms for latencies, jobs/s for rates. */
+  metrics: Record<string, number>;
+  /** Latency samples in ms, for the CDF chart. */
+  samples?: number[];
+  /** Exactly-once violations and failures: printed as errors for the contender. */
+  problems: string[];
+  /** Set when the contender has no API for the scenario. */
+  unsupported?: string;
+}
+
+/** One benchmark scenario. */
+export interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  run(instance: ContenderInstance, params: BenchParams, contender: Contender): Promise<Measurement>;
+}

@@ -1,0 +1,116 @@
+import type { ContenderInstance } from '../contenders/contender.js';
+import { inChunks, Tracker } from '../harness.js';
+import type { BenchParams, Measurement, Scenario } from './scenario.js';
+
+/** Drains `count` jobs already enqueued, with the normal or the batch worker. */
+async function drain(
+  instance: ContenderInstance,
+  params: BenchParams,
+  count: number,
+  batch: boolean,
+): Promise<Measurement> {
+  await inChunks(count, params.bulkChunk, (chunk) => instance.enqueueBulk(chunk));
+  const tracker = new Tracker();
+  if (batch) {
+    if (instance.startBatchWorker === undefined)
+      return { metrics: {}, problems: [], unsupported: 'no batch API' };
+    await instance.startBatchWorker(tracker.sink, { batchSize: params.batchSize });
+  } else {
+    await instance.startWorker(tracker.sink, {
+      mode: 'throughput',
+      concurrency: params.concurrency,
+    });
+  }
+  try {
+    await tracker.waitForCount(count, params.timeoutMs);
+    return {
+      metrics: { jobsPerSec: tracker.rateOfFirst(count) },
+      problems: tracker.problems(0, count),
+    };
+  } finally {
+    await instance.stopWorker();
+  }
+}
+
+/** N jobs enqueued in bulk, then drained with concurrency 16 by a no-op handler. */
+export const drainThroughput: Scenario = {
+  id: 'drain',
+  title: 'Drain throughput',
+  run: (instance, params) => drain(instance, params, params.drainJobs, false),
+};
+
+/** The same drain through the contender's batch consumption API. */
+export const batchThroughput: Scenario = {
+  id: 'batch',
+  title: 'Batch consumption throughput',
+  run: (instance, params) => drain(instance, params, params.batchJobs, true),
+};
+
+/** Enqueue only: bulk calls, then single sends with 32 in flight. */
+export const enqueueThroughput: Scenario = {
+  id: 'enqueue',
+  title: 'Enqueue throughput',
+  async run(instance, params) {
+    let start = performance.now();
+    await inChunks(params.bulkJobs, params.bulkChunk, (chunk) => instance.enqueueBulk(chunk));
+    const bulk = (params.bulkJobs / (performance.now() - start)) * 1000;
+    let next = params.bulkJobs;
+    const end = params.bulkJobs + params.singleJobs;
+    start = performance.now();
+    await Promise.all(
+      Array.from({ length: params.singleInFlight }, async () => {
+        while (next < end) {
+          await instance.enqueue({ seq: next++, sentAt: performance.now() });
+        }
+      }),
+    );
+    const single = (params.singleJobs / (performance.now() - start)) * 1000;
+    return { metrics: { bulkPerSec: bulk, singlePerSec: single }, problems: [] };
+  },
+};
+
+/**
+ * Claim cost against backlog size: the drain rate of the first `backlogSmall` jobs with a
+ * backlog of `backlogSmall`, then with a backlog of `backlogBig` (the newest jobs of the big
+ * backlog go first only by luck; every contender claims in its own order).
+ */
+export const backlogScaling: Scenario = {
+  id: 'backlog',
+  title: 'Backlog scaling',
+  async run(instance, params) {
+    const small = params.backlogSmall;
+    await inChunks(small, params.bulkChunk, (chunk) => instance.enqueueBulk(chunk));
+    const smallTracker = new Tracker();
+    await instance.startWorker(smallTracker.sink, {
+      mode: 'throughput',
+      concurrency: params.concurrency,
+    });
+    let smallRate: number;
+    try {
+      await smallTracker.waitForCount(small, params.timeoutMs);
+      smallRate = smallTracker.rateOfFirst(small);
+    } finally {
+      await instance.stopWorker();
+    }
+    await inChunks(params.backlogBig, 10_000, (chunk) => instance.enqueueBulk(chunk), small);
+    const bigTracker = new Tracker();
+    await instance.startWorker(bigTracker.sink, {
+      mode: 'throughput',
+      concurrency: params.concurrency,
+    });
+    let bigRate: number;
+    try {
+      await bigTracker.waitForCount(small, params.timeoutMs);
+      bigRate = bigTracker.rateOfFirst(small);
+    } finally {
+      await instance.stopWorker();
+    }
+    const problems = smallTracker.problems(0, small);
+    if (bigTracker.duplicates > 0)
+      problems.push(`${bigTracker.duplicates} jobs ran more than once`);
+    return {
+      metrics: { smallPerSec: smallRate, bigPerSec: bigRate, ratio: bigRate / smallRate },
+      problems,
+    };
+  },
+};
