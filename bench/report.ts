@@ -57,7 +57,12 @@ export function renderTable(rows: ResultRow[], contenders: string[], baseline: s
         const base = metricOf(rows, baseline, c.scenario, c.metric);
         const ratio =
           contender === baseline || base === undefined ? '' : ` (×${(value / base).toFixed(2)})`;
-        const flag = row && row.measurement.problems.length > 0 ? ' !' : '';
+        const flag =
+          row && row.measurement.problems.length > 0
+            ? ' !'
+            : row && (row.measurement.notes?.length ?? 0) > 0
+              ? ' *'
+              : '';
         return `${formatNumber(value, c.unit)}${ratio}${flag}`;
       }),
     ]);
@@ -142,6 +147,14 @@ export function renderVerdicts(verdicts: Verdict[]): string {
         `  ${v.met === null ? '·' : v.met ? '✓' : '✗'} ${v.target}: ${v.measured}${v.met === false ? ' (missed)' : ''}`,
     )
     .join('\n');
+}
+
+/** The notes of the run: contenders that did not finish within the cap, and the like. */
+export function renderNotes(rows: ResultRow[]): string {
+  const lines = rows.flatMap((r) =>
+    (r.measurement.notes ?? []).map((n) => `  * ${r.contender} / ${r.scenario}: ${n}`),
+  );
+  return lines.length === 0 ? '' : `\nNotes:\n${lines.join('\n')}`;
 }
 
 /** Every exactly-once violation or failure, per contender and scenario. */

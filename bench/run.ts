@@ -122,6 +122,7 @@ async function main(): Promise<void> {
   const options = program.parse().opts<Options>();
   const params = { ...(options.quick ? QUICK : FULL) };
   if (options.jobs !== undefined) params.drainJobs = params.batchJobs = options.jobs;
+  if (options.quick && options.jobs === undefined) params.bulkChunk = 5_000;
   if (options.backlog !== undefined) params.backlogBig = options.backlog;
   const contenders = pick(CONTENDERS, options.contenders, 'contenders');
   const scenarios = pick(SCENARIOS, options.scenarios, 'scenarios');
@@ -212,6 +213,7 @@ async function main(): Promise<void> {
       contender,
       metrics: measurement.metrics,
       problems: measurement.problems,
+      notes: measurement.notes ?? [],
       unsupported: measurement.unsupported,
     })),
   };

@@ -28,6 +28,7 @@ export const QUERY_NAMES = [
   'reclaim_expired',
   'redrive_jobs',
   'release_jobs',
+  'send_job',
   'send_jobs',
   'unwatch_events',
   'watch_events',

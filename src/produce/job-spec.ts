@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { MAX_DURATION_MS } from '../config.js';
-import { jsonArrayParam } from '../db/json-param.js';
 import { type ResolvedBackoff, resolveBackoff } from '../settle/backoff.js';
 import type { BackoffPolicy } from '../types.js';
 import {
@@ -87,7 +87,28 @@ export function resolveJobSpec(
   payload: unknown,
   options: unknown,
   defaults: JobSpecDefaults,
+  id: string = uuidv7(),
 ): ResolvedJobSpec {
+  const payloadJson = serializeJson(
+    field === '' ? 'payload' : `${field}.payload`,
+    payload,
+    defaults.maxPayloadBytes,
+  );
+  if (options === undefined || isEmptyObject(options)) {
+    // The common case of a batch: no options, every default.
+    return {
+      id,
+      name: 'default',
+      payloadJson,
+      priority: 0,
+      runAt: null,
+      delayMs: null,
+      maxAttempts: defaults.maxAttempts,
+      backoff: null,
+      idempotencyKey: null,
+      tenant: null,
+    };
+  }
   const at = (name: string) => (field === '' ? name : `${field}.${name}`);
   const opts = checkOptionsObject(field === '' ? 'options' : field, options);
   checkKnownKeys(field === '' ? 'options' : field, opts, SEND_OPTION_KEYS);
@@ -95,9 +116,9 @@ export function resolveJobSpec(
     throw invalid(at('delayMs'), 'absent when `runAt` is given (use one of them)', opts.delayMs);
   }
   return {
-    id: uuidv7(),
+    id,
     name: opts.name === undefined ? 'default' : checkName(at('name'), opts.name),
-    payloadJson: serializeJson(at('payload'), payload, defaults.maxPayloadBytes),
+    payloadJson,
     priority: checkInteger(at('priority'), opts.priority ?? 0, -32768, 32767),
     runAt: opts.runAt === undefined ? null : checkDate(at('runAt'), opts.runAt).toISOString(),
     delayMs:
@@ -119,6 +140,31 @@ export function resolveJobSpec(
   };
 }
 
+function isEmptyObject(value: unknown): boolean {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    Object.getPrototypeOf(value) !== Object.prototype
+  )
+    return false;
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
+}
+
+/**
+ * New job ids, time-ordered (UUIDv7) so that inserts append to the primary key index: the random
+ * bits of a whole batch come from one call, and a rising sequence keeps the batch in order.
+ */
+export function newJobIds(count: number): string[] {
+  if (count === 0) return [];
+  const random = randomBytes(16 * count);
+  const msecs = Date.now();
+  const start = random.readUInt32BE(0) >>> 2;
+  return Array.from({ length: count }, (_, i) =>
+    uuidv7({ random: random.subarray(i * 16, i * 16 + 16), msecs, seq: start + i }),
+  );
+}
+
 /** Most jobs one `sendBatch` call takes; send more in several calls. */
 export const MAX_BATCH_SIZE = 100_000;
 
@@ -131,12 +177,28 @@ export function resolveBatch(items: unknown, defaults: JobSpecDefaults): Resolve
   if (!Array.isArray(items) || items.length > MAX_BATCH_SIZE) {
     throw invalid('items', `an array of at most ${MAX_BATCH_SIZE} jobs`, items);
   }
+  const ids = newJobIds(items.length);
   return items.map((item: unknown, index) => {
     const field = `items[${index}]`;
-    const { payload, ...rest } = checkOptionsObject(field, item);
-    if (!('payload' in (item as object)))
-      throw invalid(`${field}.payload`, 'a JSON value', undefined);
-    return resolveJobSpec(field, payload, rest, defaults);
+    if (item === null || typeof item !== 'object')
+      throw invalid(field, 'an object with a `payload`', item);
+    if (!('payload' in item)) throw invalid(`${field}.payload`, 'a JSON value', undefined);
+    // Most items hold nothing but a payload: only copy the options out when there are some.
+    let options: Record<string, unknown> | undefined;
+    for (const key in item) {
+      if (key !== 'payload' && Object.hasOwn(item, key)) {
+        const { payload: _, ...rest } = item as Record<string, unknown>;
+        options = rest;
+        break;
+      }
+    }
+    return resolveJobSpec(
+      field,
+      (item as { payload: unknown }).payload,
+      options,
+      defaults,
+      ids[index],
+    );
   });
 }
 
@@ -147,22 +209,26 @@ function checkDate(field: string, value: unknown): Date {
   return value;
 }
 
-/** The JSON array send_jobs.sql takes as `$1`. */
+/**
+ * The JSON array send_jobs.sql takes as `$1`, written directly: a default or null field is left
+ * out (the statement fills it in), and only free-form strings go through JSON.stringify (names
+ * and ISO dates are JSON-safe as validated).
+ */
 export function toSendJson(specs: readonly ResolvedJobSpec[]): string {
-  return jsonArrayParam(
-    specs.map((spec) => ({
-      fields: {
-        id: spec.id,
-        name: spec.name,
-        priority: spec.priority,
-        run_at: spec.runAt,
-        delay_ms: spec.delayMs,
-        max_attempts: spec.maxAttempts,
-        backoff: spec.backoff,
-        idempotency_key: spec.idempotencyKey,
-        tenant: spec.tenant,
-      },
-      raw: { payload: spec.payloadJson },
-    })),
-  );
+  let json = '[';
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i] as ResolvedJobSpec;
+    if (i > 0) json += ',';
+    json += `{"id":"${spec.id}","max_attempts":${spec.maxAttempts},"payload":${spec.payloadJson}`;
+    if (spec.name !== 'default') json += `,"name":"${spec.name}"`;
+    if (spec.priority !== 0) json += `,"priority":${spec.priority}`;
+    if (spec.runAt !== null) json += `,"run_at":"${spec.runAt}"`;
+    if (spec.delayMs !== null) json += `,"delay_ms":${spec.delayMs}`;
+    if (spec.backoff !== null) json += `,"backoff":${JSON.stringify(spec.backoff)}`;
+    if (spec.idempotencyKey !== null)
+      json += `,"idempotency_key":${JSON.stringify(spec.idempotencyKey)}`;
+    if (spec.tenant !== null) json += `,"tenant":${JSON.stringify(spec.tenant)}`;
+    json += '}';
+  }
+  return `${json}]`;
 }

@@ -4,6 +4,13 @@ import { hasLoneSurrogate, invalid } from '../validate.js';
 /** Deeper nesting than this is refused: PostgreSQL and JSON.parse would choke long before. */
 const MAX_DEPTH = 200;
 
+/** Where and why a value is not storable JSON; the path is built on the way back up. */
+interface Problem {
+  path: (string | number)[];
+  expectation: string;
+  value: unknown;
+}
+
 /**
  * Serializes a payload or result to JSON text, refusing up front what JSON would silently change
  * (a Date turned into a string, a function dropped, NaN turned into null) or what PostgreSQL's
@@ -20,74 +27,120 @@ export function serializeJson(field: string, value: unknown, maxBytes: number): 
       value,
     );
   }
-  checkJsonValue(field, value, new Set(), 0);
+  const problem = findProblem(value, 0);
+  if (problem !== undefined)
+    throw invalid(pathOf(field, problem.path), problem.expectation, problem.value);
   const json = JSON.stringify(value);
-  const bytes = Buffer.byteLength(json, 'utf8');
-  if (bytes > maxBytes) {
-    throw new ValidationError(
-      field,
-      `Expected \`${field}\` to be at most ${maxBytes} bytes of JSON, got ${bytes} bytes`,
-    );
+  // Two bytes at most per UTF-16 unit, three for a lone unit of a pair: only count when close.
+  if (json.length * 3 > maxBytes) {
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > maxBytes) {
+      throw new ValidationError(
+        field,
+        `Expected \`${field}\` to be at most ${maxBytes} bytes of JSON, got ${bytes} bytes`,
+      );
+    }
   }
   return json;
 }
 
-function checkJsonValue(path: string, value: unknown, ancestors: Set<object>, depth: number): void {
+function pathOf(field: string, path: (string | number)[]): string {
+  return path.reduce<string>(
+    (at, key) => (typeof key === 'number' ? `${at}[${key}]` : `${at}.${key}`),
+    field,
+  );
+}
+
+/**
+ * The first reason `value` is not storable JSON, or undefined. Allocates nothing on the happy
+ * path: no path strings, no set of ancestors (a cycle shows up as too deep a nesting, and only
+ * then is told apart).
+ */
+function findProblem(value: unknown, depth: number): Problem | undefined {
   switch (typeof value) {
     case 'boolean':
-      return;
+      return undefined;
     case 'string':
-      checkString(path, value);
-      return;
+      return stringProblem(value);
     case 'number':
-      if (!Number.isFinite(value)) throw invalid(path, 'a finite number', value);
-      return;
+      return Number.isFinite(value)
+        ? undefined
+        : { path: [], expectation: 'a finite number', value };
     case 'object':
-      if (value !== null) checkContainer(path, value, ancestors, depth);
-      return;
+      return value === null ? undefined : containerProblem(value, depth);
     default:
-      throw invalid(path, 'a JSON value', value);
+      return { path: [], expectation: 'a JSON value', value };
   }
 }
 
-function checkString(path: string, value: string): void {
+function stringProblem(value: string): Problem | undefined {
   if (value.includes('\u0000')) {
-    throw invalid(
-      path,
-      'a string without NUL (\\u0000) characters, which PostgreSQL refuses',
+    return {
+      path: [],
+      expectation: 'a string without NUL (\\u0000) characters, which PostgreSQL refuses',
       value,
-    );
+    };
   }
   if (hasLoneSurrogate(value)) {
-    throw invalid(path, 'a well-formed UTF-16 string (it has a lone surrogate)', value);
+    return {
+      path: [],
+      expectation: 'a well-formed UTF-16 string (it has a lone surrogate)',
+      value,
+    };
   }
+  return undefined;
 }
 
-function checkContainer(path: string, value: object, ancestors: Set<object>, depth: number): void {
-  if (depth >= MAX_DEPTH) throw invalid(path, `nested at most ${MAX_DEPTH} levels deep`, value);
-  if (ancestors.has(value)) throw invalid(path, 'a JSON value without cycles', value);
-  ancestors.add(value);
+function containerProblem(value: object, depth: number): Problem | undefined {
+  if (depth >= MAX_DEPTH) {
+    const expectation = isCyclic(value)
+      ? 'a JSON value without cycles'
+      : `nested at most ${MAX_DEPTH} levels deep`;
+    return { path: [], expectation, value };
+  }
   if (Array.isArray(value)) {
-    value.forEach((item, index) => {
-      const itemPath = `${path}[${index}]`;
-      if (item === undefined)
-        throw invalid(itemPath, 'a JSON value (arrays cannot hold undefined)', item);
-      checkJsonValue(itemPath, item, ancestors, depth + 1);
-    });
-  } else {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) {
-      throw invalid(
-        path,
-        'a JSON value such as a plain object (convert it first, e.g. date.toISOString())',
-        value,
-      );
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      const problem =
+        item === undefined
+          ? { path: [], expectation: 'a JSON value (arrays cannot hold undefined)', value: item }
+          : findProblem(item, depth + 1);
+      if (problem !== undefined) {
+        problem.path.unshift(index);
+        return problem;
+      }
     }
-    for (const [key, item] of Object.entries(value)) {
-      const itemPath = `${path}.${key}`;
-      checkString(itemPath, key);
-      if (item !== undefined) checkJsonValue(itemPath, item, ancestors, depth + 1);
+    return undefined;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    return {
+      path: [],
+      expectation:
+        'a JSON value such as a plain object (convert it first, e.g. date.toISOString())',
+      value,
+    };
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item: unknown = (value as Record<string, unknown>)[key];
+    const problem =
+      stringProblem(key) ?? (item === undefined ? undefined : findProblem(item, depth + 1));
+    if (problem !== undefined) {
+      problem.path.unshift(key);
+      return problem;
     }
   }
+  return undefined;
+}
+
+/** Whether `value` contains itself somewhere below (only asked once nesting is absurd). */
+function isCyclic(value: object, ancestors = new Set<object>()): boolean {
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  for (const item of Object.values(value)) {
+    if (item !== null && typeof item === 'object' && isCyclic(item, ancestors)) return true;
+  }
   ancestors.delete(value);
+  return false;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ValidationError } from '../../src/index.js';
-import { resolveJobSpec, toSendJson } from '../../src/produce/job-spec.js';
+import { newJobIds, resolveJobSpec, toSendJson } from '../../src/produce/job-spec.js';
 
 const defaults = { maxAttempts: 5, maxPayloadBytes: 1024 };
 
@@ -116,4 +116,32 @@ describe('toSendJson', () => {
     expect(parsed[0]).toMatchObject({ payload: { deep: { list: [1, 'two', null] } }, tenant: 't' });
     expect(parsed[1]).toMatchObject({ payload: 'plain "string"', delay_ms: 10 });
   });
+});
+
+describe('newJobIds', () => {
+  test('gives unique, time-ordered ids for a whole batch from one random draw', () => {
+    const ids = newJobIds(1000);
+    expect(new Set(ids).size).toBe(1000);
+    expect([...ids].sort()).toEqual(ids);
+    expect(
+      ids.every((id) =>
+        /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id),
+      ),
+    ).toBe(true);
+  });
+
+  test('two batches never share an id', () => {
+    const a = newJobIds(500);
+    const b = newJobIds(500);
+    expect(new Set([...a, ...b]).size).toBe(1000);
+  });
+
+  test('an empty batch has no ids', () => {
+    expect(newJobIds(0)).toEqual([]);
+  });
+});
+
+test('toSendJson leaves defaults out (the statement fills them in)', () => {
+  const [row] = JSON.parse(toSendJson([resolveJobSpec('', { a: 1 }, undefined, defaults)]));
+  expect(Object.keys(row).sort()).toEqual(['id', 'max_attempts', 'payload']);
 });
