@@ -218,7 +218,7 @@ async function main(): Promise<void> {
     })),
   };
   const title = `pgpulse bench, ${machine.cpus} × ${machine.cpuModel}, PostgreSQL ${postgres.version}`;
-  const svg = await renderChart(rows, title);
+  const svg = await renderChart(rows, title, names);
   for (const name of [`bench-${stamp}`, 'latest']) {
     await writeFile(join(options.out, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(join(options.out, `${name}.svg`), svg);
