@@ -129,6 +129,20 @@ export async function withFreshDatabase<T>(
   }
 }
 
+/**
+ * Vacuums and analyses the whole database, the same for every contender: after a bulk load an
+ * autovacuum would otherwise start at a random moment and land in a measurement window.
+ */
+export async function settleDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('VACUUM (ANALYZE)');
+  } finally {
+    await client.end();
+  }
+}
+
 /** Jobs numbered from `from`, for a bulk enqueue. */
 export function jobs(from: number, count: number): BenchJob[] {
   const sentAt = performance.now();

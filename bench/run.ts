@@ -21,6 +21,7 @@ import { withFreshDatabase } from './harness.js';
 import {
   judgeTargets,
   type ResultRow,
+  renderNotes,
   renderProblems,
   renderTable,
   renderVerdicts,
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
           let instance: Awaited<ReturnType<Contender['create']>> | undefined;
           try {
             instance = await contender.create(url);
-            return await scenario.run(instance, params, contender);
+            return await scenario.run(instance, params, url, contender);
           } catch (error) {
             return {
               metrics: {},
@@ -188,8 +189,9 @@ async function main(): Promise<void> {
   const names = contenders.map((c) => c.name);
   console.log(renderTable(rows, names, baseline));
   console.log(
-    '  ↓ lower is better, ↑ higher is better; (×r) = value ÷ pgpulse (work) in this run; ! = see errors\n',
+    '  ↓ lower is better, ↑ higher is better; (×r) = value ÷ pgpulse (work) in this run; ! = see errors; * = see notes',
   );
+  console.log(`${renderNotes(rows)}\n`);
   console.log('Targets (pgpulse, this run):');
   const verdicts = judgeTargets(rows, baseline, graphileWorker.name);
   console.log(renderVerdicts(verdicts));

@@ -80,5 +80,11 @@ export interface Measurement {
 export interface Scenario {
   readonly id: string;
   readonly title: string;
-  run(instance: ContenderInstance, params: BenchParams, contender: Contender): Promise<Measurement>;
+  /** Runs on `instance`, connected to the fresh database at `url`. */
+  run(
+    instance: ContenderInstance,
+    params: BenchParams,
+    url: string,
+    contender: Contender,
+  ): Promise<Measurement>;
 }

@@ -1,5 +1,5 @@
 import type { ContenderInstance } from '../contenders/contender.js';
-import { inChunks, Tracker } from '../harness.js';
+import { inChunks, settleDatabase, Tracker } from '../harness.js';
 import type { BenchParams, Measurement, Scenario } from './scenario.js';
 
 /** Drains `count` jobs already enqueued, with the normal or the batch worker. */
@@ -72,15 +72,16 @@ export const enqueueThroughput: Scenario = {
 
 /**
  * Claim cost against backlog size: the drain rate of the first `backlogSmall` jobs with a
- * backlog of `backlogSmall`, then with a backlog of `backlogBig` (the newest jobs of the big
- * backlog go first only by luck; every contender claims in its own order).
+ * backlog of `backlogSmall`, then with a backlog of `backlogBig` (every contender claims in its
+ * own order). The database is vacuumed and analysed after each load, for every contender alike.
  */
 export const backlogScaling: Scenario = {
   id: 'backlog',
   title: 'Backlog scaling',
-  async run(instance, params) {
+  async run(instance, params, url) {
     const small = params.backlogSmall;
     await inChunks(small, params.bulkChunk, (chunk) => instance.enqueueBulk(chunk));
+    await settleDatabase(url);
     const smallTracker = new Tracker();
     await instance.startWorker(smallTracker.sink, {
       mode: 'throughput',
@@ -96,6 +97,7 @@ export const backlogScaling: Scenario = {
       await instance.stopWorker();
     }
     await inChunks(params.backlogBig, 10_000, (chunk) => instance.enqueueBulk(chunk), small);
+    await settleDatabase(url);
     const bigTracker = new Tracker();
     await instance.startWorker(bigTracker.sink, {
       mode: 'throughput',
