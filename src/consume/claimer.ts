@@ -101,7 +101,11 @@ export class Claimer {
       });
       this.#claims.add(claim);
     }
-    if (this.#claims.size === 0 && this.#refresh && !this.#stopped) this.#refreshNextDue();
+    // Only with a free slot: without one, the slot's freeing claims (the queue stays open), and a
+    // refresh reporting a job due now would only wake this pump again, in a loop.
+    if (this.#claims.size === 0 && this.#refresh && !this.#stopped && this.#parts.free() > 0) {
+      this.#refreshNextDue();
+    }
   }
 
   async #claimOnce(batchSize: number): Promise<void> {

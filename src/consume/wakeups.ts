@@ -84,16 +84,24 @@ export function wakeups(sources: WakeSources, options: WakeOptions): Observable<
  */
 export function dueTimer(times: Observable<number>, scheduler: SchedulerLike): Observable<number> {
   return defer(() => {
-    let armed = Number.NEGATIVE_INFINITY; // the armed time, or a past time when none is armed
+    // The pending timer's due time, or -Infinity once it has fired. Marked on firing rather than
+    // read off the clock: a timer may fire a little before now() reaches its time, and the next
+    // due time, learned right then, must still be armed.
+    let armed = Number.NEGATIVE_INFINITY;
     const shared = times.pipe(share());
     const now = () => scheduler.now();
     return merge(
       shared.pipe(filter((time) => time <= now())),
       shared.pipe(
-        filter((time) => time > now() && (armed <= now() || time < armed)),
+        filter((time) => time > now() && (armed === Number.NEGATIVE_INFINITY || time < armed)),
         switchMap((time) => {
           armed = time;
-          return timer(time - now(), scheduler).pipe(map(() => time));
+          return timer(time - now(), scheduler).pipe(
+            map(() => {
+              armed = Number.NEGATIVE_INFINITY;
+              return time;
+            }),
+          );
         }),
       ),
     );

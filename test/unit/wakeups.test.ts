@@ -1,4 +1,4 @@
-import { map, type Observable } from 'rxjs';
+import { map, type Observable, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, test } from 'vitest';
 import { dueTimer, type Notice, wakeups } from '../../src/consume/wakeups.js';
@@ -100,6 +100,26 @@ describe('dueTimer', () => {
     s.run(({ hot, expectObservable }) => {
       const times = hot<number>('-a--p', { a: 9, p: 1 });
       expectObservable(at(times, s), '^-----------!').toBe('----p----a--', { p: '1', a: '9' });
+    });
+  });
+
+  // Regression: a delayed job could wait for the next poll (seen as 24 jobs ~860 ms late). A timer
+  // fired a little before now() reached its time; the next due time, learned at that moment, was
+  // taken for a later one than the timer still pending, and ignored: nothing was armed any more.
+  test('a due time learned when a timer fired early is still armed', () => {
+    const s = scheduler();
+    s.run(({ hot, expectObservable }) => {
+      // Timers fire two frames early, as libuv's cached clock can make them.
+      const early: SchedulerLike = {
+        now: () => s.now(),
+        schedule: ((work: () => void, delay = 0) =>
+          s.schedule(work, Math.max(0, delay - 2))) as SchedulerLike['schedule'],
+      };
+      const times = hot<number>('-a-------b', { a: 10, b: 12 });
+      expectObservable(at(times, early as TestScheduler), '^-----------!').toBe('--------x-y-', {
+        x: '10',
+        y: '12',
+      });
     });
   });
 });
