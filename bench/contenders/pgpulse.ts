@@ -1,4 +1,4 @@
-import { mergeMap } from 'rxjs';
+import { bufferTime, filter, mergeMap } from 'rxjs';
 import { Queue, type Worker } from '../../src/index.js';
 import type { BenchJob, Contender, ContenderInstance } from './contender.js';
 
@@ -20,7 +20,7 @@ export function pgpulse(via: 'work' | 'observe'): Contender {
     settings:
       via === 'work'
         ? `queue.work, concurrency 16, pool ${SETTINGS.poolSize}, LISTEN + ${SETTINGS.pollIntervalMs} ms poll`
-        : 'queue.observe({ prefetch: 16 }).pipe(mergeMap(ack, 16))',
+        : 'queue.observe({ prefetch: 16 }).pipe(mergeMap(ack, 16)); batches: bufferTime(10 ms, 100)',
     async create(url: string): Promise<ContenderInstance> {
       const queue = new Queue({ connectionString: url, poolSize: SETTINGS.poolSize });
       await queue.migrate();
@@ -62,19 +62,38 @@ export function pgpulse(via: 'work' | 'observe'): Contender {
           }
         },
         async startBatchWorker(sink, { batchSize }) {
-          const worker = queue.workBatch<BenchJob>(
-            QUEUE,
-            (jobs) => {
-              for (const job of jobs) sink(job.payload);
-              return undefined;
-            },
-            {
-              batchSize,
-              maxWaitMs: SETTINGS.batchMaxWaitMs,
-              pollIntervalMs: SETTINGS.pollIntervalMs,
-            },
-          );
-          stop = () => worker.stop();
+          if (via === 'work') {
+            const worker = queue.workBatch<BenchJob>(
+              QUEUE,
+              (jobs) => {
+                for (const job of jobs) sink(job.payload);
+                return undefined;
+              },
+              {
+                batchSize,
+                maxWaitMs: SETTINGS.batchMaxWaitMs,
+                pollIntervalMs: SETTINGS.pollIntervalMs,
+              },
+            );
+            stop = () => worker.stop();
+          } else {
+            // Batches composed with RxJS: bufferTime over the job stream, acked together.
+            const subscription = queue
+              .observe<BenchJob>(QUEUE, {
+                prefetch: batchSize * 2,
+                pollIntervalMs: SETTINGS.pollIntervalMs,
+              })
+              .pipe(
+                bufferTime(SETTINGS.batchMaxWaitMs, null, batchSize),
+                filter((batch) => batch.length > 0),
+                mergeMap((batch) => {
+                  for (const job of batch) sink(job.payload);
+                  return Promise.all(batch.map((job) => job.ack()));
+                }, 2),
+              )
+              .subscribe();
+            stop = async () => subscription.unsubscribe();
+          }
         },
         async stopWorker() {
           await stop();
