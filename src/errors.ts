@@ -21,6 +21,8 @@ export const ErrorCode = {
   queueClosed: 'PGPULSE_QUEUE_CLOSED',
   /** Thrown by a handler to send its job to the dead state without further attempts. */
   nonRetryable: 'PGPULSE_NON_RETRYABLE',
+  /** In reject mode, a job already holds the idempotency key; nothing was written. */
+  jobExists: 'PGPULSE_JOB_EXISTS',
   /** A handler ran past its job's `timeoutMs`; the attempt failed and may be retried. */
   jobTimeout: 'PGPULSE_JOB_TIMEOUT',
   /** The worker stopped before the handler finished; the job went back to pending. */
@@ -153,6 +155,33 @@ export class QueueClosedError extends PgPulseError {
 export class NonRetryableError extends PgPulseError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.nonRetryable, message, options);
+  }
+}
+
+/**
+ * A send with `onDuplicate: 'reject'` found the idempotency key held by another job: nothing was
+ * written (the whole batch, for `sendBatch`).
+ *
+ * @example
+ * ```ts
+ * try { await queue.send('orders', order, { idempotencyKey: order.id, onDuplicate: 'reject' }); }
+ * catch (e) { if (e instanceof JobAlreadyExistsError) return e.existingJobId; throw e; }
+ * ```
+ */
+export class JobAlreadyExistsError extends PgPulseError {
+  /** The key that was held. */
+  readonly idempotencyKey: string;
+  /** The job holding it. */
+  readonly existingJobId: string;
+
+  constructor(idempotencyKey: string, existingJobId: string, options?: { cause?: unknown }) {
+    super(
+      ErrorCode.jobExists,
+      `Job ${existingJobId} already holds idempotency key ${JSON.stringify(idempotencyKey)}`,
+      options,
+    );
+    this.idempotencyKey = idempotencyKey;
+    this.existingJobId = existingJobId;
   }
 }
 

@@ -23,16 +23,19 @@ import { ConfigurationError, QueueClosedError } from './errors.js';
 import { JobLifecycle } from './job-lifecycle.js';
 import { Retention, type RetentionOptions } from './maintain/retention.js';
 import { Sweeper, type SweeperOptions } from './maintain/sweeper.js';
+import { traceSend } from './observe/tracing.js';
 import {
   type JobSpec,
   resolveBatch,
   resolveJobSpec,
+  type SendCallOptions,
   type SendOptions,
+  splitSendOptions,
 } from './produce/job-spec.js';
 import { sendJobs } from './produce/producer.js';
 import { describeError } from './settle/outcome.js';
 import type { ClientOption, SendResult } from './types.js';
-import { checkClient, checkName, checkOptionsObject, invalid } from './validate.js';
+import { checkName, invalid } from './validate.js';
 
 /** Anything started by the queue that `close()` must stop first. */
 interface Stoppable {
@@ -98,19 +101,23 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
    * Sends one job. With `options.client`, the job is written on that connection, e.g. inside your
    * own transaction: it exists, and wakes workers, only if that transaction commits.
    *
-   * @returns the job's id, or the existing job's id with `duplicate: true` when an unfinished job
-   *   of the queue has the same `idempotencyKey`.
+   * @returns the job's id; with an `idempotencyKey` already held, the holder's id with
+   *   `duplicate: true` (see `onDuplicate`).
    * @throws ValidationError for a bad queue name, payload or option; nothing is written.
+   * @throws JobAlreadyExistsError with `onDuplicate: 'reject'` when the key is held.
    */
   async send<P>(
     queue: string,
     payload: P,
-    options?: SendOptions & ClientOption,
+    options?: SendOptions & SendCallOptions & ClientOption,
   ): Promise<SendResult> {
     this.#assertOpen();
     checkName('queue', queue);
-    const spec = resolveJobSpec('', payload, options, this.#specDefaults());
-    const [result] = await sendJobs(this.ctx, queue, [spec], checkClient(options?.client));
+    const { job, client, onDuplicate } = splitSendOptions(options);
+    const spec = resolveJobSpec('', payload, job, this.#specDefaults());
+    const [result] = await traceSend(queue, 1, (traceContext) =>
+      sendJobs(this.ctx, queue, [spec], { client, onDuplicate, traceContext }),
+    );
     if (result === undefined) throw new Error('send_jobs returned no result');
     return result;
   }
@@ -119,17 +126,27 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
    * Sends many jobs to one queue in one statement (all or nothing). Results are in input order.
    *
    * @throws ValidationError naming the first bad item (`items[3].payload`); nothing is written.
+   * @throws JobAlreadyExistsError with `onDuplicate: 'reject'` when a key is held.
    */
   async sendBatch<P>(
     queue: string,
     items: readonly JobSpec<P>[],
-    options?: ClientOption,
+    options?: SendCallOptions & ClientOption,
   ): Promise<SendResult[]> {
     this.#assertOpen();
     checkName('queue', queue);
     const specs = resolveBatch(items, this.#specDefaults());
-    const client = checkClient(checkOptionsObject('options', options).client);
-    return sendJobs(this.ctx, queue, specs, client);
+    const { job, client, onDuplicate } = splitSendOptions(options);
+    if (job !== undefined && Object.keys(job).length > 0) {
+      throw invalid(
+        'options',
+        'an object with only `client` and `onDuplicate`',
+        Object.keys(job)[0],
+      );
+    }
+    return traceSend(queue, specs.length, (traceContext) =>
+      sendJobs(this.ctx, queue, specs, { client, onDuplicate, traceContext }),
+    );
   }
 
   /**
@@ -301,6 +318,6 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
   }
 
   #specDefaults() {
-    return { maxAttempts: this.options.maxAttempts, maxPayloadBytes: this.options.maxPayloadBytes };
+    return { maxPayloadBytes: this.options.maxPayloadBytes };
   }
 }

@@ -132,8 +132,10 @@ export type FailingJob = Pick<ClaimedJob, 'id' | 'leaseToken' | 'attempts' | 'ba
 export interface SendResult {
   /** The job's id: the new job's, or, for a duplicate idempotency key, the existing job's. */
   id: string;
-  /** True when an unfinished job with the same idempotency key existed and nothing was added. */
+  /** True when a job held the idempotency key and nothing was added. */
   duplicate: boolean;
+  /** True when, with `onDuplicate: 'replace'`, the holder was pending and took the new payload. */
+  replaced: boolean;
 }
 
 /** Counts and age of one queue, from {@link Queue.stats}. */

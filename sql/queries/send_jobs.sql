@@ -1,35 +1,81 @@
--- Inserts a batch of jobs into one queue in one statement. Rows without an idempotency key go in
--- with a plain INSERT; keyed rows with ON CONFLICT, whose speculative insertion costs more per
--- row. A keyed job whose key is held by an unfinished job of the queue is not inserted; the no-op
--- DO UPDATE makes the statement return the holder's id even when the holder committed after this
--- statement's snapshot, so a duplicate never comes back empty. Only keyed rows are returned: the
--- caller generated every other id. (A batch with both kinds fires the insert trigger twice, so
--- it may announce its queue in two notifications.)
--- $1 jobs: jsonb array of {id, payload, max_attempts, and when not default: name, priority,
---    run_at, delay_ms, backoff, idempotency_key, tenant}; run_at (absolute) wins over delay_ms
+-- Inserts a batch of jobs into one queue in one statement. Unset options take the queue's stored
+-- defaults (queues table), then the client's. Rows without an idempotency key go in with a plain
+-- INSERT; keyed rows with ON CONFLICT (speculative insertion costs more per row), on the index of
+-- their kind: unretained keys are unique among unfinished jobs, retained keys among all rows. On a
+-- duplicate the no-op DO UPDATE makes the statement return the holder's id even when the holder
+-- committed after this statement's snapshot, so a duplicate never comes back empty; in replace
+-- mode it also replaces a pending holder's payload and run time (debounce), and in reject mode the
+-- statement raises PQ001 so that nothing is written. Only keyed rows are returned: the caller
+-- generated every other id. (A batch mixing kinds fires the insert trigger once per kind.)
+-- $1 jobs: jsonb array of {id, payload, and when set: name, priority, run_at, delay_ms,
+--    max_attempts, backoff, idempotency_key, key_retained, tenant, trace_context}
 -- $2 queue: text
-WITH input AS MATERIALIZED (
+-- $3 default_max_attempts: integer, the client's default, after the queue's stored one
+-- $4 on_duplicate: text, 'return', 'reject' or 'replace'
+WITH settings AS MATERIALIZED (
+  SELECT max_attempts, backoff, fair_tenants FROM {{schema}}.queues WHERE name = $2
+), input AS MATERIALIZED (
   -- jsonb_to_recordset reads a JSON null payload as SQL NULL; it is JSON null.
   SELECT t.id, $2::text AS queue, coalesce(t.name, 'default') AS name,
          coalesce(t.payload, 'null'::jsonb) AS payload, coalesce(t.priority, 0) AS priority,
          coalesce(t.run_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond') AS run_at,
-         t.max_attempts, t.backoff, t.idempotency_key, t.tenant
+         coalesce(t.max_attempts, (SELECT max_attempts FROM settings), $3) AS max_attempts,
+         coalesce(t.backoff, (SELECT backoff FROM settings)) AS backoff,
+         t.idempotency_key, coalesce(t.key_retained, false) AS key_retained,
+         -- A fair queue files a job without a tenant under '' (see migration 0005).
+         coalesce(t.tenant, CASE WHEN (SELECT fair_tenants FROM settings) THEN '' END) AS tenant,
+         t.trace_context
   FROM jsonb_to_recordset($1::jsonb) AS t(
     id uuid, name text, payload jsonb, priority smallint, run_at timestamptz, delay_ms bigint,
-    max_attempts integer, backoff jsonb, idempotency_key text, tenant text)
+    max_attempts integer, backoff jsonb, idempotency_key text, key_retained boolean, tenant text,
+    trace_context jsonb)
 ), plain AS (
   INSERT INTO {{schema}}.jobs
-    (id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant)
-  SELECT id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant
+    (id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant, trace_context)
+  SELECT id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant, trace_context
   FROM input WHERE idempotency_key IS NULL
 ), keyed AS (
   INSERT INTO {{schema}}.jobs AS j
-    (id, queue, name, payload, priority, run_at, max_attempts, backoff, idempotency_key, tenant)
-  SELECT id, queue, name, payload, priority, run_at, max_attempts, backoff, idempotency_key, tenant
-  FROM input WHERE idempotency_key IS NOT NULL
+    (id, queue, name, payload, priority, run_at, max_attempts, backoff, idempotency_key,
+     key_retained, tenant, trace_context)
+  SELECT id, queue, name, payload, priority, run_at, max_attempts, backoff, idempotency_key,
+         key_retained, tenant, trace_context
+  FROM input WHERE idempotency_key IS NOT NULL AND NOT key_retained
   ON CONFLICT (queue, idempotency_key)
-    WHERE idempotency_key IS NOT NULL AND state IN ('pending', 'running')
-    DO UPDATE SET idempotency_key = excluded.idempotency_key
-  RETURNING j.id, j.idempotency_key
+    WHERE idempotency_key IS NOT NULL AND NOT key_retained AND state IN ('pending', 'running')
+    DO UPDATE SET
+      payload = CASE WHEN $4 = 'replace' AND j.state = 'pending' THEN excluded.payload ELSE j.payload END,
+      run_at = CASE WHEN $4 = 'replace' AND j.state = 'pending' THEN excluded.run_at ELSE j.run_at END,
+      updated_at = CASE WHEN $4 = 'replace' AND j.state = 'pending' THEN now() ELSE j.updated_at END,
+      idempotency_key = excluded.idempotency_key
+  RETURNING j.id, j.queue, j.idempotency_key, j.key_retained, j.state, j.run_at
+), retained AS (
+  INSERT INTO {{schema}}.jobs AS j
+    (id, queue, name, payload, priority, run_at, max_attempts, backoff, idempotency_key,
+     key_retained, tenant, trace_context)
+  SELECT id, queue, name, payload, priority, run_at, max_attempts, backoff, idempotency_key,
+         key_retained, tenant, trace_context
+  FROM input WHERE idempotency_key IS NOT NULL AND key_retained
+  ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL AND key_retained
+    DO UPDATE SET
+      payload = CASE WHEN $4 = 'replace' AND j.state = 'pending' THEN excluded.payload ELSE j.payload END,
+      run_at = CASE WHEN $4 = 'replace' AND j.state = 'pending' THEN excluded.run_at ELSE j.run_at END,
+      updated_at = CASE WHEN $4 = 'replace' AND j.state = 'pending' THEN now() ELSE j.updated_at END,
+      idempotency_key = excluded.idempotency_key
+  RETURNING j.id, j.queue, j.idempotency_key, j.key_retained, j.state, j.run_at
+), holders AS (
+  -- Keyed rows whose key was already held: the returned id is not the one we sent.
+  SELECT r.id, r.queue, r.idempotency_key, r.key_retained, r.state, r.run_at
+  FROM (SELECT * FROM keyed UNION ALL SELECT * FROM retained) AS r
+  JOIN input ON input.idempotency_key = r.idempotency_key AND input.key_retained = r.key_retained
+  WHERE r.id <> input.id
+), rejected AS (
+  SELECT {{schema}}.reject_duplicate(idempotency_key, id) FROM holders WHERE $4 = 'reject' LIMIT 1
+), rescheduled AS (
+  -- A replaced job may now be due at another time: tell idle workers.
+  SELECT {{schema}}.announce(queue, count(*), min(run_at))
+  FROM holders WHERE $4 = 'replace' AND state = 'pending' GROUP BY queue
 )
-SELECT id, idempotency_key FROM keyed
+SELECT r.id, r.idempotency_key, r.key_retained, $4 = 'replace' AND r.state = 'pending' AS replaced,
+       (SELECT count(*) FROM rejected) AS rejected, (SELECT count(*) FROM rescheduled) AS rescheduled
+FROM (SELECT * FROM keyed UNION ALL SELECT * FROM retained) AS r

@@ -1,4 +1,4 @@
-import { SchemaVersionError } from '../errors.js';
+import { JobAlreadyExistsError, SchemaVersionError } from '../errors.js';
 import type { Queryable } from '../types.js';
 import { latestVersion } from './migrations.js';
 import type { PreparedQuery } from './queries.js';
@@ -36,7 +36,20 @@ export function translateError(error: unknown, schema: string): unknown {
       failure.cause = error;
       return failure;
     }
+    case SqlState.jobAlreadyExists: {
+      const detail = parseDetail(error);
+      return new JobAlreadyExistsError(String(detail.key), String(detail.id), { cause: error });
+    }
     default:
       return error;
+  }
+}
+
+/** The JSON that reject_duplicate() puts in an error's DETAIL. */
+function parseDetail(error: unknown): Record<string, unknown> {
+  try {
+    return JSON.parse((error as { detail?: string }).detail ?? '{}') as Record<string, unknown>;
+  } catch {
+    return {};
   }
 }

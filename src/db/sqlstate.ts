@@ -11,6 +11,8 @@ export const SqlState = {
   invalidTextRepresentation: '22P02',
   adminShutdown: '57P01',
   cannotConnectNow: '57P03',
+  /** Raised by reject_duplicate() (migration 0005): a job holds the idempotency key. */
+  jobAlreadyExists: 'PQ001',
 } as const;
 
 /** The SQLSTATE of a `pg` database error, or undefined for any other error. */

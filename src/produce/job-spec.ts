@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { MAX_DURATION_MS } from '../config.js';
 import { type ResolvedBackoff, resolveBackoff } from '../settle/backoff.js';
-import type { BackoffPolicy } from '../types.js';
+import type { BackoffPolicy, Queryable } from '../types.js';
 import {
+  checkBoolean,
+  checkClient,
   checkIdentifier,
   checkInteger,
   checkKnownKeys,
@@ -23,17 +25,33 @@ export interface SendOptions {
   delayMs?: number;
   /** Lower runs first, from -32768 to 32767. Default 0. */
   priority?: number;
-  /** Attempts before the job goes to the dead state. Default: the queue's (5). */
+  /** Attempts before the job goes to the dead state. Default: the queue's stored default, else 5. */
   maxAttempts?: number;
   /** How long to wait between attempts. Default: the queue's policy. */
   backoff?: BackoffPolicy;
   /**
-   * At most one unfinished (pending or running) job per queue has a given key. Sending a
-   * duplicate adds nothing and returns the existing job's id with `duplicate: true`.
+   * At most one unfinished (pending or running) job per queue has a given key; with `retainKey`,
+   * at most one job at all while its row exists. What a duplicate does depends on `onDuplicate`.
    */
   idempotencyKey?: string;
+  /** Keep the key taken after the job finishes (until retention removes the job). Default false. */
+  retainKey?: boolean;
   /** The tenant the job belongs to; a worker scoped to a tenant sees only its jobs. */
   tenant?: string;
+}
+
+/** What a send does when a job already holds its idempotency key. */
+export type OnDuplicate = 'return' | 'reject' | 'replace';
+
+/** Options of one `send` call, besides the job's own. */
+export interface SendCallOptions {
+  /**
+   * When a job already holds the key: `return` its id with `duplicate: true` (the default);
+   * `reject` with a JobAlreadyExistsError, writing nothing; or `replace` a pending holder's payload
+   * and run time (debounce), returning its id with `replaced: true` (a running holder is left as
+   * it is, and returned as a duplicate).
+   */
+  onDuplicate?: OnDuplicate;
 }
 
 /** One item of `sendBatch`: a payload and its options. */
@@ -51,19 +69,20 @@ export interface ResolvedJobSpec {
   /** ISO 8601, or null to use `delayMs` from the database's now(). */
   readonly runAt: string | null;
   readonly delayMs: number | null;
-  readonly maxAttempts: number;
+  /** Null: the queue's stored default, else the client's. */
+  readonly maxAttempts: number | null;
   readonly backoff: ResolvedBackoff | null;
   readonly idempotencyKey: string | null;
+  readonly keyRetained: boolean;
   readonly tenant: string | null;
 }
 
-/** What a queue contributes to a job's defaults and limits. */
+/** What a queue contributes to a job's limits. */
 export interface JobSpecDefaults {
-  readonly maxAttempts: number;
   readonly maxPayloadBytes: number;
 }
 
-const SEND_OPTION_KEYS = [
+const JOB_OPTION_KEYS = [
   'name',
   'runAt',
   'delayMs',
@@ -71,8 +90,8 @@ const SEND_OPTION_KEYS = [
   'maxAttempts',
   'backoff',
   'idempotencyKey',
+  'retainKey',
   'tenant',
-  'client',
 ] as const;
 
 /**
@@ -103,15 +122,16 @@ export function resolveJobSpec(
       priority: 0,
       runAt: null,
       delayMs: null,
-      maxAttempts: defaults.maxAttempts,
+      maxAttempts: null,
       backoff: null,
       idempotencyKey: null,
+      keyRetained: false,
       tenant: null,
     };
   }
   const at = (name: string) => (field === '' ? name : `${field}.${name}`);
   const opts = checkOptionsObject(field === '' ? 'options' : field, options);
-  checkKnownKeys(field === '' ? 'options' : field, opts, SEND_OPTION_KEYS);
+  checkKnownKeys(field === '' ? 'options' : field, opts, JOB_OPTION_KEYS);
   if (opts.runAt !== undefined && opts.delayMs !== undefined) {
     throw invalid(at('delayMs'), 'absent when `runAt` is given (use one of them)', opts.delayMs);
   }
@@ -125,19 +145,41 @@ export function resolveJobSpec(
       opts.delayMs === undefined
         ? null
         : checkInteger(at('delayMs'), opts.delayMs, 0, MAX_DURATION_MS),
-    maxAttempts: checkInteger(
-      at('maxAttempts'),
-      opts.maxAttempts ?? defaults.maxAttempts,
-      1,
-      1_000_000,
-    ),
+    maxAttempts:
+      opts.maxAttempts === undefined
+        ? null
+        : checkInteger(at('maxAttempts'), opts.maxAttempts, 1, 1_000_000),
     backoff: opts.backoff === undefined ? null : resolveBackoff(at('backoff'), opts.backoff),
     idempotencyKey:
       opts.idempotencyKey === undefined
         ? null
         : checkIdentifier(at('idempotencyKey'), opts.idempotencyKey, 512),
+    keyRetained:
+      opts.retainKey === undefined ? false : checkBoolean(at('retainKey'), opts.retainKey),
     tenant: opts.tenant === undefined ? null : checkIdentifier(at('tenant'), opts.tenant, 256),
   };
+}
+
+/**
+ * Splits a `send` call's options into the job's and the call's, validating the call's.
+ *
+ * @throws ValidationError for a bad `client` or `onDuplicate`.
+ */
+export function splitSendOptions(input: unknown): {
+  job: Record<string, unknown> | undefined;
+  client: Queryable | undefined;
+  onDuplicate: OnDuplicate;
+} {
+  if (input === undefined) return { job: undefined, client: undefined, onDuplicate: 'return' };
+  const { client, onDuplicate, ...job } = checkOptionsObject('options', input);
+  return { job, client: checkClient(client), onDuplicate: checkOnDuplicate(onDuplicate) };
+}
+
+/** The `onDuplicate` option: `return` (default), `reject` or `replace`. */
+export function checkOnDuplicate(value: unknown): OnDuplicate {
+  if (value === undefined) return 'return';
+  if (value === 'return' || value === 'reject' || value === 'replace') return value;
+  throw invalid('onDuplicate', "'return', 'reject' or 'replace'", value);
 }
 
 function isEmptyObject(value: unknown): boolean {
@@ -214,12 +256,16 @@ function checkDate(field: string, value: unknown): Date {
  * out (the statement fills it in), and only free-form strings go through JSON.stringify (names
  * and ISO dates are JSON-safe as validated).
  */
-export function toSendJson(specs: readonly ResolvedJobSpec[]): string {
+export function toSendJson(
+  specs: readonly ResolvedJobSpec[],
+  traceContext: string | null = null,
+): string {
   let json = '[';
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i] as ResolvedJobSpec;
     if (i > 0) json += ',';
-    json += `{"id":"${spec.id}","max_attempts":${spec.maxAttempts},"payload":${spec.payloadJson}`;
+    json += `{"id":"${spec.id}","payload":${spec.payloadJson}`;
+    if (spec.maxAttempts !== null) json += `,"max_attempts":${spec.maxAttempts}`;
     if (spec.name !== 'default') json += `,"name":"${spec.name}"`;
     if (spec.priority !== 0) json += `,"priority":${spec.priority}`;
     if (spec.runAt !== null) json += `,"run_at":"${spec.runAt}"`;
@@ -228,6 +274,7 @@ export function toSendJson(specs: readonly ResolvedJobSpec[]): string {
     if (spec.idempotencyKey !== null)
       json += `,"idempotency_key":${JSON.stringify(spec.idempotencyKey)}`;
     if (spec.tenant !== null) json += `,"tenant":${JSON.stringify(spec.tenant)}`;
+    if (traceContext !== null) json += `,"trace_context":${traceContext}`;
     json += '}';
   }
   return `${json}]`;

@@ -1,53 +1,90 @@
 import type { Context } from '../context.js';
 import type { Queryable, SendResult } from '../types.js';
-import { type ResolvedJobSpec, toSendJson } from './job-spec.js';
+import { invalid } from '../validate.js';
+import { type OnDuplicate, type ResolvedJobSpec, toSendJson } from './job-spec.js';
 
 interface KeyedRow {
   id: string;
   idempotency_key: string;
+  key_retained: boolean;
+  replaced: boolean;
+}
+
+/** How a batch is sent. */
+export interface SendContext {
+  readonly client: Queryable | undefined;
+  readonly onDuplicate: OnDuplicate;
+  /** W3C trace context of the producer's span, stored on each job; null when none. */
+  readonly traceContext: string | null;
 }
 
 /**
  * Inserts validated jobs into one queue in one statement and reports, per job in input order,
- * its id and whether it was a duplicate of an unfinished job with the same idempotency key.
- * Items of one batch sharing a key become one job: the first is sent, the rest are duplicates.
+ * its id and whether it was a duplicate of a job holding the same idempotency key. Items of one
+ * batch sharing a key become one job: the first is sent, the rest are duplicates (or, in reject
+ * mode, the batch is refused).
+ *
+ * @throws JobAlreadyExistsError in reject mode when a key is held; nothing is written.
  */
 export async function sendJobs(
   ctx: Context,
   queue: string,
   specs: readonly ResolvedJobSpec[],
-  client?: Queryable,
+  how: SendContext,
 ): Promise<SendResult[]> {
   if (specs.length === 0) return [];
   const [only] = specs;
   if (specs.length === 1 && only !== undefined && only.idempotencyKey === null) {
     // One job, no key: a plain INSERT, the cheapest statement there is.
-    await ctx.run('send_job', sendJobValues(queue, only), client);
-    return [{ id: only.id, duplicate: false }];
+    await ctx.run('send_job', sendJobValues(ctx, queue, only, how.traceContext), how.client);
+    return [{ id: only.id, duplicate: false, replaced: false }];
   }
-  const firstWithKey = new Map<string, ResolvedJobSpec>();
-  const toInsert = specs.filter((spec) => {
+  const keyOf = (spec: ResolvedJobSpec) => `${spec.keyRetained ? 'r' : 'u'}:${spec.idempotencyKey}`;
+  const first = new Map<string, ResolvedJobSpec>();
+  const toInsert = specs.filter((spec, index) => {
     if (spec.idempotencyKey === null) return true;
-    if (firstWithKey.has(spec.idempotencyKey)) return false;
-    firstWithKey.set(spec.idempotencyKey, spec);
-    return true;
+    const holder = first.get(keyOf(spec));
+    if (holder === undefined) {
+      first.set(keyOf(spec), spec);
+      return true;
+    }
+    if (how.onDuplicate === 'reject') {
+      throw invalid(
+        `items[${index}].idempotencyKey`,
+        'unique within the batch in reject mode',
+        spec.idempotencyKey,
+      );
+    }
+    return false;
   });
-  const rows = await ctx.run<KeyedRow>('send_jobs', [toSendJson(toInsert), queue], client);
-  const holders = new Map(rows.map((row) => [row.idempotency_key, row.id]));
+  const json = toSendJson(toInsert, how.traceContext);
+  const rows = await ctx.run<KeyedRow>(
+    'send_jobs',
+    [json, queue, ctx.options.maxAttempts, how.onDuplicate],
+    how.client,
+  );
+  const holders = new Map(
+    rows.map((row) => [`${row.key_retained ? 'r' : 'u'}:${row.idempotency_key}`, row]),
+  );
   return specs.map((spec) => {
-    if (spec.idempotencyKey === null) return { id: spec.id, duplicate: false };
-    const holder = holders.get(spec.idempotencyKey);
+    if (spec.idempotencyKey === null) return { id: spec.id, duplicate: false, replaced: false };
+    const holder = holders.get(keyOf(spec));
     if (holder === undefined) {
       // send_jobs.sql returns a row for every keyed job; reaching this is a bug, not a race.
       throw new Error(`send_jobs returned no id for idempotency key ${spec.idempotencyKey}`);
     }
-    const first = firstWithKey.get(spec.idempotencyKey) === spec;
-    return { id: holder, duplicate: !first || holder !== spec.id };
+    const duplicate = first.get(keyOf(spec)) !== spec || holder.id !== spec.id;
+    return { id: holder.id, duplicate, replaced: duplicate && holder.replaced };
   });
 }
 
 /** The parameters of send_job.sql. */
-function sendJobValues(queue: string, spec: ResolvedJobSpec): unknown[] {
+function sendJobValues(
+  ctx: Context,
+  queue: string,
+  spec: ResolvedJobSpec,
+  traceContext: string | null,
+): unknown[] {
   return [
     spec.id,
     queue,
@@ -59,5 +96,7 @@ function sendJobValues(queue: string, spec: ResolvedJobSpec): unknown[] {
     spec.maxAttempts,
     spec.backoff === null ? null : JSON.stringify(spec.backoff),
     spec.tenant,
+    traceContext,
+    ctx.options.maxAttempts,
   ];
 }

@@ -112,7 +112,7 @@ describe('idempotency keys', () => {
     const first = await queue.send('orders', { v: 1 }, { idempotencyKey: 'order-1' });
     const before = await jobCount();
     const second = await queue.send('orders', { v: 2 }, { idempotencyKey: 'order-1' });
-    expect(second).toEqual({ id: first.id, duplicate: true });
+    expect(second).toEqual({ id: first.id, duplicate: true, replaced: false });
     expect(await jobCount()).toBe(before);
     expect((await queue.getJob(first.id))?.payload).toEqual({ v: 1 });
   });
@@ -140,6 +140,7 @@ describe('idempotency keys', () => {
     expect(await queue.send('held', {}, { idempotencyKey: 'k' })).toEqual({
       id: first.id,
       duplicate: true,
+      replaced: false,
     });
   });
 
@@ -150,7 +151,7 @@ describe('idempotency keys', () => {
       { payload: 3, idempotencyKey: 'batch-key' },
     ]);
     expect(results[0]?.duplicate).toBe(false);
-    expect(results[2]).toEqual({ id: results[0]?.id, duplicate: true });
+    expect(results[2]).toEqual({ id: results[0]?.id, duplicate: true, replaced: false });
     expect(results[1]?.duplicate).toBe(false);
   });
 

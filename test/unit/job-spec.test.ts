@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ValidationError } from '../../src/index.js';
 import { newJobIds, resolveJobSpec, toSendJson } from '../../src/produce/job-spec.js';
 
-const defaults = { maxAttempts: 5, maxPayloadBytes: 1024 };
+const defaults = { maxPayloadBytes: 1024 };
 
 function fieldOf(run: () => unknown): string {
   try {
@@ -23,9 +23,10 @@ describe('resolveJobSpec', () => {
       priority: 0,
       runAt: null,
       delayMs: null,
-      maxAttempts: 5,
+      maxAttempts: null, // the queue's stored default, else the client's: decided in SQL
       backoff: null,
       idempotencyKey: null,
+      keyRetained: false,
       tenant: null,
     });
     expect(spec.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -143,5 +144,5 @@ describe('newJobIds', () => {
 
 test('toSendJson leaves defaults out (the statement fills them in)', () => {
   const [row] = JSON.parse(toSendJson([resolveJobSpec('', { a: 1 }, undefined, defaults)]));
-  expect(Object.keys(row).sort()).toEqual(['id', 'max_attempts', 'payload']);
+  expect(Object.keys(row).sort()).toEqual(['id', 'payload']);
 });
