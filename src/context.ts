@@ -7,8 +7,18 @@ import { type Channels, channelsFor } from './db/schema.js';
 import { QueueClosedError } from './errors.js';
 import type { Queryable } from './types.js';
 
+/** How a job this process held ended, for metrics. */
+export interface SettledJob {
+  readonly queue: string;
+  readonly outcome: 'completed' | 'retried' | 'dead' | 'released';
+  /** From the claim to the settlement, in ms. */
+  readonly durationMs: number;
+}
+
 /** What every part of a queue shares: its pool, statements and options. */
 export interface Context {
+  /** Told of every job a consumer of this queue settled (metrics). */
+  readonly observers: Set<(job: SettledJob) => void>;
   readonly pool: pg.Pool;
   readonly queries: QueryRegistry;
   readonly options: ResolvedQueueOptions;
@@ -40,6 +50,7 @@ export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Con
 
   let ready = false;
   return {
+    observers: new Set(),
     pool,
     queries,
     options,

@@ -27,6 +27,10 @@ export const ErrorCode = {
   jobTimeout: 'PGPULSE_JOB_TIMEOUT',
   /** The worker stopped before the handler finished; the job went back to pending. */
   workerStopped: 'PGPULSE_WORKER_STOPPED',
+  /** No queue has this name (no settings and no jobs). */
+  queueNotFound: 'PGPULSE_QUEUE_NOT_FOUND',
+  /** The queue has running jobs, and the operation would pull them from under their workers. */
+  queueBusy: 'PGPULSE_QUEUE_BUSY',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -204,6 +208,32 @@ export class JobTimeoutError extends PgPulseError {
 export class WorkerStoppedError extends PgPulseError {
   constructor() {
     super(ErrorCode.workerStopped, 'The worker stopped before the job finished');
+  }
+}
+
+/** No queue has this name: it has neither stored settings nor jobs. */
+export class QueueNotFoundError extends PgPulseError {
+  readonly queue: string;
+
+  constructor(queue: string) {
+    super(ErrorCode.queueNotFound, `Queue ${JSON.stringify(queue)} does not exist`);
+    this.queue = queue;
+  }
+}
+
+/** The queue has running jobs: deleting it needs `force`. Nothing was deleted. */
+export class QueueBusyError extends PgPulseError {
+  readonly queue: string;
+  /** How many of its jobs were running. */
+  readonly running: number;
+
+  constructor(queue: string, running: number) {
+    super(
+      ErrorCode.queueBusy,
+      `Queue ${JSON.stringify(queue)} has ${running} running job(s); pass force to delete it anyway`,
+    );
+    this.queue = queue;
+    this.running = running;
   }
 }
 

@@ -20,7 +20,8 @@ export type { JobSpec, SendOptions } from './produce/job-spec.js';
 
 // Streaming consumers
 export { Worker } from './consume/worker.js';
-export type { JobContext, JobHandler } from './consume/executor.js';
+export type { JobHandler } from './consume/executor.js';
+export type { JobContext } from './consume/job-context.js';
 export type { ReceivedJob } from './consume/observe.js';
 export { JOB_EVENT_TYPES } from './consume/events.js';
 export type { JobEvent, JobEventType } from './consume/events.js';

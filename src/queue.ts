@@ -1,7 +1,9 @@
 import pg from 'pg';
 import type { Observable } from 'rxjs';
+import { QueueAdmin } from './admin/queues.js';
 import { type QueueOptions, resolveQueueOptions } from './config.js';
 import { type BatchHandler, batchDispatcher } from './consume/batch.js';
+import { type Dispatcher, jobDispatcher } from './consume/dispatch.js';
 import { type JobEvent, jobEvents } from './consume/events.js';
 import type { JobHandler } from './consume/executor.js';
 import { listenerFor } from './consume/listener-for.js';
@@ -16,7 +18,7 @@ import {
   resolveWorkOptions,
   type WorkOptions,
 } from './consume/options.js';
-import { type Dispatcher, jobDispatcher, Worker } from './consume/worker.js';
+import { Worker } from './consume/worker.js';
 import { createContext } from './context.js';
 import { type MigrateResult, migrate } from './db/migrate.js';
 import { ConfigurationError, QueueClosedError } from './errors.js';
@@ -58,6 +60,8 @@ interface Stoppable {
  * ```
  */
 export class Queue extends JobLifecycle implements AsyncDisposable {
+  /** Queue control: stored settings, limits, fairness, pause and resume, purge and delete. */
+  readonly queues: QueueAdmin;
   readonly #ownsPool: boolean;
   readonly #consumers = new Set<Stoppable>();
   #listener: Listener | null | undefined;
@@ -76,6 +80,7 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
             application_name: 'pgpulse',
           });
     super(createContext(pool, resolved));
+    this.queues = new QueueAdmin(this.ctx);
     this.#ownsPool = connection.kind === 'url';
     if (this.#ownsPool) {
       // An idle client that loses its server emits here; pg drops it and the pool goes on.
@@ -178,7 +183,7 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
     return this.#startWorker(
       queue,
       { ...resolved, capacity: resolved.concurrency },
-      jobDispatcher(handler, resolved.timeoutMs, this.options.logger),
+      jobDispatcher(handler, () => resolved.timeoutMs, this.ctx),
     );
   }
 
@@ -208,7 +213,7 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
     return this.#startWorker(
       queue,
       { ...resolved, capacity: resolved.batchSize * resolved.concurrency },
-      batchDispatcher(handler, resolved, this.options.logger),
+      batchDispatcher(handler, resolved, this.ctx),
     );
   }
 

@@ -94,6 +94,21 @@ export interface Job<P = unknown, R = unknown> {
   updatedAt: Date;
   /** Whether retention moved the job to the archive table. */
   archived: boolean;
+  /** The latest progress its handler reported (`job.progress()`), or null. */
+  progress: unknown;
+  /** Messages its handlers logged (`job.log()`), oldest first; the newest 100 are kept. */
+  logs: JobLogEntry[];
+  /** The sender's trace context (W3C `traceparent`, `tracestate`), or null. */
+  traceContext: Record<string, string> | null;
+}
+
+/** One message a handler logged on its job. */
+export interface JobLogEntry {
+  message: string;
+  /** Which attempt logged it. */
+  attempt: number;
+  /** When it was logged (database clock, ISO 8601). */
+  at: string;
 }
 
 /**
@@ -120,6 +135,8 @@ export interface ClaimedJob<P = unknown> {
   lastError: JobErrorRecord | null;
   createdAt: Date;
   startedAt: Date;
+  /** The sender's trace context (W3C `traceparent`, `tracestate`), or null. */
+  traceContext: Record<string, string> | null;
 }
 
 /** What a lease-fenced call needs to know about a job: its id and the token of its lease. */

@@ -2,20 +2,51 @@
 -- oldest run_at. SKIP LOCKED lets concurrent claimers take disjoint rows without waiting. Each
 -- job gets its own lease token, which every later call for the job must present (fencing).
 -- While someone watches (events_watched()), a `started` event per job goes out.
+-- The queue's settings row, when it has one, shapes the claim: a paused queue hands out nothing;
+-- a concurrency or rate limit caps how many jobs this claim takes (claim_budget() serialises the
+-- claims of such a queue); a fair queue serves its tenants in turn (fair_candidates()), going on
+-- after the tenant the consumer's previous claim ended with. Settings are read by every claim,
+-- so a change takes effect at the next claim of every consumer, whatever it was told.
 -- $1 queue: text
 -- $2 limit: integer, how many jobs at most
 -- $3 lease_ms: integer, lease duration
 -- $4 worker_id: text
+-- $5 after_tenant: text, for a fair queue: the `cursor` the previous claim returned, or NULL
 -- No durable commit: a claim lost in a crash only makes its jobs claimable again, so this
 -- statement's transaction commits without waiting for the WAL flush (set_config is local to it).
 WITH async_commit AS MATERIALIZED (
   SELECT set_config('synchronous_commit', 'off', true)
-), picked AS MATERIALIZED (
+), settings AS MATERIALIZED (
+  SELECT paused, fair_tenants, concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL AS limited
+  FROM {{schema}}.queues WHERE name = $1
+), limited AS MATERIALIZED (
+  SELECT b.* FROM settings AS s CROSS JOIN LATERAL {{schema}}.claim_budget($1, $2) AS b
+  WHERE s.limited AND NOT s.paused
+), budget AS MATERIALIZED (
+  SELECT CASE WHEN coalesce((SELECT paused FROM settings), false) THEN 0
+              ELSE coalesce((SELECT n FROM limited), $2) END AS n,
+         coalesce((SELECT fair_tenants FROM settings), false) AS fair
+), plain_pick AS MATERIALIZED (
   SELECT id FROM {{schema}}.jobs
   WHERE queue = $1 AND state = 'pending' AND run_at <= now()
   ORDER BY priority, run_at, id
-  LIMIT $2
+  LIMIT (SELECT CASE WHEN fair THEN 0 ELSE n END FROM budget)
   FOR UPDATE SKIP LOCKED
+), candidates AS MATERIALIZED (
+  -- Called only for a fair queue: calling a SQL function costs planning its body.
+  SELECT f.* FROM budget AS b CROSS JOIN LATERAL {{schema}}.fair_candidates($1, b.n, $5) AS f
+  WHERE b.fair
+), fair_pick AS MATERIALIZED (
+  SELECT j.id, c.tenant, c.step FROM candidates AS c
+  JOIN {{schema}}.jobs AS j ON j.id = c.id
+  -- Not even started unless fair; then by primary key, whatever the planner guesses.
+  WHERE (SELECT fair FROM budget)
+    AND j.id = ANY (ARRAY(SELECT id FROM candidates)) AND j.state = 'pending'
+  ORDER BY c.ord
+  LIMIT (SELECT n FROM budget)
+  FOR UPDATE OF j SKIP LOCKED
+), picked AS (
+  SELECT id FROM plain_pick UNION ALL SELECT id FROM fair_pick
 ), claimed AS (
   UPDATE {{schema}}.jobs AS j
   SET state = 'running',
@@ -30,7 +61,14 @@ WITH async_commit AS MATERIALIZED (
   WHERE j.id = ANY (ARRAY(SELECT id FROM picked)) AND j.id = picked.id
   RETURNING j.id, j.queue, j.name, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
             j.backoff, j.lease_token, j.lease_expires_at, j.worker_id, j.idempotency_key,
-            j.tenant, j.last_error, j.created_at, j.started_at
+            j.tenant, j.last_error, j.created_at, j.started_at, j.trace_context
+), spent AS (
+  -- The token bucket after this claim (the row is locked by claim_budget()).
+  UPDATE {{schema}}.queues AS q
+  SET rate_tokens = l.tokens - (SELECT count(*) FROM claimed), rate_updated_at = l.at
+  FROM limited AS l
+  WHERE q.name = $1 AND l.tokens IS NOT NULL
+  RETURNING q.rate_tokens, q.rate_limit, q.rate_period_ms
 ), events AS (
   SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
     'type', 'started', 'id', id, 'queue', queue, 'attempt', attempts, 'workerId', worker_id,
@@ -39,7 +77,20 @@ WITH async_commit AS MATERIALIZED (
   WHERE {{schema}}.events_watched()
 )
 -- Always one row at least: the database's clock when the claim looked, even when it found
--- nothing, so a consumer knows from which moment on a job must be newly due to be missed.
-SELECT c.*, extract(epoch FROM clock.now) * 1000 AS db_now_ms
+-- nothing, so a consumer knows from which moment on a job must be newly due to be missed; and
+-- what the queue's settings say about claiming again: `retry_in_ms` when the rate limit's next
+-- token arrives (none left), `capped` when the concurrency limit is reached (a settling job
+-- announces the freed slot), `more` for a fair claim that may have left due jobs behind although
+-- it came back short, and the fair `cursor` to pass to the next claim.
+SELECT c.*, extract(epoch FROM clock.now) * 1000 AS db_now_ms,
+       (SELECT CASE WHEN s.rate_tokens < 1
+          THEN ceil((1 - s.rate_tokens) * s.rate_period_ms / s.rate_limit) END
+        FROM spent AS s) AS retry_in_ms,
+       coalesce((SELECT capped FROM limited), false) AS capped,
+       CASE WHEN (SELECT fair FROM budget)
+         THEN (SELECT bool_or(more) FROM candidates)
+              OR (SELECT count(*) FROM candidates) > (SELECT count(*) FROM fair_pick) END AS more,
+       (SELECT tenant FROM fair_pick ORDER BY step DESC LIMIT 1) AS cursor
 FROM (SELECT now() AS now) AS clock
 LEFT JOIN (SELECT claimed.* FROM claimed CROSS JOIN events CROSS JOIN async_commit) AS c ON true
+ORDER BY c.priority, c.run_at, c.id

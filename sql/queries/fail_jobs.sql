@@ -38,6 +38,10 @@ WITH input AS (
 ), notified AS (
   SELECT {{schema}}.announce(queue, count(*), min(run_at))
   FROM done WHERE state = 'pending' GROUP BY queue
+), freed AS (
+  -- A finished running job frees a slot of a queue with a concurrency limit.
+  SELECT {{schema}}.announce(q.name, 1, now()) FROM {{schema}}.queues AS q
+  WHERE q.name IN (SELECT queue FROM done) AND q.concurrency_limit IS NOT NULL
 ), events AS (
   SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(e.event)) END
   FROM done
@@ -54,7 +58,8 @@ SELECT input.id, done.id IS NOT NULL AS ok, done.state AS new_state, done.run_at
        CASE WHEN done.id IS NULL
          THEN (SELECT cur.state FROM {{schema}}.jobs AS cur WHERE cur.id = input.id) END
          AS current_state,
-       (SELECT count(*) FROM notified) AS notified
+       (SELECT count(*) FROM notified) AS notified, (SELECT count(*) FROM freed) AS freed
 FROM input
 CROSS JOIN events
+
 LEFT JOIN done ON done.id = input.id

@@ -33,6 +33,10 @@ WITH expired AS MATERIALIZED (
 ), notified AS (
   SELECT {{schema}}.announce(queue, count(*), min(run_at))
   FROM done WHERE state = 'pending' GROUP BY queue
+), freed AS (
+  -- A finished running job frees a slot of a queue with a concurrency limit.
+  SELECT {{schema}}.announce(q.name, 1, now()) FROM {{schema}}.queues AS q
+  WHERE q.name IN (SELECT queue FROM done) AND q.concurrency_limit IS NOT NULL
 ), events AS (
   SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(e.event)) END
   FROM done
@@ -44,5 +48,6 @@ WITH expired AS MATERIALIZED (
   ) AS e(event)
   WHERE {{schema}}.events_watched()
 )
-SELECT id, queue, state, (SELECT count(*) FROM notified) AS notified
+SELECT id, queue, state, (SELECT count(*) FROM notified) AS notified,
+       (SELECT count(*) FROM freed) AS freed
 FROM done CROSS JOIN events

@@ -36,7 +36,8 @@ function toStats(row: StatsRow): QueueStats {
   };
 }
 
-function emptyStats(queue: string): QueueStats {
+/** The stats of a queue without jobs. */
+export function emptyStats(queue: string): QueueStats {
   return {
     queue,
     counts: { pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 },

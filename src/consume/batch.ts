@@ -1,8 +1,9 @@
 import type { Logger } from '../config.js';
+import type { Context } from '../context.js';
 import { describeError, type HandlerOutcome, type Settlement } from '../settle/outcome.js';
-import { contextOf, type JobContext } from './executor.js';
+import { armTimeout, type Dispatcher, settleEntry } from './dispatch.js';
 import type { LeasedEntry } from './in-flight.js';
-import { armTimeout, type Dispatcher, settleEntry } from './worker.js';
+import { contextOf, type JobContext } from './job-context.js';
 
 /** The outcome of one job of a batch, in the batch's order. */
 export type BatchOutcome =
@@ -25,8 +26,9 @@ export type BatchHandler<P = unknown> = (
 export function batchDispatcher<P>(
   handler: BatchHandler<P>,
   options: { batchSize: number; maxWaitMs: number; timeoutMs: number | null },
-  logger: Logger,
+  ctx: Context,
 ): Dispatcher {
+  const { logger } = ctx.options;
   return (consumer, executor) => {
     let open: LeasedEntry<P>[] = [];
     let timer: NodeJS.Timeout | undefined;
@@ -37,7 +39,7 @@ export function batchDispatcher<P>(
           ? []
           : batch.map((entry) => armTimeout(consumer, entry, options.timeoutMs as number, logger));
       void executor
-        .run(() => handler(batch.map((entry) => contextOf(entry))))
+        .run(() => handler(batch.map((entry) => contextOf(ctx, entry))))
         .then(async (outcome) => {
           for (const t of timers) clearTimeout(t);
           const settlements = batchSettlements(batch.length, outcome, logger);

@@ -50,38 +50,53 @@ export interface ClaimResult<P> {
   jobs: ClaimedJob<P>[];
   /** The database's clock (epoch ms) when the claim looked for due jobs. */
   dbNowMs: number;
+  /** The queue's rate limit has no token left: the next one arrives in this many ms. */
+  retryInMs: number | null;
+  /** The queue's concurrency limit is reached: a settling job will announce a free slot. */
+  capped: boolean;
+  /**
+   * For a fair queue: whether due jobs may be left although the claim came back short (it gave
+   * each tenant only its share, or skipped jobs another consumer was claiming). Null otherwise.
+   */
+  more: boolean | null;
+  /** For a fair queue: the tenant this claim ended with, where the next claim goes on. */
+  cursor: string | null;
+}
+
+interface ClaimStatementRow extends ClaimRow {
+  db_now_ms: string;
+  retry_in_ms: string | null;
+  capped: boolean;
+  more: boolean | null;
+  cursor: string | null;
 }
 
 /**
- * Claims up to `batchSize` due jobs of a queue in one statement (`FOR UPDATE SKIP LOCKED`), and
- * reports when the claim looked: a job due after that moment was not visible to it.
+ * Claims up to `batchSize` due jobs of a queue in one statement (`FOR UPDATE SKIP LOCKED`), as
+ * the queue's settings allow (paused, limits, fairness), and reports when the claim looked: a job
+ * due after that moment was not visible to it. `after` is the previous claim's fair cursor.
  */
 export async function claimBatch<P>(
   ctx: Context,
   queue: string,
   options: ResolvedClaimOptions,
+  after: string | null = null,
 ): Promise<ClaimResult<P>> {
   checkName('queue', queue);
   const { batchSize, leaseMs, workerId, tenant } = options;
   // The statement returns one row even when it claims nothing: the clock, with null columns.
-  const rows =
-    tenant === null
-      ? await ctx.run<ClaimRow & { db_now_ms: string }>('claim_jobs', [
-          queue,
-          batchSize,
-          leaseMs,
-          workerId,
-        ])
-      : await ctx.run<ClaimRow & { db_now_ms: string }>('claim_tenant_jobs', [
-          queue,
-          batchSize,
-          leaseMs,
-          workerId,
-          tenant,
-        ]);
+  const rows = await ctx.run<ClaimStatementRow>(
+    tenant === null ? 'claim_jobs' : 'claim_tenant_jobs',
+    [queue, batchSize, leaseMs, workerId, tenant ?? after],
+  );
+  const first = rows[0];
   return {
     jobs: rows.filter((row) => row.id !== null).map((row) => toClaimedJob<P>(row)),
-    dbNowMs: Number(rows[0]?.db_now_ms),
+    dbNowMs: Number(first?.db_now_ms),
+    retryInMs: first?.retry_in_ms == null ? null : Number(first.retry_in_ms),
+    capped: first?.capped === true,
+    more: first?.more ?? null,
+    cursor: first?.cursor ?? null,
   };
 }
 

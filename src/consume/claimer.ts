@@ -23,6 +23,8 @@ export interface ClaimerParts {
   /** Hands claimed jobs over, with the `performance.now()` at which the claim was sent. */
   readonly onClaimed: (jobs: ClaimedJob[], sentAt: number) => void;
   readonly onNextDue: (next: NextDue) => void;
+  /** The queue's rate limit ran dry: claim again in this many ms. */
+  readonly onRetryIn: (ms: number) => void;
   readonly logger: Logger;
 }
 
@@ -54,6 +56,8 @@ export class Claimer {
   /** When (database clock, epoch ms) the last claim that came back short looked for jobs. */
   #lastLookMs: number | null = null;
   #refreshing: Promise<void> | undefined;
+  /** A fair queue's cursor: the tenant the last claim ended with. */
+  #cursor: string | null = null;
   #deferred = false;
   #stopped = false;
   #lastWarning = 0;
@@ -113,12 +117,17 @@ export class Claimer {
     const wakesBefore = this.#wakes;
     try {
       const sentAt = performance.now();
-      const { jobs, dbNowMs } = await claimBatch(ctx, queue, { ...claim, batchSize });
+      const result = await claimBatch(ctx, queue, { ...claim, batchSize }, this.#cursor);
+      const { jobs } = result;
+      if (result.cursor !== null) this.#cursor = result.cursor;
       if (jobs.length > 0) onClaimed(jobs, sentAt);
-      if (jobs.length < batchSize) {
-        // Short: nothing more was due when this claim looked. Jobs due later are the next
-        // refresh's business; a wake that came in meanwhile keeps the queue open.
-        this.#lastLookMs = dbNowMs;
+      if (result.retryInMs !== null) this.#parts.onRetryIn(result.retryInMs);
+      // Short: nothing more was due when this claim looked, or the queue's limits allowed no
+      // more (a freed slot is announced; a timer waits for the rate limit's next token). Jobs
+      // due later are the next refresh's business; a wake that came in meanwhile keeps the queue
+      // open. A fair claim may come back short with jobs left, and says so.
+      if (jobs.length < batchSize && result.more !== true) {
+        this.#lastLookMs = result.dbNowMs;
         if (this.#wakes === wakesBefore) this.#open = false;
       }
     } catch (error) {

@@ -1,5 +1,5 @@
-import { EMPTY, filter, map, type Observable, Subject, type Subscription, share } from 'rxjs';
-import type { Context } from '../context.js';
+import { EMPTY, filter, map, Subject, type Subscription, share } from 'rxjs';
+import type { Context, SettledJob } from '../context.js';
 import {
   ErrorCode,
   InvalidStateError,
@@ -8,7 +8,7 @@ import {
   WorkerStoppedError,
 } from '../errors.js';
 import { SettleBatcher } from '../settle/batcher.js';
-import type { SettleOutcome } from '../settle/outcome.js';
+import { describeError, type SettleOutcome } from '../settle/outcome.js';
 import type { FailOutcome } from '../settle/settler.js';
 import type { ClaimedJob } from '../types.js';
 import type { ResolvedClaimOptions } from './claim.js';
@@ -17,6 +17,8 @@ import { InFlight, type LeasedEntry } from './in-flight.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { Listener } from './notifications.js';
 import { type Notice, wakeups } from './wakeups.js';
+
+type SettleKind = 'complete' | 'fail' | 'release';
 
 /** How a consumer claims and keeps jobs. */
 export interface ConsumerConfig {
@@ -27,16 +29,24 @@ export interface ConsumerConfig {
   readonly capacity: number;
   readonly heartbeatMs: number;
   readonly pollIntervalMs: number;
+  /**
+   * The lease was not given by the caller: the queue's stored `leaseMs` wins over it (and sets
+   * the heartbeat too, unless `heartbeatMs` was given).
+   */
+  readonly leaseFromQueue?: boolean;
+  readonly heartbeatFromLease?: boolean;
 }
 
 /**
  * A notification on the jobs channel: `announce()` in the schema sends `{queue, count, runAt}`
- * for jobs that became pending; cancel_job.sql sends `{cancel, queue}` for a running job.
+ * for jobs that became pending; cancel_job.sql sends `{cancel, queue}` for a running job;
+ * `announce_control()` sends `{control}` when a queue's settings change (pause, resume...).
  */
 interface JobsNotice {
   queue?: string;
   runAt?: number | null;
   cancel?: string;
+  control?: string;
 }
 
 /**
@@ -50,15 +60,16 @@ export class Consumer {
   readonly inFlight = new InFlight();
   readonly #ctx: Context;
   readonly #listener: Listener | null;
-  readonly #config: ConsumerConfig;
+  #config: ConsumerConfig;
   readonly #dispatch: (entry: LeasedEntry) => void;
   readonly #settler: SettleBatcher;
-  readonly #claimer: Claimer;
-  readonly #leases: LeaseKeeper;
+  #claimer: Claimer | undefined;
+  #leases: LeaseKeeper | undefined;
   readonly #dueTimes = new Subject<number>();
   #clockOffsetMs = 0;
   #wakes: Subscription | undefined;
   #cancels: Subscription | undefined;
+  #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(
@@ -72,9 +83,51 @@ export class Consumer {
     this.#config = config;
     this.#dispatch = dispatch;
     this.#settler = new SettleBatcher(ctx);
-    this.#claimer = new Claimer({
+  }
+
+  /** The lease of each claimed job, in ms: the caller's, the queue's stored one, or the default. */
+  get leaseMs(): number {
+    return this.#config.claim.leaseMs;
+  }
+
+  /**
+   * Starts waking, claiming and heartbeating, once the queue's stored settings are read (a
+   * stored `leaseMs` applies to a consumer that was given none).
+   */
+  start(): void {
+    this.#starting ??= this.#applyStoredSettings().then(() => {
+      if (this.#stopping === undefined) this.#run();
+    });
+  }
+
+  async #applyStoredSettings(): Promise<void> {
+    if (this.#config.leaseFromQueue !== true) return;
+    try {
+      const [row] = await this.#ctx.run<{ lease_ms: number | null }>('queue_settings', [
+        this.#config.queue,
+      ]);
+      const leaseMs = row?.lease_ms;
+      if (leaseMs == null) return;
+      const heartbeatMs =
+        this.#config.heartbeatFromLease === true
+          ? Math.max(10, Math.floor(leaseMs / 3))
+          : Math.min(this.#config.heartbeatMs, Math.floor(leaseMs / 2));
+      this.#config = { ...this.#config, claim: { ...this.#config.claim, leaseMs }, heartbeatMs };
+    } catch (error) {
+      this.#ctx.options.logger.warn(
+        `pgpulse: could not read the settings of queue ${this.#config.queue}; using the defaults`,
+        describeError(error),
+      );
+    }
+  }
+
+  #run(): void {
+    const ctx = this.#ctx;
+    const config = this.#config;
+    const { queue, pollIntervalMs } = config;
+    const claimer = new Claimer({
       ctx,
-      queue: config.queue,
+      queue,
       claim: config.claim,
       free: () => config.capacity - this.inFlight.active,
       onClaimed: (jobs, sentAt) => this.#onClaimed(jobs, sentAt),
@@ -82,26 +135,24 @@ export class Consumer {
         this.#clockOffsetMs = clockOffsetMs;
         if (dueAt !== null) this.#dueTimes.next(dueAt);
       },
+      onRetryIn: (ms) => this.#dueTimes.next(Date.now() + ms),
       logger: ctx.options.logger,
     });
+    this.#claimer = claimer;
     this.#leases = new LeaseKeeper(
       ctx,
       this.inFlight,
       { leaseMs: config.claim.leaseMs, heartbeatMs: config.heartbeatMs },
       (entry, reason) => this.abort(entry, reason),
     );
-  }
-
-  /** Starts waking, claiming and heartbeating. */
-  start(): void {
-    const { queue, pollIntervalMs } = this.#config;
     const listener = this.#listener;
     const channel =
-      listener === null
-        ? EMPTY
-        : listener.channel<JobsNotice>(this.#ctx.channels.jobs).pipe(share());
+      listener === null ? EMPTY : listener.channel<JobsNotice>(ctx.channels.jobs).pipe(share());
     const notices = channel.pipe(
-      filter((notice) => notice?.queue === queue && notice.cancel === undefined),
+      filter(
+        (notice) =>
+          (notice?.queue === queue && notice.cancel === undefined) || notice?.control === queue,
+      ),
       map(
         (notice): Notice => ({
           dueAt: typeof notice.runAt === 'number' ? notice.runAt - this.#clockOffsetMs : null,
@@ -122,7 +173,7 @@ export class Consumer {
         dueTimes: this.#dueTimes,
       },
       { pollIntervalMs },
-    ).subscribe((reason) => this.#claimer.wake(reason));
+    ).subscribe((reason) => claimer.wake(reason));
     this.#leases.start();
   }
 
@@ -140,12 +191,14 @@ export class Consumer {
 
   /** Completes the job with `result` (batched with other settlements). */
   complete(entry: LeasedEntry, result: unknown): Promise<SettleOutcome> {
-    return this.#settle(entry, () => this.#settler.complete({ job: entry.job, result }));
+    return this.#settle(entry, 'complete', () =>
+      this.#settler.complete({ job: entry.job, result }),
+    );
   }
 
   /** Fails the job: retried after backoff, or dead (not retryable, or out of attempts). */
   fail(entry: LeasedEntry, error: unknown, retryable?: boolean): Promise<FailOutcome> {
-    return this.#settle(entry, () =>
+    return this.#settle(entry, 'fail', () =>
       this.#settler.fail({
         job: entry.job,
         error,
@@ -156,7 +209,7 @@ export class Consumer {
 
   /** Gives the job back without spending an attempt. */
   release(entry: LeasedEntry, delayMs?: number): Promise<SettleOutcome> {
-    return this.#settle(entry, () =>
+    return this.#settle(entry, 'release', () =>
       this.#settler.release({ job: entry.job, ...(delayMs === undefined ? {} : { delayMs }) }),
     );
   }
@@ -168,15 +221,16 @@ export class Consumer {
    */
   stop(graceMs: number): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.#starting;
       this.#wakes?.unsubscribe();
-      await this.#claimer.stop();
+      await this.#claimer?.stop();
       await this.inFlight.drained(performance.now() + graceMs);
       const unfinished = this.inFlight.entries().filter((entry) => !entry.settling);
       const stopped = new WorkerStoppedError();
       for (const entry of unfinished) this.inFlight.abort(entry.job.id, stopped);
       await Promise.all(unfinished.map((entry) => this.release(entry).catch(() => undefined)));
       await this.#settler.drain();
-      await this.#leases.stop();
+      await this.#leases?.stop();
       this.#cancels?.unsubscribe();
       this.#dueTimes.complete();
       this.inFlight.complete();
@@ -201,8 +255,25 @@ export class Consumer {
     }
   }
 
+  #report(entry: LeasedEntry, kind: SettleKind, outcome: { ok: boolean }): void {
+    const settled: SettledJob = {
+      queue: this.#config.queue,
+      outcome:
+        kind === 'fail'
+          ? (outcome as { state?: string }).state === 'dead'
+            ? 'dead'
+            : 'retried'
+          : kind === 'complete'
+            ? 'completed'
+            : 'released',
+      durationMs: performance.now() - entry.claimedAt,
+    };
+    for (const observe of this.#ctx.observers) observe(settled);
+  }
+
   async #settle<Outcome extends { ok: boolean }>(
     entry: LeasedEntry,
+    kind: SettleKind,
     write: () => Promise<Outcome>,
   ): Promise<Outcome | { id: string; ok: false; error: PgPulseError }> {
     const id = entry.job.id;
@@ -229,6 +300,7 @@ export class Consumer {
     } else {
       this.inFlight.remove(id);
     }
+    if (outcome.ok && this.#ctx.observers.size > 0) this.#report(entry, kind, outcome);
     return outcome;
   }
 }

@@ -15,6 +15,7 @@ export const JOB_EVENT_TYPES = [
   'dead',
   'cancelled',
   'released',
+  'progress',
 ] as const;
 
 /** A kind of lifecycle event. */
@@ -39,6 +40,8 @@ export interface JobEvent {
   name?: string;
   priority?: number;
   tenant?: string | null;
+  /** progress: what the handler reported. */
+  progress?: unknown;
   /** retried: true when an operator redrove a dead job. */
   redriven?: boolean;
 }

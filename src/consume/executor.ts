@@ -1,25 +1,9 @@
 import PQueue from 'p-queue';
 import type { HandlerOutcome } from '../settle/outcome.js';
-import type { ClaimedJob } from '../types.js';
-import type { LeasedEntry } from './in-flight.js';
-
-/** What a handler receives: the claimed job and a signal to honour. */
-export interface JobContext<P = unknown> extends ClaimedJob<P> {
-  /**
-   * Aborts when the job is cancelled, its lease is lost, it runs past `timeoutMs`, or the worker
-   * stops and its grace period ends. `signal.reason` says which (a pgpulse error). Pass it to
-   * `fetch`, database drivers and timers so that an aborted job really stops.
-   */
-  readonly signal: AbortSignal;
-}
+import type { JobContext } from './job-context.js';
 
 /** A job handler: its return value is stored as the job's result; a throw fails the attempt. */
 export type JobHandler<P = unknown, R = unknown> = (job: JobContext<P>) => R | Promise<R>;
-
-/** The handler's view of a leased job. */
-export function contextOf<P>(entry: LeasedEntry<P>): JobContext<P> {
-  return { ...entry.job, signal: entry.controller.signal };
-}
 
 /** Runs handler calls under a concurrency limit (p-queue). */
 export class Executor {

@@ -13,6 +13,10 @@ export interface LeasedEntry<P = unknown> {
   deadline: number;
   /** The job was handed back (ack, complete, fail): it no longer takes a slot. */
   settling: boolean;
+  /** When the claim was sent (`performance.now()`), for the processing-time metric. */
+  readonly claimedAt: number;
+  /** Set by `job.snooze()`: release the job, due this many ms later, whatever its handler does. */
+  snoozeMs?: number;
 }
 
 /**
@@ -32,6 +36,7 @@ export class InFlight {
       controller: new AbortController(),
       deadline: claimSentAt + leaseMs,
       settling: false,
+      claimedAt: claimSentAt,
     };
     this.#entries.set(job.id, entry as LeasedEntry);
     return entry;

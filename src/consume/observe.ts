@@ -1,9 +1,11 @@
 import { Observable } from 'rxjs';
+import { MAX_DURATION_MS } from '../config.js';
 import type { Context } from '../context.js';
 import { InvalidStateError } from '../errors.js';
+import { checkInteger } from '../validate.js';
 import { Consumer } from './consumer.js';
-import { contextOf, type JobContext } from './executor.js';
 import type { LeasedEntry } from './in-flight.js';
+import { contextOf, type JobContext } from './job-context.js';
 import type { Listener } from './notifications.js';
 import type { ResolvedObserve } from './options.js';
 
@@ -26,6 +28,8 @@ export interface ReceivedJob<P = unknown> extends JobContext<P> {
   nack(error: unknown, options?: { retryable?: boolean }): Promise<void>;
   /** Gives the job back without spending an attempt, due again at once or after `delayMs`. */
   release(options?: { delayMs?: number }): Promise<void>;
+  /** Gives the job back without spending an attempt, due `delayMs` from now (a release). */
+  snooze(delayMs: number): Promise<void>;
 }
 
 /**
@@ -50,8 +54,10 @@ export function observeQueue<P>(
         capacity: options.prefetch,
         heartbeatMs: options.heartbeatMs,
         pollIntervalMs: options.pollIntervalMs,
+        leaseFromQueue: options.leaseFromQueue,
+        heartbeatFromLease: options.heartbeatFromLease,
       },
-      (entry) => subscriber.next(received(consumer, entry as LeasedEntry<P>)),
+      (entry) => subscriber.next(received(ctx, consumer, entry as LeasedEntry<P>)),
     );
     const untrack = track({
       stop: async () => {
@@ -67,7 +73,7 @@ export function observeQueue<P>(
   });
 }
 
-function received<P>(consumer: Consumer, entry: LeasedEntry<P>): ReceivedJob<P> {
+function received<P>(ctx: Context, consumer: Consumer, entry: LeasedEntry<P>): ReceivedJob<P> {
   let settled = false;
   const once = async <O extends { ok: boolean }>(write: () => Promise<O>): Promise<void> => {
     if (settled) {
@@ -81,10 +87,15 @@ function received<P>(consumer: Consumer, entry: LeasedEntry<P>): ReceivedJob<P> 
     const outcome = await write();
     if (!outcome.ok) throw (outcome as unknown as { error: Error }).error;
   };
+  const release = (delayMs?: number) => {
+    if (delayMs !== undefined) checkInteger('delayMs', delayMs, 0, MAX_DURATION_MS);
+    return once(() => consumer.release(entry, delayMs));
+  };
   return {
-    ...contextOf(entry),
+    ...contextOf(ctx, entry),
     ack: (result) => once(() => consumer.complete(entry, result)),
     nack: (error, options) => once(() => consumer.fail(entry, error, options?.retryable)),
-    release: (options) => once(() => consumer.release(entry, options?.delayMs)),
+    release: (options) => release(options?.delayMs),
+    snooze: (delayMs) => release(checkInteger('delayMs', delayMs, 0, MAX_DURATION_MS)),
   };
 }

@@ -61,6 +61,10 @@ export interface ResolvedConsume {
   readonly claim: ResolvedClaimOptions;
   readonly heartbeatMs: number;
   readonly pollIntervalMs: number;
+  /** No `leaseMs` was given: the queue's stored lease, when it has one, applies. */
+  readonly leaseFromQueue: boolean;
+  /** No `heartbeatMs` was given: it follows the lease. */
+  readonly heartbeatFromLease: boolean;
 }
 
 const CONSUME_KEYS = ['leaseMs', 'heartbeatMs', 'pollIntervalMs', 'tenant', 'workerId'] as const;
@@ -96,6 +100,8 @@ function resolveConsume(
       tenant: opts.tenant === undefined ? null : checkIdentifier('tenant', opts.tenant, 256, kind),
     }),
     heartbeatMs,
+    leaseFromQueue: opts.leaseMs === undefined,
+    heartbeatFromLease: opts.heartbeatMs === undefined,
     pollIntervalMs: checkInteger(
       'pollIntervalMs',
       opts.pollIntervalMs ?? 1000,

@@ -1,16 +1,11 @@
-import type { Logger } from '../config.js';
 import type { Context } from '../context.js';
-import { ErrorCode, JobTimeoutError } from '../errors.js';
 import { Sweeper } from '../maintain/sweeper.js';
-import { decideSettlement, describeError, type Settlement } from '../settle/outcome.js';
 import { Consumer } from './consumer.js';
-import { contextOf, Executor, type JobHandler } from './executor.js';
+import type { Dispatcher } from './dispatch.js';
+import { Executor } from './executor.js';
 import type { LeasedEntry } from './in-flight.js';
 import type { Listener } from './notifications.js';
 import type { ResolvedWork } from './options.js';
-
-/** Turns leased jobs into handler calls on the executor. */
-export type Dispatcher = (consumer: Consumer, executor: Executor) => (entry: LeasedEntry) => void;
 
 /**
  * A running consumer of one queue, from `queue.work()` or `queue.workBatch()`: it claims jobs as
@@ -55,6 +50,8 @@ export class Worker implements AsyncDisposable {
         capacity: options.capacity,
         heartbeatMs: options.heartbeatMs,
         pollIntervalMs: options.pollIntervalMs,
+        leaseFromQueue: options.leaseFromQueue,
+        heartbeatFromLease: options.heartbeatFromLease,
       },
       (entry) => dispatch(entry),
     );
@@ -98,69 +95,5 @@ export class Worker implements AsyncDisposable {
   /** `await using worker = queue.work(...)` stops it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
-  }
-}
-
-/** Runs one handler call per job, failing a job that outlives `timeoutMs`. */
-export function jobDispatcher<P, R>(
-  handler: JobHandler<P, R>,
-  timeoutMs: number | null,
-  logger: Logger,
-): Dispatcher {
-  return (consumer, executor) => (entry) => {
-    const timer = timeoutMs === null ? undefined : armTimeout(consumer, entry, timeoutMs, logger);
-    void executor
-      .run(() => handler(contextOf(entry as LeasedEntry<P>)))
-      .then((outcome) => {
-        clearTimeout(timer);
-        return settleEntry(
-          consumer,
-          entry,
-          decideSettlement(entry.controller.signal, outcome),
-          logger,
-        );
-      });
-  };
-}
-
-/** Aborts and fails the job when it runs past `timeoutMs`, without waiting for its handler. */
-export function armTimeout(
-  consumer: Consumer,
-  entry: LeasedEntry,
-  timeoutMs: number,
-  logger: Logger,
-): NodeJS.Timeout {
-  return setTimeout(() => {
-    const reason = new JobTimeoutError(entry.job.id, timeoutMs);
-    consumer.abort(entry, reason);
-    void settleEntry(consumer, entry, { action: 'fail', error: reason }, logger);
-  }, timeoutMs);
-}
-
-/**
- * Writes a settlement. A result that cannot be stored (not JSON) fails the job for good: the
- * handler returned something wrong and running it again would not help. A refusal (cancelled,
- * lease lost) is normal and leaves nothing to do.
- */
-export async function settleEntry(
-  consumer: Consumer,
-  entry: LeasedEntry,
-  settlement: Settlement,
-  logger: Logger,
-): Promise<void> {
-  try {
-    if (settlement.action === 'complete') {
-      const outcome = await consumer.complete(entry, settlement.result);
-      if (!outcome.ok && outcome.error.code === ErrorCode.validation) {
-        await consumer.fail(entry, outcome.error, false);
-      }
-    } else if (settlement.action === 'fail') {
-      await consumer.fail(entry, settlement.error, settlement.retryable);
-    }
-  } catch (error) {
-    logger.warn(
-      `pgpulse: could not record the outcome of job ${entry.job.id}; it will run again once its lease expires`,
-      describeError(error),
-    );
   }
 }

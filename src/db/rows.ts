@@ -1,4 +1,11 @@
-import type { BackoffPolicy, ClaimedJob, Job, JobErrorRecord, JobState } from '../types.js';
+import type {
+  BackoffPolicy,
+  ClaimedJob,
+  Job,
+  JobErrorRecord,
+  JobLogEntry,
+  JobState,
+} from '../types.js';
 
 /** A row of claim_jobs.sql / claim_tenant_jobs.sql. */
 export interface ClaimRow {
@@ -19,6 +26,7 @@ export interface ClaimRow {
   last_error: JobErrorRecord | null;
   created_at: Date;
   started_at: Date;
+  trace_context: Record<string, string> | null;
 }
 
 /** A row of get_job.sql: every column. */
@@ -35,6 +43,8 @@ export interface JobRow
   finished_at: Date | null;
   updated_at: Date;
   archived: boolean;
+  progress: unknown;
+  logs: JobLogEntry[] | null;
 }
 
 /** The fields a claimed job and a stored job share. */
@@ -50,9 +60,11 @@ function commonFields<P>(row: ClaimRow | JobRow) {
     maxAttempts: row.max_attempts,
     backoff: row.backoff,
     idempotencyKey: row.idempotency_key,
-    tenant: row.tenant,
+    // A fair queue files jobs sent without a tenant under '' (migration 0005): still none.
+    tenant: row.tenant === '' ? null : row.tenant,
     lastError: row.last_error,
     createdAt: row.created_at,
+    traceContext: row.trace_context,
   };
 }
 
@@ -80,5 +92,7 @@ export function toJob<P, R>(row: JobRow): Job<P, R> {
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
     archived: row.archived,
+    progress: row.progress ?? null,
+    logs: row.logs ?? [],
   };
 }

@@ -1,0 +1,187 @@
+import { MAX_DURATION_MS } from '../config.js';
+import { resolveBackoff } from '../settle/backoff.js';
+import type { BackoffPolicy } from '../types.js';
+import {
+  checkBoolean,
+  checkInteger,
+  checkKnownKeys,
+  checkOptionsObject,
+  invalid,
+} from '../validate.js';
+
+/** How long a queue keeps finished jobs, and what happens to them then. */
+export interface QueueRetention {
+  /** Keep completed jobs this long, in ms. Default: the retention task's `olderThanMs`. */
+  completedMs?: number;
+  /** Keep dead jobs this long, in ms. Default: the retention task's `olderThanMs`. */
+  deadMs?: number;
+  /** Keep cancelled jobs this long, in ms. Default: the retention task's `olderThanMs`. */
+  cancelledMs?: number;
+  /** `archive` moves pruned jobs to `jobs_archive`; `delete` drops them. Default: the task's. */
+  mode?: 'delete' | 'archive';
+}
+
+/**
+ * Settings stored for a queue, applied to every producer and consumer of it in every process.
+ * Each is optional; `null` clears a stored setting (back to the client's default).
+ */
+export interface QueueSettings {
+  /** Lease of a claimed job, in ms, for workers that do not set `leaseMs`. */
+  leaseMs?: number | null;
+  /** `maxAttempts` of a job sent without one. */
+  maxAttempts?: number | null;
+  /** Backoff of a job sent without one. */
+  backoff?: BackoffPolicy | null;
+  /** At most this many jobs of the queue run at once, across every worker and process. */
+  concurrencyLimit?: number | null;
+  /** At most `count` jobs start per `periodMs`, across every worker and process. */
+  rateLimit?: { count: number; periodMs: number } | null;
+  /**
+   * Claim jobs of every tenant in turn, so that one tenant's backlog cannot hold up another
+   * tenant's jobs. Default false (strict priority, then run time, across tenants).
+   */
+  fairTenants?: boolean;
+  /** How long finished jobs are kept (see {@link Queue.retention}). */
+  retention?: QueueRetention | null;
+}
+
+/** A queue's stored settings, from {@link QueueAdmin.get} and {@link QueueAdmin.list}. */
+export interface QueueInfo {
+  name: string;
+  paused: boolean;
+  leaseMs: number | null;
+  maxAttempts: number | null;
+  backoff: BackoffPolicy | null;
+  concurrencyLimit: number | null;
+  rateLimit: { count: number; periodMs: number } | null;
+  fairTenants: boolean;
+  retention: QueueRetention | null;
+  /** When the settings row was created; null for a queue that only has jobs. */
+  createdAt: Date | null;
+  updatedAt: Date | null;
+}
+
+/** A row of the queues table. */
+export interface QueueRow {
+  name: string;
+  paused: boolean;
+  lease_ms: number | null;
+  max_attempts: number | null;
+  backoff: BackoffPolicy | null;
+  concurrency_limit: number | null;
+  rate_limit: number | null;
+  rate_period_ms: number | null;
+  fair_tenants: boolean;
+  retention: QueueRetention | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const SETTING_KEYS = [
+  'leaseMs',
+  'maxAttempts',
+  'backoff',
+  'concurrencyLimit',
+  'rateLimit',
+  'fairTenants',
+  'retention',
+] as const;
+
+/**
+ * Validates queue settings and turns them into the patch queue_save.sql applies: only the keys
+ * given, in column names, `null` for a cleared setting. Pure.
+ *
+ * @throws ValidationError naming the first bad setting.
+ */
+export function resolveQueueSettings(input: unknown): Record<string, unknown> {
+  const settings = checkOptionsObject('settings', input);
+  checkKnownKeys('settings', settings, SETTING_KEYS);
+  const patch: Record<string, unknown> = {};
+  const given = (key: (typeof SETTING_KEYS)[number]) => settings[key] !== undefined;
+  const positive = (field: string, value: unknown, max: number) =>
+    value === null ? null : checkInteger(field, value, 1, max);
+  if (given('leaseMs')) patch.lease_ms = positive('leaseMs', settings.leaseMs, MAX_DURATION_MS);
+  if (given('maxAttempts')) {
+    patch.max_attempts = positive('maxAttempts', settings.maxAttempts, 1_000_000);
+  }
+  if (given('backoff')) {
+    patch.backoff = settings.backoff === null ? null : resolveBackoff('backoff', settings.backoff);
+  }
+  if (given('concurrencyLimit')) {
+    patch.concurrency_limit = positive('concurrencyLimit', settings.concurrencyLimit, 1_000_000);
+  }
+  if (given('rateLimit')) Object.assign(patch, resolveRateLimit(settings.rateLimit));
+  if (given('fairTenants')) patch.fair_tenants = checkBoolean('fairTenants', settings.fairTenants);
+  if (given('retention')) {
+    patch.retention = settings.retention === null ? null : resolveRetention(settings.retention);
+  }
+  return patch;
+}
+
+function resolveRateLimit(value: unknown): Record<string, number | null> {
+  if (value === null) return { rate_limit: null, rate_period_ms: null };
+  const limit = checkOptionsObject('rateLimit', value);
+  if (Object.keys(limit).length === 0) {
+    throw invalid('rateLimit', '{ count, periodMs } or null', value);
+  }
+  checkKnownKeys('rateLimit', limit, ['count', 'periodMs']);
+  return {
+    rate_limit: checkInteger('rateLimit.count', limit.count, 1, 1_000_000),
+    rate_period_ms: checkInteger('rateLimit.periodMs', limit.periodMs, 1, MAX_DURATION_MS),
+  };
+}
+
+function resolveRetention(value: unknown): QueueRetention {
+  const input = checkOptionsObject('retention', value);
+  checkKnownKeys('retention', input, ['completedMs', 'deadMs', 'cancelledMs', 'mode']);
+  const retention: QueueRetention = {};
+  for (const key of ['completedMs', 'deadMs', 'cancelledMs'] as const) {
+    if (input[key] !== undefined) {
+      retention[key] = checkInteger(`retention.${key}`, input[key], 0, Number.MAX_SAFE_INTEGER);
+    }
+  }
+  if (input.mode !== undefined) {
+    if (input.mode !== 'delete' && input.mode !== 'archive') {
+      throw invalid('retention.mode', "'delete' or 'archive'", input.mode);
+    }
+    retention.mode = input.mode;
+  }
+  return retention;
+}
+
+/** A queue's settings as the API shows them. */
+export function toQueueInfo(row: QueueRow): QueueInfo {
+  return {
+    name: row.name,
+    paused: row.paused,
+    leaseMs: row.lease_ms,
+    maxAttempts: row.max_attempts,
+    backoff: row.backoff,
+    concurrencyLimit: row.concurrency_limit,
+    rateLimit:
+      row.rate_limit === null || row.rate_period_ms === null
+        ? null
+        : { count: row.rate_limit, periodMs: row.rate_period_ms },
+    fairTenants: row.fair_tenants,
+    retention: row.retention,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The settings of a queue that has no settings row: every default. */
+export function defaultQueueInfo(name: string): QueueInfo {
+  return {
+    name,
+    paused: false,
+    leaseMs: null,
+    maxAttempts: null,
+    backoff: null,
+    concurrencyLimit: null,
+    rateLimit: null,
+    fairTenants: false,
+    retention: null,
+    createdAt: null,
+    updatedAt: null,
+  };
+}

@@ -1,0 +1,79 @@
+import { MAX_DURATION_MS } from '../config.js';
+import type { Context } from '../context.js';
+import { serializeJson } from '../produce/json-value.js';
+import { refusal } from '../settle/outcome.js';
+import type { ClaimedJob } from '../types.js';
+import { checkInteger, invalid, toStorableText } from '../validate.js';
+import type { LeasedEntry } from './in-flight.js';
+
+/** How many log entries a job keeps (the newest). */
+export const MAX_LOG_ENTRIES = 100;
+/** Longest log message kept, in characters; longer ones are cut. */
+export const MAX_LOG_MESSAGE_CHARS = 4000;
+
+/** What a handler receives: the claimed job, a signal to honour, and ways to report on it. */
+export interface JobContext<P = unknown> extends ClaimedJob<P> {
+  /**
+   * Aborts when the job is cancelled, its lease is lost, it runs past `timeoutMs`, or the worker
+   * stops and its grace period ends. `signal.reason` says which (a pgpulse error). Pass it to
+   * `fetch`, database drivers and timers so that an aborted job really stops.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Stores `value` (any JSON) as the job's progress and publishes a `progress` event.
+   *
+   * @throws LeaseLostError or JobCancelledError when the job is no longer this worker's.
+   * @example
+   * ```ts
+   * await job.progress({ done: 40, total: 100 });
+   * ```
+   */
+  progress(value: unknown): Promise<void>;
+  /**
+   * Appends a message to the job's log (the newest 100 are kept, each cut at 4,000 characters).
+   *
+   * @throws LeaseLostError or JobCancelledError when the job is no longer this worker's.
+   */
+  log(message: string): Promise<void>;
+  /**
+   * Reschedules the job `delayMs` from now without spending an attempt: whatever the handler
+   * then returns or throws, the job goes back to pending, due after the delay. Return right after.
+   *
+   * @example
+   * ```ts
+   * if (!(await partnerApi.isUp())) return job.snooze(60_000);
+   * ```
+   */
+  snooze(delayMs: number): void;
+}
+
+/** The handler's view of a leased job. */
+export function contextOf<P>(ctx: Context, entry: LeasedEntry<P>): JobContext<P> {
+  const { job } = entry;
+  return {
+    ...job,
+    signal: entry.controller.signal,
+    progress: async (value) => {
+      const json = serializeJson('progress', value, ctx.options.maxPayloadBytes);
+      await fenced(ctx, 'job_progress', [job.id, job.leaseToken, json], job.id);
+    },
+    log: async (message) => {
+      if (typeof message !== 'string') throw invalid('message', 'a string', message);
+      const text = toStorableText(message).slice(0, MAX_LOG_MESSAGE_CHARS);
+      await fenced(ctx, 'job_log', [job.id, job.leaseToken, text, MAX_LOG_ENTRIES], job.id);
+    },
+    snooze: (delayMs) => {
+      entry.snoozeMs = checkInteger('delayMs', delayMs, 0, MAX_DURATION_MS);
+    },
+  };
+}
+
+async function fenced(
+  ctx: Context,
+  query: 'job_progress' | 'job_log',
+  values: unknown[],
+  id: string,
+): Promise<void> {
+  const [row] = await ctx.run<{ ok: boolean; current_state: string | null }>(query, values);
+  if (row?.ok !== true) throw refusal(id, row?.current_state ?? null);
+}
