@@ -16,7 +16,7 @@ export { migrate } from './db/migrate.js';
 export type { MigrateOptions, MigrateResult } from './db/migrate.js';
 
 // Producing
-export type { JobSpec, SendOptions } from './produce/job-spec.js';
+export type { JobSpec, OnDuplicate, SendCallOptions, SendOptions } from './produce/job-spec.js';
 
 // Streaming consumers
 export { Worker } from './consume/worker.js';
@@ -42,6 +42,11 @@ export type { Completion, FailOutcome, Failure, Release } from './settle/settler
 export { DEFAULT_BACKOFF, backoffDelayMs } from './settle/backoff.js';
 export type { ResolvedBackoff } from './settle/backoff.js';
 
+// Queue control
+export { QueueAdmin } from './admin/queues.js';
+export type { QueueSummary } from './admin/queues.js';
+export type { QueueInfo, QueueRetention, QueueSettings } from './admin/queue-settings.js';
+
 // Inspecting and maintaining
 export type { CancelResult } from './admin/jobs.js';
 export { Sweeper } from './maintain/sweeper.js';
@@ -59,6 +64,7 @@ export type {
   FinishedState,
   Job,
   JobErrorRecord,
+  JobLogEntry,
   JobState,
   LeasedJob,
   Queryable,
@@ -71,13 +77,16 @@ export {
   ConfigurationError,
   ErrorCode,
   InvalidStateError,
+  JobAlreadyExistsError,
   JobCancelledError,
   JobNotFoundError,
   JobTimeoutError,
   LeaseLostError,
   NonRetryableError,
   PgPulseError,
+  QueueBusyError,
   QueueClosedError,
+  QueueNotFoundError,
   SchemaVersionError,
   ValidationError,
   WorkerStoppedError,

@@ -273,6 +273,7 @@ export function toSendJson(
     if (spec.backoff !== null) json += `,"backoff":${JSON.stringify(spec.backoff)}`;
     if (spec.idempotencyKey !== null)
       json += `,"idempotency_key":${JSON.stringify(spec.idempotencyKey)}`;
+    if (spec.keyRetained) json += ',"key_retained":true';
     if (spec.tenant !== null) json += `,"tenant":${JSON.stringify(spec.tenant)}`;
     if (traceContext !== null) json += `,"trace_context":${traceContext}`;
     json += '}';
