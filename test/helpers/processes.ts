@@ -15,6 +15,8 @@ export interface WorkerProcess {
   stop(): Promise<void>;
   /** SIGKILL and wait for the process to be gone. */
   kill(): Promise<void>;
+  /** The queue only this process's probe worker consumes (see worker-process.ts). */
+  readonly probeQueue: string;
 }
 
 /** Starts a worker process on `queue` and waits until it listens. */
@@ -48,6 +50,7 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
     });
   const handle: WorkerProcess = {
     child,
+    probeQueue: `ready-${child.pid}`,
     messages,
     waitFor,
     stop: async () => {

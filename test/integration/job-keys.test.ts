@@ -21,7 +21,9 @@ async function rowsWithKey(queueName: string, key: string) {
 }
 
 /** 16 queues, each with its own single connection, all sending at once. */
-async function race<T>(send: (q: Queue, i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+async function race<T>(
+  send: (q: Queue, i: number) => Promise<T>,
+): Promise<PromiseSettledResult<T>[]> {
   const queues = Array.from(
     { length: 16 },
     () => new Queue({ connectionString: db.url, poolSize: 1, listen: false }),
@@ -56,11 +58,9 @@ describe('reject mode', () => {
     await queue.send('keys', {}, { idempotencyKey: 'r2' });
     const before = (await queue.stats('keys')).counts.pending;
     await expect(
-      queue.sendBatch(
-        'keys',
-        [{ payload: 'fresh' }, { payload: 'dup', idempotencyKey: 'r2' }],
-        { onDuplicate: 'reject' },
-      ),
+      queue.sendBatch('keys', [{ payload: 'fresh' }, { payload: 'dup', idempotencyKey: 'r2' }], {
+        onDuplicate: 'reject',
+      }),
     ).rejects.toBeInstanceOf(JobAlreadyExistsError);
     expect((await queue.stats('keys')).counts.pending).toBe(before);
   });

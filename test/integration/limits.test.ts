@@ -1,0 +1,110 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Queue } from '../../src/index.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
+
+const db = await createTestDatabase();
+const sql = new pg.Pool({ connectionString: db.url });
+const queue = new Queue({ connectionString: db.url, listen: false });
+const children: WorkerProcess[] = [];
+beforeAll(async () => {
+  await sql.query(`CREATE TABLE handled (
+    job_id uuid NOT NULL, pid int NOT NULL, attempt int NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz)`);
+});
+afterAll(async () => {
+  await Promise.all(children.map((child) => child.kill()));
+  await queue.close();
+  await sql.end();
+  await db.drop();
+});
+
+async function fleet(env: Record<string, string>, size = 3): Promise<WorkerProcess[]> {
+  const workers = await Promise.all(
+    Array.from({ length: size }, () => startWorkerProcess({ TEST_DATABASE_URL: db.url, ...env })),
+  );
+  children.push(...workers);
+  return workers;
+}
+
+async function drained(name: string, count: number): Promise<void> {
+  await waitFor(
+    async () => (await queue.stats(name)).counts.completed === count,
+    `${count} completions in ${name}`,
+    60_000,
+  );
+}
+
+describe('a concurrency limit holds across worker processes', () => {
+  test('3 processes of 8 handler slots each never run more than 3 jobs of the queue at once', async () => {
+    await queue.queues.create('capped', { concurrencyLimit: 3 });
+    const workers = await fleet({ TEST_QUEUE: 'capped', TEST_JOB_MS: '15', TEST_CONCURRENCY: '8' });
+    const sent = await queue.sendBatch(
+      'capped',
+      Array.from({ length: 60 }, (_, i) => ({ payload: { i } })),
+    );
+    await drained('capped', sent.length);
+    // The most handlers that ran at the same moment, from their recorded start and end.
+    const { rows } = await sql.query(`
+      SELECT max(overlap)::int AS most, count(DISTINCT pid)::int AS pids FROM (
+        SELECT a.pid, (SELECT count(*) FROM handled AS b
+                       WHERE b.attempt > 0 AND b.started_at <= a.started_at
+                         AND b.finished_at > a.started_at) AS overlap
+        FROM handled AS a WHERE a.attempt > 0) AS t`);
+    expect(rows[0].most).toBeLessThanOrEqual(3);
+    // ...and the limit is what held them back: 24 slots were free.
+    expect(rows[0].most).toBe(3);
+    expect(rows[0].pids).toBeGreaterThan(1);
+    await Promise.all(workers.map((worker) => worker.stop()));
+  });
+});
+
+describe('a rate limit holds across worker processes', () => {
+  test('3 processes start at most `count` jobs per period, beyond the first burst', async () => {
+    const count = 5;
+    const periodMs = 300;
+    await queue.queues.create('rated', { rateLimit: { count, periodMs } });
+    const workers = await fleet({ TEST_QUEUE: 'rated', TEST_CONCURRENCY: '8' });
+    const sent = await queue.sendBatch(
+      'rated',
+      Array.from({ length: 25 }, (_, i) => ({ payload: { i } })),
+    );
+    await drained('rated', sent.length);
+    // Claims take tokens from one bucket (locked per claim), which holds `count` and refills
+    // `count` per period: in any window of one period, at most 2 × count starts (a full bucket
+    // plus one period's refill). The claim times come from the jobs themselves.
+    const { rows } = await sql.query(`
+      SELECT max(inside)::int AS most, count(*)::int AS starts FROM (
+        SELECT (SELECT count(*) FROM pgpulse.jobs AS b
+                WHERE b.queue = 'rated' AND b.started_at >= a.started_at
+                  AND b.started_at < a.started_at + interval '${periodMs} milliseconds') AS inside
+        FROM pgpulse.jobs AS a WHERE a.queue = 'rated') AS t`);
+    expect(rows[0].starts).toBe(25);
+    expect(rows[0].most).toBeLessThanOrEqual(2 * count);
+    await Promise.all(workers.map((worker) => worker.stop()));
+  });
+
+  test('removing the limits lets the queue run freely again', async () => {
+    await queue.queues.update('rated', { rateLimit: null });
+    expect((await queue.queues.get('rated')).rateLimit).toBeNull();
+    await queue.sendBatch(
+      'rated',
+      Array.from({ length: 20 }, (_, i) => ({ payload: { i } })),
+    );
+    const claimed = await queue.claim('rated', { batchSize: 20 });
+    expect(claimed).toHaveLength(20);
+  });
+
+  test('a claim by hand respects the limits too', async () => {
+    await queue.queues.create('hand-capped', { concurrencyLimit: 2 });
+    await queue.sendBatch(
+      'hand-capped',
+      Array.from({ length: 5 }, (_, i) => ({ payload: { i } })),
+    );
+    expect(await queue.claim('hand-capped', { batchSize: 5 })).toHaveLength(2);
+    expect(await queue.claim('hand-capped', { batchSize: 5 })).toHaveLength(0);
+    expect(await queue.claim('hand-capped', { batchSize: 5, tenant: 'x' })).toHaveLength(0);
+  });
+});
