@@ -1,19 +1,36 @@
--- Retention: deletes up to $4 finished jobs that finished more than $2 ms ago, oldest first,
--- copying them into jobs_archive first when $5 is true. Bounded so that one pass never holds
--- many locks or writes a huge transaction; the caller loops until a pass comes back short.
+-- Retention: deletes up to $4 finished jobs whose retention ran out, oldest first, copying into
+-- jobs_archive first those whose mode is archive. A queue with a stored retention policy
+-- (queues.retention: completedMs, deadMs, cancelledMs, mode) keeps its jobs as that says; the
+-- rest of its policy, and every other queue, follow $2 and $5. Bounded so that one statement
+-- never holds many locks or writes a huge transaction; the caller loops until one comes back
+-- short.
 -- $1 states: text[], which finished states to prune
--- $2 older_than_ms: bigint
+-- $2 older_than_ms: bigint, the default retention
 -- $3 queue: text, or NULL for every queue
 -- $4 limit: integer
--- $5 archive: boolean
-WITH doomed AS MATERIALIZED (
-  SELECT id FROM {{schema}}.jobs
-  WHERE state IN ('completed', 'dead', 'cancelled') AND state = ANY($1::text[])
-    AND finished_at < now() - $2 * interval '1 millisecond'
-    AND ($3::text IS NULL OR queue = $3)
-  ORDER BY finished_at
+-- $5 archive: boolean, the default mode
+WITH policy AS MATERIALIZED (
+  SELECT name, retention FROM {{schema}}.queues WHERE retention IS NOT NULL
+), bound AS MATERIALIZED (
+  -- Nothing finished after this can be due, whatever its queue's policy: the index range.
+  SELECT now() - least($2::bigint, min(least((retention ->> 'completedMs')::bigint,
+                                             (retention ->> 'deadMs')::bigint,
+                                             (retention ->> 'cancelledMs')::bigint)))
+         * interval '1 millisecond' AS finished_before
+  FROM policy
+), doomed AS MATERIALIZED (
+  SELECT j.id, coalesce(p.retention ->> 'mode', CASE WHEN $5 THEN 'archive' END) = 'archive'
+           AS archive
+  FROM {{schema}}.jobs AS j
+  LEFT JOIN policy AS p ON p.name = j.queue
+  WHERE j.state IN ('completed', 'dead', 'cancelled') AND j.state = ANY ($1::text[])
+    AND j.finished_at < (SELECT finished_before FROM bound)
+    AND j.finished_at < now() - coalesce((p.retention ->> (j.state || 'Ms'))::bigint, $2)
+                                * interval '1 millisecond'
+    AND ($3::text IS NULL OR j.queue = $3)
+  ORDER BY j.finished_at
   LIMIT $4
-  FOR UPDATE SKIP LOCKED
+  FOR UPDATE OF j SKIP LOCKED
 ), deleted AS (
   DELETE FROM {{schema}}.jobs AS j
   WHERE j.id = ANY (ARRAY(SELECT id FROM doomed))
@@ -22,12 +39,15 @@ WITH doomed AS MATERIALIZED (
   INSERT INTO {{schema}}.jobs_archive
     (id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
      lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
-     last_error, errors, created_at, started_at, finished_at, updated_at)
-  SELECT id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
-         lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
-         last_error, errors, created_at, started_at, finished_at, updated_at
-  FROM deleted
-  WHERE $5::boolean
+     last_error, errors, created_at, started_at, finished_at, updated_at, progress, logs,
+     trace_context, key_retained)
+  SELECT d.id, d.queue, d.name, d.payload, d.state, d.priority, d.run_at, d.attempts,
+         d.max_attempts, d.backoff, d.lease_token, d.lease_expires_at, d.worker_id,
+         d.heartbeat_at, d.idempotency_key, d.tenant, d.result, d.last_error, d.errors,
+         d.created_at, d.started_at, d.finished_at, d.updated_at, d.progress, d.logs,
+         d.trace_context, d.key_retained
+  FROM deleted AS d JOIN doomed ON doomed.id = d.id
+  WHERE doomed.archive
   ON CONFLICT (id) DO NOTHING
   RETURNING id
 )

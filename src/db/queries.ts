@@ -35,6 +35,8 @@ export const QUERY_NAMES = [
   'reclaim_expired',
   'redrive_jobs',
   'release_jobs',
+  'retention_lead',
+  'retention_unlead',
   'send_job',
   'send_jobs',
   'unwatch_events',

@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { FINISHED_STATES, type FinishedState } from '../types.js';
+import { FINISHED_STATES, type FinishedState, type Queryable } from '../types.js';
 import {
   checkInteger,
   checkKnownKeys,
@@ -9,7 +9,11 @@ import {
 } from '../validate.js';
 import { IntervalTask } from './interval-task.js';
 
-/** Which finished jobs retention removes, and how. */
+/**
+ * Which finished jobs retention removes, and how. A queue with a stored retention policy
+ * (`queue.queues.create(name, { retention })`) keeps its jobs as the policy says; what the policy
+ * leaves out, and every other queue, follow these options.
+ */
 export interface RetentionOptions {
   /** Remove jobs that finished more than this many ms ago. Default 7 days. */
   olderThanMs?: number;
@@ -27,8 +31,12 @@ export interface RetentionOptions {
 
 /** What one retention pass removed. */
 export interface PruneResult {
+  /** Jobs removed from the jobs table (archived ones included). */
   deleted: number;
+  /** Of those, how many were copied to the archive first. */
   archived: number;
+  /** True when another process was running a pass: this one did nothing. */
+  skipped: boolean;
 }
 
 interface ResolvedRetention {
@@ -78,7 +86,9 @@ function resolveRetention(input: unknown): ResolvedRetention {
 }
 
 /**
- * Deletes or archives finished jobs older than a cutoff, in bounded batches.
+ * Deletes or archives finished jobs older than a cutoff, in bounded batches. One process at a
+ * time runs a pass (an advisory lock held for the pass): start a retention task in every process
+ * if you like, and they take turns.
  *
  * @example
  * ```ts
@@ -119,16 +129,36 @@ export class Retention {
   }
 
   async #pass(): Promise<PruneResult> {
+    const ctx = this.#ctx;
+    const lock = [`pgpulse.retention.${ctx.options.schema}`];
+    const client = await ctx.pool.connect();
+    let broken: unknown;
+    try {
+      const [lead] = await ctx.run<{ leader: boolean }>('retention_lead', lock, client);
+      if (lead?.leader !== true) return { deleted: 0, archived: 0, skipped: true };
+      try {
+        return await this.#prune(client);
+      } finally {
+        await ctx.run('retention_unlead', lock, client);
+      }
+    } catch (error) {
+      broken = error;
+      throw error;
+    } finally {
+      // A connection whose unlock failed may still hold the lock: close it rather than reuse it.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  async #prune(client: Queryable): Promise<PruneResult> {
     const { states, olderThanMs, queue, batchSize, archive } = this.#options;
-    const total: PruneResult = { deleted: 0, archived: 0 };
+    const total: PruneResult = { deleted: 0, archived: 0, skipped: false };
     for (let batch = 0; batch < MAX_BATCHES_PER_PASS; batch++) {
-      const [row] = await this.#ctx.run<{ deleted: string; archived: string }>('prune_jobs', [
-        states,
-        olderThanMs,
-        queue,
-        batchSize,
-        archive,
-      ]);
+      const [row] = await this.#ctx.run<{ deleted: string; archived: string }>(
+        'prune_jobs',
+        [states, olderThanMs, queue, batchSize, archive],
+        client,
+      );
       const deleted = Number(row?.deleted ?? 0);
       total.deleted += deleted;
       total.archived += Number(row?.archived ?? 0);

@@ -531,7 +531,7 @@ describe('inspection and maintenance', () => {
       mode: 'archive',
       batchSize: 3,
     });
-    expect(archived).toEqual({ deleted: 7, archived: 7 });
+    expect(archived).toEqual({ deleted: 7, archived: 7, skipped: false });
     const fromArchive = await queue.getJob(old[0] ?? '');
     expect(fromArchive).toMatchObject({ state: 'completed', archived: true, payload: { i: 0 } });
     expect((await queue.stats('retention')).counts.completed).toBe(3);
@@ -544,7 +544,7 @@ describe('inspection and maintenance', () => {
       olderThanMs: 86_400_000,
       batchSize: 2,
     });
-    expect(await retention.runOnce()).toEqual({ deleted: 3, archived: 0 });
+    expect(await retention.runOnce()).toEqual({ deleted: 3, archived: 0, skipped: false });
     expect(await queue.getJob(sent[9]?.id ?? '')).toBeNull();
   });
 
@@ -561,7 +561,7 @@ describe('inspection and maintenance', () => {
         states: ['completed', 'cancelled'],
         olderThanMs: 0,
       }),
-    ).toEqual({ deleted: 0, archived: 0 });
+    ).toEqual({ deleted: 0, archived: 0, skipped: false });
     expect((await queue.getJob(id))?.state).toBe('dead');
     await expect(queue.prune({ states: ['running' as never] })).rejects.toBeInstanceOf(
       ValidationError,
