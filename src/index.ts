@@ -2,6 +2,8 @@
 
 // The queue
 export { Queue } from './queue.js';
+export { QueueBase } from './queue-base.js';
+export type { SendCallAndJobOptions } from './queue-base.js';
 export { MAX_BATCH_SIZE } from './produce/job-spec.js';
 export {
   DEFAULT_LEASE_MS,
@@ -16,6 +18,8 @@ export { migrate } from './db/migrate.js';
 export type { MigrateOptions, MigrateResult } from './db/migrate.js';
 
 // Producing
+export { defineJob, isJobDefinition } from './produce/define-job.js';
+export type { JobDefinition, JobDefinitionOptions } from './produce/define-job.js';
 export type { JobSpec, OnDuplicate, SendCallOptions, SendOptions } from './produce/job-spec.js';
 
 // Streaming consumers
@@ -46,6 +50,10 @@ export type { ResolvedBackoff } from './settle/backoff.js';
 export { QueueAdmin } from './admin/queues.js';
 export type { QueueSummary } from './admin/queues.js';
 export type { QueueInfo, QueueRetention, QueueSettings } from './admin/queue-settings.js';
+
+// Observability
+export { QueueMetrics } from './observe/metrics.js';
+export type { MetricsOptions, MetricsServer } from './observe/metrics.js';
 
 // Inspecting and maintaining
 export type { CancelResult } from './admin/jobs.js';

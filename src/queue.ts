@@ -1,7 +1,4 @@
-import pg from 'pg';
 import type { Observable } from 'rxjs';
-import { QueueAdmin } from './admin/queues.js';
-import { type QueueOptions, resolveQueueOptions } from './config.js';
 import { type BatchHandler, batchDispatcher } from './consume/batch.js';
 import { type Dispatcher, jobDispatcher } from './consume/dispatch.js';
 import { type JobEvent, jobEvents } from './consume/events.js';
@@ -18,25 +15,13 @@ import {
   resolveWorkOptions,
   type WorkOptions,
 } from './consume/options.js';
+import { routeDefinitions } from './consume/router.js';
 import { Worker } from './consume/worker.js';
-import { createContext } from './context.js';
-import { type MigrateResult, migrate } from './db/migrate.js';
-import { ConfigurationError, QueueClosedError } from './errors.js';
-import { JobLifecycle } from './job-lifecycle.js';
+import { ConfigurationError } from './errors.js';
 import { Retention, type RetentionOptions } from './maintain/retention.js';
 import { Sweeper, type SweeperOptions } from './maintain/sweeper.js';
-import { traceSend } from './observe/tracing.js';
-import {
-  type JobSpec,
-  resolveBatch,
-  resolveJobSpec,
-  type SendCallOptions,
-  type SendOptions,
-  splitSendOptions,
-} from './produce/job-spec.js';
-import { sendJobs } from './produce/producer.js';
-import { describeError } from './settle/outcome.js';
-import type { ClientOption, SendResult } from './types.js';
+import type { JobDefinition } from './produce/define-job.js';
+import { QueueBase } from './queue-base.js';
 import { checkName, invalid } from './validate.js';
 
 /** Anything started by the queue that `close()` must stop first. */
@@ -59,100 +44,10 @@ interface Stoppable {
  * await queue.close(); // stops the worker gracefully, then the connections
  * ```
  */
-export class Queue extends JobLifecycle implements AsyncDisposable {
-  /** Queue control: stored settings, limits, fairness, pause and resume, purge and delete. */
-  readonly queues: QueueAdmin;
-  readonly #ownsPool: boolean;
+export class Queue extends QueueBase implements AsyncDisposable {
   readonly #consumers = new Set<Stoppable>();
   #listener: Listener | null | undefined;
   #closing: Promise<void> | undefined;
-
-  /** @throws ConfigurationError for bad options; nothing connects until the first call. */
-  constructor(options: QueueOptions) {
-    const resolved = resolveQueueOptions(options);
-    const { connection } = resolved;
-    const pool =
-      connection.kind === 'pool'
-        ? connection.pool
-        : new pg.Pool({
-            connectionString: connection.connectionString,
-            max: connection.poolSize,
-            application_name: 'pgpulse',
-          });
-    super(createContext(pool, resolved));
-    this.queues = new QueueAdmin(this.ctx);
-    this.#ownsPool = connection.kind === 'url';
-    if (this.#ownsPool) {
-      // An idle client that loses its server emits here; pg drops it and the pool goes on.
-      // Once the queue is closing, connections ending is what was asked for.
-      pool.on('error', (error) => {
-        if (this.#closing !== undefined) return;
-        resolved.logger.warn('pgpulse: idle database connection failed', describeError(error));
-      });
-    }
-  }
-
-  /** The pool the queue runs on. */
-  get pool(): pg.Pool {
-    return this.ctx.pool;
-  }
-
-  /** Installs or upgrades the schema; safe to call from many processes at once. */
-  async migrate(): Promise<MigrateResult> {
-    return migrate(this.ctx.pool, { schema: this.options.schema });
-  }
-
-  /**
-   * Sends one job. With `options.client`, the job is written on that connection, e.g. inside your
-   * own transaction: it exists, and wakes workers, only if that transaction commits.
-   *
-   * @returns the job's id; with an `idempotencyKey` already held, the holder's id with
-   *   `duplicate: true` (see `onDuplicate`).
-   * @throws ValidationError for a bad queue name, payload or option; nothing is written.
-   * @throws JobAlreadyExistsError with `onDuplicate: 'reject'` when the key is held.
-   */
-  async send<P>(
-    queue: string,
-    payload: P,
-    options?: SendOptions & SendCallOptions & ClientOption,
-  ): Promise<SendResult> {
-    this.#assertOpen();
-    checkName('queue', queue);
-    const { job, client, onDuplicate } = splitSendOptions(options);
-    const spec = resolveJobSpec('', payload, job, this.#specDefaults());
-    const [result] = await traceSend(queue, 1, (traceContext) =>
-      sendJobs(this.ctx, queue, [spec], { client, onDuplicate, traceContext }),
-    );
-    if (result === undefined) throw new Error('send_jobs returned no result');
-    return result;
-  }
-
-  /**
-   * Sends many jobs to one queue in one statement (all or nothing). Results are in input order.
-   *
-   * @throws ValidationError naming the first bad item (`items[3].payload`); nothing is written.
-   * @throws JobAlreadyExistsError with `onDuplicate: 'reject'` when a key is held.
-   */
-  async sendBatch<P>(
-    queue: string,
-    items: readonly JobSpec<P>[],
-    options?: SendCallOptions & ClientOption,
-  ): Promise<SendResult[]> {
-    this.#assertOpen();
-    checkName('queue', queue);
-    const specs = resolveBatch(items, this.#specDefaults());
-    const { job, client, onDuplicate } = splitSendOptions(options);
-    if (job !== undefined && Object.keys(job).length > 0) {
-      throw invalid(
-        'options',
-        'an object with only `client` and `onDuplicate`',
-        Object.keys(job)[0],
-      );
-    }
-    return traceSend(queue, specs.length, (traceContext) =>
-      sendJobs(this.ctx, queue, specs, { client, onDuplicate, traceContext }),
-    );
-  }
 
   /**
    * Runs `handler` for every job of `queue` as it arrives: a job inserted anywhere wakes the
@@ -160,9 +55,14 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
    * return value is stored as the job's result; a throw fails the attempt (retried after
    * backoff); a `NonRetryableError` sends the job to dead at once. Honour `job.signal`.
    *
+   * Given job definitions ({@link defineJob}) instead of a handler, each job goes to the
+   * definition of its name; a job of an unknown name, or whose payload fails its schema, goes to
+   * dead with a reason that says so.
+   *
    * @throws ConfigurationError for bad options (synchronously).
    * @example
    * ```ts
+   * queue.work('emails', [welcomeEmail, passwordReset], { concurrency: 20 });
    * const worker = queue.work<{ to: string }>('emails', async (job) => {
    *   await mailer.send(job.payload.to, { signal: job.signal });
    *   return { sentAt: new Date().toISOString() };
@@ -174,16 +74,31 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
     queue: string,
     handler: JobHandler<P, R>,
     options?: WorkOptions,
-  ): Worker {
-    this.#assertOpen();
+  ): Worker;
+  work(
+    queue: string,
+    definitions: readonly JobDefinition<never, never, unknown>[],
+    options?: WorkOptions,
+  ): Worker;
+  work(queue: string, handler: unknown, options?: WorkOptions): Worker {
+    this.assertOpen();
     checkName('queue', queue, 'configuration');
-    if (typeof handler !== 'function')
-      throw invalid('handler', 'a function', handler, 'configuration');
     const resolved = resolveWorkOptions(options, this.options);
+    const routes = Array.isArray(handler)
+      ? routeDefinitions(queue, handler, resolved.timeoutMs)
+      : { handler: handler as JobHandler, timeoutFor: () => resolved.timeoutMs };
+    if (typeof routes.handler !== 'function') {
+      throw invalid(
+        'handler',
+        'a function or an array of job definitions',
+        handler,
+        'configuration',
+      );
+    }
     return this.#startWorker(
       queue,
       { ...resolved, capacity: resolved.concurrency },
-      jobDispatcher(handler, () => resolved.timeoutMs, this.ctx),
+      jobDispatcher(routes.handler, routes.timeoutFor, this.ctx),
     );
   }
 
@@ -205,7 +120,7 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
     handler: BatchHandler<P>,
     options?: BatchWorkOptions,
   ): Worker {
-    this.#assertOpen();
+    this.assertOpen();
     checkName('queue', queue, 'configuration');
     if (typeof handler !== 'function')
       throw invalid('handler', 'a function', handler, 'configuration');
@@ -231,7 +146,7 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
    * ```
    */
   observe<P = unknown>(queue: string, options?: ObserveOptions): Observable<ReceivedJob<P>> {
-    this.#assertOpen();
+    this.assertOpen();
     checkName('queue', queue, 'configuration');
     const resolved = resolveObserveOptions(options, this.options);
     return observeQueue<P>(this.ctx, this.#getListener(), queue, resolved, (consumer) =>
@@ -251,7 +166,7 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
    * ```
    */
   events(queue?: string): Observable<JobEvent> {
-    this.#assertOpen();
+    this.assertOpen();
     if (queue !== undefined) checkName('queue', queue, 'configuration');
     const listener = this.#getListener();
     if (listener === null) {
@@ -278,12 +193,13 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
    * connection, and its own pool (a pool passed in stays open). Memoised.
    */
   close(): Promise<void> {
+    this.closing = true;
     this.#closing ??= (async () => {
       await Promise.all([...this.#consumers].map((consumer) => consumer.stop()));
       await this.#listener?.close();
       this.ctx.markClosed();
       await Promise.all([...this.tasks].map((task) => task.stop()));
-      if (this.#ownsPool) await this.ctx.pool.end();
+      if (this.ownsPool) await this.ctx.pool.end();
     })();
     return this.#closing;
   }
@@ -315,14 +231,5 @@ export class Queue extends JobLifecycle implements AsyncDisposable {
   #getListener(): Listener | null {
     if (this.#listener === undefined) this.#listener = listenerFor(this.ctx);
     return this.#listener;
-  }
-
-  /** New work is refused as soon as `close()` is called; in-flight work finishes. */
-  #assertOpen(): void {
-    if (this.#closing !== undefined) throw new QueueClosedError();
-  }
-
-  #specDefaults() {
-    return { maxPayloadBytes: this.options.maxPayloadBytes };
   }
 }

@@ -1,0 +1,184 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { MAX_DURATION_MS } from '../config.js';
+import type { JobContext } from '../consume/job-context.js';
+import { ValidationError } from '../errors.js';
+import { resolveBackoff } from '../settle/backoff.js';
+import type { BackoffPolicy } from '../types.js';
+import {
+  checkInteger,
+  checkKnownKeys,
+  checkName,
+  checkOptionsObject,
+  invalid,
+} from '../validate.js';
+import type { SendOptions } from './job-spec.js';
+
+const DEFINITION = Symbol.for('pgpulse.jobDefinition');
+
+/** What {@link defineJob} takes. */
+export interface JobDefinitionOptions<Output, Result> {
+  /** The job type: jobs of this definition carry it as their `name`, and workers route by it. */
+  name: string;
+  /**
+   * Any Standard Schema validator (zod, valibot, arktype...). Payloads are validated when sent
+   * (a bad one is refused with a ValidationError naming the field; nothing is written) and again
+   * when a worker receives them (a job inserted by other means with a bad payload goes to dead).
+   */
+  schema?: StandardSchemaV1<unknown, Output>;
+  /** Default priority of its jobs (lower runs first). */
+  priority?: number;
+  /** Default attempts of its jobs. */
+  maxAttempts?: number;
+  /** Default backoff of its jobs. */
+  backoff?: BackoffPolicy;
+  /** Abort a run of one of its jobs after this long (the attempt fails). */
+  timeoutMs?: number;
+  /** Runs a job of this type: optional, for a definition used only to send. */
+  handler?: (job: JobContext<Output>) => Result | Promise<Result>;
+}
+
+/**
+ * A typed job type from {@link defineJob}: send it with `queue.send(queueName, definition,
+ * payload)` and work it with `queue.work(queueName, [definitions...])`.
+ * `Input` is what `send` accepts, `Output` what the handler receives.
+ */
+export interface JobDefinition<Input = unknown, Output = Input, Result = unknown> {
+  readonly name: string;
+  readonly schema: StandardSchemaV1<Input, Output> | null;
+  readonly priority: number | undefined;
+  readonly maxAttempts: number | undefined;
+  readonly backoff: BackoffPolicy | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly handler: ((job: JobContext<Output>) => Result | Promise<Result>) | undefined;
+  readonly [DEFINITION]: true;
+}
+
+/**
+ * Defines a job type: its name, an optional payload schema that types and validates what is
+ * sent, its defaults, and its handler.
+ *
+ * @throws ValidationError for a bad name or option.
+ * @example
+ * ```ts
+ * const welcome = defineJob({
+ *   name: 'welcome-email',
+ *   schema: z.object({ to: z.email() }),
+ *   maxAttempts: 3,
+ *   handler: async (job) => mailer.send(job.payload.to, { signal: job.signal }),
+ * });
+ * await queue.send('emails', welcome, { to: 'ada@example.com' }); // typed and validated
+ * queue.work('emails', [welcome, passwordReset]);                 // routed by job name
+ * ```
+ */
+export function defineJob<S extends StandardSchemaV1, Result = unknown>(
+  options: JobDefinitionOptions<StandardSchemaV1.InferOutput<S>, Result> & { schema: S },
+): JobDefinition<StandardSchemaV1.InferInput<S>, StandardSchemaV1.InferOutput<S>, Result>;
+export function defineJob<Payload = unknown, Result = unknown>(
+  options: JobDefinitionOptions<Payload, Result> & { schema?: undefined },
+): JobDefinition<Payload, Payload, Result>;
+export function defineJob(options: JobDefinitionOptions<unknown, unknown>): JobDefinition {
+  const opts = checkOptionsObject('definition', options);
+  checkKnownKeys('definition', opts, [
+    'name',
+    'schema',
+    'priority',
+    'maxAttempts',
+    'backoff',
+    'timeoutMs',
+    'handler',
+  ]);
+  const schema = opts.schema as StandardSchemaV1 | undefined;
+  if (schema !== undefined && typeof schema?.['~standard']?.validate !== 'function') {
+    throw invalid('schema', 'a Standard Schema validator (zod, valibot, arktype...)', schema);
+  }
+  if (opts.handler !== undefined && typeof opts.handler !== 'function') {
+    throw invalid('handler', 'a function', opts.handler);
+  }
+  const optional = <T>(key: string, check: (value: unknown) => T): T | undefined =>
+    opts[key] === undefined ? undefined : check(opts[key]);
+  return Object.freeze({
+    name: checkName('name', opts.name),
+    schema: schema ?? null,
+    priority: optional('priority', (v) => checkInteger('priority', v, -32768, 32767)),
+    maxAttempts: optional('maxAttempts', (v) => checkInteger('maxAttempts', v, 1, 1_000_000)),
+    backoff: optional('backoff', (v) => resolveBackoff('backoff', v) as BackoffPolicy),
+    timeoutMs: optional('timeoutMs', (v) => checkInteger('timeoutMs', v, 1, MAX_DURATION_MS)),
+    handler: opts.handler as JobDefinition['handler'],
+    [DEFINITION]: true as const,
+  });
+}
+
+/** Whether `value` came from {@link defineJob}. */
+export function isJobDefinition(value: unknown): value is JobDefinition {
+  return typeof value === 'object' && value !== null && DEFINITION in value;
+}
+
+/**
+ * The payload after the definition's schema, or a ValidationError naming the first bad field
+ * (`payload.to`, or `items[2].payload.to` in a batch).
+ */
+export async function validatePayload<Output>(
+  definition: JobDefinition<unknown, Output>,
+  payload: unknown,
+  field = 'payload',
+): Promise<Output> {
+  if (definition.schema === null) return payload as Output;
+  const result = await definition.schema['~standard'].validate(payload);
+  if (result.issues === undefined) return result.value;
+  const [issue] = result.issues;
+  const path = (issue?.path ?? []).map((segment) =>
+    typeof segment === 'object' && segment !== null && 'key' in segment ? segment.key : segment,
+  );
+  const at = path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${String(key)}`),
+    field,
+  );
+  throw new ValidationError(
+    at,
+    `Expected \`${at}\` to match the schema of job ${JSON.stringify(definition.name)}: ${
+      issue?.message ?? 'invalid'
+    }`,
+  );
+}
+
+/** A job's send options with the definition's defaults under the caller's. */
+export function withDefinitionDefaults(
+  definition: JobDefinition,
+  options: SendOptions | undefined,
+): SendOptions {
+  const given = checkOptionsObject('options', options) as SendOptions;
+  if (given.name !== undefined && given.name !== definition.name) {
+    throw invalid('name', `absent or ${JSON.stringify(definition.name)}`, given.name);
+  }
+  return {
+    ...(definition.priority === undefined ? {} : { priority: definition.priority }),
+    ...(definition.maxAttempts === undefined ? {} : { maxAttempts: definition.maxAttempts }),
+    ...(definition.backoff === undefined ? {} : { backoff: definition.backoff }),
+    ...given,
+    name: definition.name,
+  };
+}
+
+/**
+ * Batch items of one definition, validated (each payload through the schema, naming the item:
+ * `items[2].payload.to`) and with the definition's defaults under each item's own options.
+ */
+export async function applyDefinition(
+  definition: JobDefinition,
+  items: unknown,
+): Promise<unknown[]> {
+  if (!Array.isArray(items)) throw invalid('items', 'an array of jobs', items);
+  return Promise.all(
+    items.map(async (item: unknown, index) => {
+      const field = `items[${index}]`;
+      if (item === null || typeof item !== 'object' || !('payload' in item)) {
+        throw invalid(field, 'an object with a `payload`', item);
+      }
+      const { payload, ...options } = item as { payload: unknown } & SendOptions;
+      return {
+        ...withDefinitionDefaults(definition, options),
+        payload: await validatePayload(definition, payload, `${field}.payload`),
+      };
+    }),
+  );
+}
