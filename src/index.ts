@@ -19,7 +19,12 @@ export type { MigrateOptions, MigrateResult } from './db/migrate.js';
 
 // Producing
 export { defineJob, isJobDefinition } from './produce/define-job.js';
-export type { JobDefinition, JobDefinitionOptions } from './produce/define-job.js';
+export type {
+  AnyJobDefinition,
+  InputOf,
+  JobDefinition,
+  JobDefinitionOptions,
+} from './produce/define-job.js';
 export type { JobSpec, OnDuplicate, SendCallOptions, SendOptions } from './produce/job-spec.js';
 
 // Streaming consumers

@@ -8,9 +8,10 @@ import { JobLifecycle } from './job-lifecycle.js';
 import { type MetricsOptions, QueueMetrics } from './observe/metrics.js';
 import { traceSend } from './observe/tracing.js';
 import {
+  type AnyJobDefinition,
   applyDefinition,
+  type InputOf,
   isJobDefinition,
-  type JobDefinition,
   validatePayload,
   withDefinitionDefaults,
 } from './produce/define-job.js';
@@ -93,10 +94,10 @@ export abstract class QueueBase extends JobLifecycle {
    * await queue.send('emails', welcomeEmail, { to: 'ada@example.com' }); // a definition
    * ```
    */
-  send<I>(
+  send<D extends AnyJobDefinition>(
     queue: string,
-    definition: JobDefinition<I, unknown, unknown>,
-    payload: I,
+    definition: D,
+    payload: InputOf<D>,
     options?: SendCallAndJobOptions,
   ): Promise<SendResult>;
   send<P>(queue: string, payload: P, options?: SendCallAndJobOptions): Promise<SendResult>;
@@ -126,10 +127,10 @@ export abstract class QueueBase extends JobLifecycle {
    * @throws ValidationError naming the first bad item (`items[3].payload`); nothing is written.
    * @throws JobAlreadyExistsError with `onDuplicate: 'reject'` when a key is held.
    */
-  sendBatch<I>(
+  sendBatch<D extends AnyJobDefinition>(
     queue: string,
-    definition: JobDefinition<I, unknown, unknown>,
-    items: readonly JobSpec<I>[],
+    definition: D,
+    items: readonly JobSpec<InputOf<D>>[],
     options?: SendCallOptions & ClientOption,
   ): Promise<SendResult[]>;
   sendBatch<P>(

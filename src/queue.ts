@@ -20,7 +20,7 @@ import { Worker } from './consume/worker.js';
 import { ConfigurationError } from './errors.js';
 import { Retention, type RetentionOptions } from './maintain/retention.js';
 import { Sweeper, type SweeperOptions } from './maintain/sweeper.js';
-import type { JobDefinition } from './produce/define-job.js';
+import type { AnyJobDefinition } from './produce/define-job.js';
 import { QueueBase } from './queue-base.js';
 import { checkName, invalid } from './validate.js';
 
@@ -75,11 +75,7 @@ export class Queue extends QueueBase implements AsyncDisposable {
     handler: JobHandler<P, R>,
     options?: WorkOptions,
   ): Worker;
-  work(
-    queue: string,
-    definitions: readonly JobDefinition<never, never, unknown>[],
-    options?: WorkOptions,
-  ): Worker;
+  work(queue: string, definitions: readonly AnyJobDefinition[], options?: WorkOptions): Worker;
   work(queue: string, handler: unknown, options?: WorkOptions): Worker {
     this.assertOpen();
     checkName('queue', queue, 'configuration');

@@ -1,5 +1,10 @@
 import { NonRetryableError } from '../errors.js';
-import { isJobDefinition, type JobDefinition, validatePayload } from '../produce/define-job.js';
+import {
+  type AnyJobDefinition,
+  isJobDefinition,
+  type JobDefinition,
+  validatePayload,
+} from '../produce/define-job.js';
 import type { ClaimedJob } from '../types.js';
 import { invalid } from '../validate.js';
 import type { JobHandler } from './executor.js';
@@ -19,7 +24,7 @@ export interface Routes {
  */
 export function routeDefinitions(
   queue: string,
-  definitions: readonly JobDefinition[],
+  definitions: readonly AnyJobDefinition[],
   defaultTimeoutMs: number | null,
 ): Routes {
   if (!Array.isArray(definitions) || definitions.length === 0) {

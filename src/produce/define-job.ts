@@ -50,8 +50,17 @@ export interface JobDefinition<Input = unknown, Output = Input, Result = unknown
   readonly backoff: BackoffPolicy | undefined;
   readonly timeoutMs: number | undefined;
   readonly handler: ((job: JobContext<Output>) => Result | Promise<Result>) | undefined;
+  /** Types only, never set: what `send` takes, the handler receives and returns. */
+  readonly types?: { input: Input; output: Output; result: Result };
   readonly [DEFINITION]: true;
 }
+
+/** A job definition of any payload and result type, where any will do (lists, parameters). */
+// biome-ignore lint/suspicious/noExplicitAny: a definition's handler makes its types invariant
+export type AnyJobDefinition = JobDefinition<any, any, any>;
+
+/** What `send` accepts as the payload of a definition's job. */
+export type InputOf<D extends AnyJobDefinition> = NonNullable<D['types']>['input'];
 
 /**
  * Defines a job type: its name, an optional payload schema that types and validates what is
