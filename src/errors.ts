@@ -69,8 +69,12 @@ export class ValidationError extends PgPulseError {
 
 /** The queue's own configuration is wrong: bad schema name, no connection, conflicting options. */
 export class ConfigurationError extends PgPulseError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The option at fault, e.g. `leaseMs` or `backoff.baseMs`, when one is. */
+  readonly field: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; field?: string }) {
     super(ErrorCode.configuration, message, options);
+    this.field = options?.field;
   }
 }
 

@@ -12,6 +12,8 @@ export {
   DEFAULT_SCHEMA,
 } from './config.js';
 export type { Logger, QueueOptions, ResolvedQueueOptions } from './config.js';
+export { DEFAULT_CONFIG_FILE, loadQueueOptions } from './config-sources.js';
+export type { ConfigSources } from './config-sources.js';
 
 // Schema
 export { migrate } from './db/migrate.js';

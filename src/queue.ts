@@ -1,4 +1,6 @@
 import type { Observable } from 'rxjs';
+import type { QueueOptions } from './config.js';
+import { type ConfigSources, loadQueueOptions } from './config-sources.js';
 import { type BatchHandler, batchDispatcher } from './consume/batch.js';
 import { type Dispatcher, jobDispatcher } from './consume/dispatch.js';
 import { type JobEvent, jobEvents } from './consume/events.js';
@@ -48,6 +50,21 @@ export class Queue extends QueueBase implements AsyncDisposable {
   readonly #consumers = new Set<Stoppable>();
   #listener: Listener | null | undefined;
   #closing: Promise<void> | undefined;
+
+  /**
+   * A queue configured from code, the environment and a YAML file, in that precedence (see
+   * {@link loadQueueOptions}).
+   *
+   * @throws ConfigurationError naming the option, and the variable or file that set it.
+   * @example
+   * ```ts
+   * // DATABASE_URL=postgres://... PGPULSE_LEASE_MS=60000 node app.js
+   * const queue = Queue.fromConfig({ workerId: 'api-1' });
+   * ```
+   */
+  static fromConfig(options?: QueueOptions, sources?: ConfigSources): Queue {
+    return new Queue(loadQueueOptions(options, sources));
+  }
 
   /**
    * Runs `handler` for every job of `queue` as it arrives: a job inserted anywhere wakes the

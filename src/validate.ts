@@ -53,7 +53,7 @@ export function invalid(
   const message = `Expected \`${field}\` to be ${expectation}, got \`${show(value)}\``;
   return kind === 'validation'
     ? new ValidationError(field, message)
-    : new ConfigurationError(message);
+    : new ConfigurationError(message, { field });
 }
 
 /** An integer within `[min, max]`. */

@@ -19,6 +19,7 @@ export function checkSchemaName(value: unknown): string {
     throw new ConfigurationError(
       `Expected \`schema\` to be a name of 1 to 48 lowercase letters, digits or \`_\`, ` +
         `not starting with a digit or \`pg_\`, got \`${show(value)}\``,
+      { field: 'schema' },
     );
   }
   return value;

@@ -29,7 +29,9 @@ describe('resolveQueueOptions', () => {
 
   test('a bad value fails with one message shape', () => {
     expect(() => resolveQueueOptions({ connectionString: url, leaseMs: -1 })).toThrow(
-      new ConfigurationError('Expected `leaseMs` to be an integer from 1 to 2592000000, got `-1`'),
+      new ConfigurationError('Expected `leaseMs` to be an integer from 1 to 2592000000, got `-1`', {
+        field: 'leaseMs',
+      }),
     );
   });
 
