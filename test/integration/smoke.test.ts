@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { Queue } from '../../src/index.js';
 import { createTestDatabase } from '../helpers/database.js';
@@ -20,4 +23,18 @@ test('a job goes from send through claim to complete', async () => {
   const stored = await queue.getJob(id);
   expect(stored?.state).toBe('completed');
   expect(stored?.result).toEqual({ ok: true });
+});
+
+test('Queue.fromConfig connects with DATABASE_URL and takes options from a YAML file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgpulse-smoke-'));
+  const file = join(dir, 'pgpulse.yaml');
+  writeFileSync(file, 'maxAttempts: 2\nlisten: false\n');
+  const configured = Queue.fromConfig(undefined, { file, env: { DATABASE_URL: db.url } });
+  try {
+    expect(configured.options).toMatchObject({ maxAttempts: 2, listen: false });
+    const { id } = await configured.send('configured', {});
+    expect((await configured.getJob(id))?.maxAttempts).toBe(2);
+  } finally {
+    await configured.close();
+  }
 });
