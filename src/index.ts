@@ -16,8 +16,8 @@ export { DEFAULT_CONFIG_FILE, loadQueueOptions } from './config-sources.js';
 export type { ConfigSources } from './config-sources.js';
 
 // Schema
-export { migrate } from './db/migrate.js';
-export type { MigrateOptions, MigrateResult } from './db/migrate.js';
+export { migrate, planMigrations, uninstall } from './db/migrate.js';
+export type { MigrateOptions, MigrateResult, MigrationPlan } from './db/migrate.js';
 
 // Producing
 export { defineJob, isJobDefinition } from './produce/define-job.js';
@@ -63,7 +63,7 @@ export { QueueMetrics } from './observe/metrics.js';
 export type { MetricsOptions, MetricsServer } from './observe/metrics.js';
 
 // Inspecting and maintaining
-export type { CancelResult } from './admin/jobs.js';
+export type { CancelResult, ListJobsOptions } from './admin/jobs.js';
 export { Sweeper } from './maintain/sweeper.js';
 export type { ReclaimedJob, SweeperOptions } from './maintain/sweeper.js';
 export { Retention } from './maintain/retention.js';

@@ -1,4 +1,12 @@
-import { type CancelResult, cancelJob, getJob, redriveJobs, retryDeadJob } from './admin/jobs.js';
+import {
+  type CancelResult,
+  cancelJob,
+  getJob,
+  type ListJobsOptions,
+  listJobs,
+  redriveJobs,
+  retryDeadJob,
+} from './admin/jobs.js';
 import { queueStats } from './admin/stats.js';
 import type { ResolvedQueueOptions } from './config.js';
 import { type ClaimOptions, claimJobs, resolveClaimOptions } from './consume/claim.js';
@@ -17,8 +25,24 @@ import {
   type Release,
   releaseJobs,
 } from './settle/settler.js';
-import type { ClaimedJob, FailingJob, Job, LeasedJob, QueueStats } from './types.js';
-import { checkInteger, checkJobId, checkName, checkOptionsObject, invalid } from './validate.js';
+import {
+  type ClaimedJob,
+  type FailingJob,
+  JOB_STATES,
+  type Job,
+  type JobState,
+  type LeasedJob,
+  type QueueStats,
+} from './types.js';
+import {
+  checkIdentifier,
+  checkInteger,
+  checkJobId,
+  checkKnownKeys,
+  checkName,
+  checkOptionsObject,
+  invalid,
+} from './validate.js';
 
 /**
  * The explicit, pull-based job API of a {@link Queue}: claim jobs and settle them yourself,
@@ -159,6 +183,35 @@ export abstract class JobLifecycle {
    */
   async cancel(id: string): Promise<CancelResult> {
     return cancelJob(this.ctx, checkJobId('id', id));
+  }
+
+  /**
+   * The newest jobs of a queue (not the archive), optionally only some states and one tenant.
+   *
+   * @example
+   * ```ts
+   * const dead = await queue.listJobs('emails', { states: ['dead'], limit: 20 });
+   * ```
+   */
+  async listJobs<P = unknown, R = unknown>(
+    queue: string,
+    options?: ListJobsOptions,
+  ): Promise<Job<P, R>[]> {
+    const opts = checkOptionsObject('options', options);
+    checkKnownKeys('options', opts, ['states', 'tenant', 'limit']);
+    const states = opts.states;
+    if (
+      states !== undefined &&
+      (!Array.isArray(states) ||
+        !states.every((s) => (JOB_STATES as readonly unknown[]).includes(s)))
+    ) {
+      throw invalid('states', `an array of ${JOB_STATES.join(', ')}`, states);
+    }
+    return listJobs<P, R>(this.ctx, checkName('queue', queue), {
+      states: (states as JobState[] | undefined) ?? null,
+      tenant: opts.tenant === undefined ? null : checkIdentifier('tenant', opts.tenant, 256),
+      limit: checkInteger('limit', opts.limit ?? 50, 1, 10_000),
+    });
   }
 
   /** Reads a job, also from the archive; null when no job has this id. */

@@ -39,9 +39,12 @@ WITH async_commit AS MATERIALIZED (
 ), fair_pick AS MATERIALIZED (
   SELECT j.id, c.tenant, c.step FROM candidates AS c
   JOIN {{schema}}.jobs AS j ON j.id = c.id
-  -- Not even started unless fair; then by primary key, whatever the planner guesses.
+  -- Not even started unless fair; then by primary key, whatever the planner guesses. The state
+  -- is tested as `state || ''` so that the planner cannot answer it from the partial claim index
+  -- (a bitmap scan of every pending job, as PostgreSQL 15 planned it); it is still re-checked
+  -- on the newest row version once locked.
   WHERE (SELECT fair FROM budget)
-    AND j.id = ANY (ARRAY(SELECT id FROM candidates)) AND j.state = 'pending'
+    AND j.id = ANY (ARRAY(SELECT id FROM candidates)) AND j.state || '' = 'pending'
   ORDER BY c.ord
   LIMIT (SELECT n FROM budget)
   FOR UPDATE OF j SKIP LOCKED

@@ -9,6 +9,31 @@ export async function getJob<P, R>(ctx: Context, id: string): Promise<Job<P, R> 
   return row === undefined ? null : toJob<P, R>(row);
 }
 
+/** Options of {@link listJobs}. */
+export interface ListJobsOptions {
+  /** Only jobs in these states. Default: every state. */
+  states?: JobState[];
+  /** Only this tenant's jobs. */
+  tenant?: string;
+  /** Most jobs to return, newest first. Default 50, at most 10,000. */
+  limit?: number;
+}
+
+/** The newest jobs of a queue, optionally of some states and one tenant. */
+export async function listJobs<P, R>(
+  ctx: Context,
+  queue: string,
+  options: { states: JobState[] | null; tenant: string | null; limit: number },
+): Promise<Job<P, R>[]> {
+  const rows = await ctx.run<JobRow>('list_jobs', [
+    queue,
+    options.states,
+    options.tenant,
+    options.limit,
+  ]);
+  return rows.map((row) => toJob<P, R>(row));
+}
+
 /** What {@link cancelJob} did. */
 export interface CancelResult {
   id: string;

@@ -43,14 +43,87 @@ export async function migrate(
   target: string | pg.Pool | pg.Client,
   options?: MigrateOptions,
 ): Promise<MigrateResult> {
-  const schema = checkSchemaName(
+  const schema = schemaOption(options);
+  return withClient(target, (client) => migrateOn(client, schema));
+}
+
+/** What {@link planMigrations} found: the migrations `migrate()` would apply, as SQL. */
+export interface MigrationPlan {
+  schema: string;
+  fromVersion: number;
+  toVersion: number;
+  pending: { id: number; name: string; sql: string }[];
+}
+
+/**
+ * The migrations `migrate()` would apply, with their SQL rendered for the schema; changes
+ * nothing (`pgpulse migrate --dry-run`).
+ *
+ * @throws SchemaVersionError when the database's schema is newer than this code.
+ */
+export async function planMigrations(
+  target: string | pg.Pool | pg.Client,
+  options?: MigrateOptions,
+): Promise<MigrationPlan> {
+  const schema = schemaOption(options);
+  const latest = latestVersion();
+  const fromVersion = await withClient(target, (client) => installedVersion(client, schema));
+  if (fromVersion > latest) throw newerSchemaError(schema, fromVersion, latest);
+  return {
+    schema,
+    fromVersion,
+    toVersion: latest,
+    pending: migrations()
+      .filter((migration) => migration.id > fromVersion)
+      .map(({ id, name, template }) => ({ id, name, sql: renderSql(template, schema) })),
+  };
+}
+
+/**
+ * Drops pgpulse's schema with every job, archive and setting in it, under the migration lock.
+ *
+ * @returns whether there was a schema to drop.
+ */
+export async function uninstall(
+  target: string | pg.Pool | pg.Client,
+  options?: MigrateOptions,
+): Promise<{ schema: string; dropped: boolean }> {
+  const schema = schemaOption(options);
+  const q = queriesFor(schema);
+  return withClient(target, async (client) => {
+    await client.query('BEGIN');
+    try {
+      await client.query(q.migrate_lock.text, [`pgpulse.migrate.${schema}`]);
+      const { rows } = await client.query<{ present: boolean }>(q.migrate_schema_exists.text, [
+        schema,
+      ]);
+      const dropped = rows[0]?.present === true;
+      if (dropped) await client.query(q.migrate_drop_schema.text);
+      await client.query('COMMIT');
+      return { schema, dropped };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+function schemaOption(options: MigrateOptions | undefined): string {
+  return checkSchemaName(
     checkOptionsObject('options', options, 'configuration').schema ?? DEFAULT_SCHEMA,
   );
+}
+
+/** Runs `work` on one connection of the target, opened (and closed) here when needed. */
+async function withClient<T>(
+  target: string | pg.Pool | pg.Client,
+  work: (client: pg.ClientBase) => Promise<T>,
+): Promise<T> {
   if (typeof target === 'string') {
     const client = new pg.Client({ connectionString: target, application_name: 'pgpulse' });
     await client.connect();
     try {
-      return await migrateOn(client, schema);
+      return await work(client);
     } finally {
       await client.end();
     }
@@ -58,12 +131,12 @@ export async function migrate(
   if (isPool(target)) {
     const client = await target.connect();
     try {
-      return await migrateOn(client, schema);
+      return await work(client);
     } finally {
       client.release();
     }
   }
-  return migrateOn(target, schema);
+  return work(target);
 }
 
 /** Duck-typed (the application may load its own copy of `pg`): only a pool counts clients. */
@@ -96,6 +169,17 @@ async function migrateOn(client: pg.ClientBase, schema: string): Promise<Migrate
   }
 }
 
+/** The installed version, 0 when the schema or its ledger is missing. */
+async function installedVersion(db: Queryable, schema: string): Promise<number> {
+  try {
+    return await versionOn(db, queriesFor(schema).migrate_version.text);
+  } catch (error) {
+    const state = sqlStateOf(error);
+    if (state !== SqlState.undefinedTable && state !== SqlState.invalidSchemaName) throw error;
+    return 0;
+  }
+}
+
 async function versionOn(db: Queryable, text: string): Promise<number> {
   const { rows } = await db.query<{ version: number }>(text);
   return Number(rows[0]?.version ?? 0);
@@ -117,14 +201,7 @@ function newerSchemaError(schema: string, found: number, latest: number): Schema
  */
 export async function assertSchemaVersion(db: Queryable, schema: string): Promise<void> {
   const latest = latestVersion();
-  let found: number;
-  try {
-    found = await versionOn(db, queriesFor(schema).migrate_version.text);
-  } catch (error) {
-    const state = sqlStateOf(error);
-    if (state !== SqlState.undefinedTable && state !== SqlState.invalidSchemaName) throw error;
-    found = 0;
-  }
+  const found = await installedVersion(db, schema);
   if (found > latest) throw newerSchemaError(schema, found, latest);
   if (found < latest) {
     throw new SchemaVersionError(

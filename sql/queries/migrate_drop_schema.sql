@@ -1,0 +1,2 @@
+-- Drops pgpulse's schema and everything in it (run under the migration lock): `uninstall`.
+DROP SCHEMA {{schema}} CASCADE
