@@ -8,34 +8,17 @@ import {
   WorkerStoppedError,
 } from '../errors.js';
 import { SettleBatcher } from '../settle/batcher.js';
-import { describeError, type SettleOutcome } from '../settle/outcome.js';
+import type { SettleOutcome } from '../settle/outcome.js';
 import type { FailOutcome } from '../settle/settler.js';
 import type { ClaimedJob } from '../types.js';
-import type { ResolvedClaimOptions } from './claim.js';
 import { Claimer } from './claimer.js';
+import { type ConsumerConfig, withStoredSettings } from './consumer-config.js';
 import { InFlight, type LeasedEntry } from './in-flight.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { Listener } from './notifications.js';
 import { type Notice, wakeups } from './wakeups.js';
 
 type SettleKind = 'complete' | 'fail' | 'release';
-
-/** How a consumer claims and keeps jobs. */
-export interface ConsumerConfig {
-  readonly queue: string;
-  /** `batchSize` is the most jobs one claim statement takes. */
-  readonly claim: ResolvedClaimOptions;
-  /** The most jobs held at once, not counting those already being settled. */
-  readonly capacity: number;
-  readonly heartbeatMs: number;
-  readonly pollIntervalMs: number;
-  /**
-   * The lease was not given by the caller: the queue's stored `leaseMs` wins over it (and sets
-   * the heartbeat too, unless `heartbeatMs` was given).
-   */
-  readonly leaseFromQueue?: boolean;
-  readonly heartbeatFromLease?: boolean;
-}
 
 /**
  * A notification on the jobs channel: `announce()` in the schema sends `{queue, count, runAt}`
@@ -95,30 +78,10 @@ export class Consumer {
    * stored `leaseMs` applies to a consumer that was given none).
    */
   start(): void {
-    this.#starting ??= this.#applyStoredSettings().then(() => {
+    this.#starting ??= withStoredSettings(this.#ctx, this.#config).then((config) => {
+      this.#config = config;
       if (this.#stopping === undefined) this.#run();
     });
-  }
-
-  async #applyStoredSettings(): Promise<void> {
-    if (this.#config.leaseFromQueue !== true) return;
-    try {
-      const [row] = await this.#ctx.run<{ lease_ms: number | null }>('queue_settings', [
-        this.#config.queue,
-      ]);
-      const leaseMs = row?.lease_ms;
-      if (leaseMs == null) return;
-      const heartbeatMs =
-        this.#config.heartbeatFromLease === true
-          ? Math.max(10, Math.floor(leaseMs / 3))
-          : Math.min(this.#config.heartbeatMs, Math.floor(leaseMs / 2));
-      this.#config = { ...this.#config, claim: { ...this.#config.claim, leaseMs }, heartbeatMs };
-    } catch (error) {
-      this.#ctx.options.logger.warn(
-        `pgpulse: could not read the settings of queue ${this.#config.queue}; using the defaults`,
-        describeError(error),
-      );
-    }
   }
 
   #run(): void {

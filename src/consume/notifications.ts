@@ -219,16 +219,19 @@ export class Listener {
     this.#channels.set(probeChannel, entry);
     try {
       await subscriber.listenTo(probeChannel);
+      // Settled into a boolean at once: if sending the probe fails, or the listener closes while
+      // it waits (the payloads complete), nothing may be left to reject unhandled.
       const arrived = firstValueFrom(
         entry.payloads.pipe(
           filter((payload) => (payload as { probe?: string } | undefined)?.probe === token),
           timeout(probeTimeoutMs),
         ),
+      ).then(
+        () => true,
+        () => false,
       );
       await sendProbe(probeChannel, JSON.stringify({ probe: token }));
-      try {
-        await arrived;
-      } catch {
+      if (!(await arrived)) {
         throw new ListenUnavailableError(
           `a notification sent to ${probeChannel} did not arrive within ${probeTimeoutMs} ms`,
         );

@@ -12,11 +12,11 @@ import { dropScratchDatabase, startDevDatabase } from './database.js';
 import { summarize } from './percentiles.js';
 
 /**
- * `npm run demo`: the streaming consumer on an embedded PostgreSQL (or PGPULSE_DEMO_DATABASE_URL).
- * A consumer subscribes to a queue as an RxJS stream; jobs are enqueued; the enqueue-to-start
- * latency is measured and printed; then everything shuts down cleanly.
+ * `npm run demo` (`pgpulse demo`): the streaming consumer on an embedded PostgreSQL (or
+ * PGPULSE_DEMO_DATABASE_URL). A consumer subscribes to a queue as an RxJS stream; jobs are
+ * enqueued; the enqueue-to-start latency is measured and printed; then everything shuts down.
  */
-async function main(): Promise<void> {
+export async function runDemo(): Promise<void> {
   const started = Date.now();
   const server = await startDevDatabase({ envVars: ['PGPULSE_DEMO_DATABASE_URL'] });
   // A database of its own, dropped at the end: the demo never touches existing tables.
@@ -182,11 +182,3 @@ async function handle(
 async function waitUntil(predicate: () => Promise<boolean>): Promise<void> {
   while (!(await predicate())) await new Promise((resolve) => setTimeout(resolve, 10));
 }
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);

@@ -82,3 +82,45 @@ test('a payload typed by hand that is not JSON is ignored, not fatal', async () 
     sub.unsubscribe();
   }
 });
+
+// Regression: closing a listener while its connection probe waited left the probe's promise to
+// reject unhandled ("no elements in sequence"), which killed `pgpulse watch` on Ctrl-C.
+test('closing while the connection probe is in flight leaves nothing unhandled', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  let release: () => void = () => undefined;
+  const sent = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let probed: () => void = () => undefined;
+  const probeCalled = new Promise<void>((resolve) => {
+    probed = resolve;
+  });
+  const probing = new Listener({
+    connection: { connectionString: db.url },
+    logger: { warn: () => undefined, error: () => undefined },
+    probeChannel: 'test.slow-probe',
+    // The probe is "sent" only once the listener has begun closing: it can never arrive.
+    sendProbe: async () => {
+      probed();
+      await sent;
+    },
+    probeTimeoutMs: 60_000,
+    livenessCheckMs: 10_000,
+  });
+  try {
+    const sub = probing.channel('test.three').subscribe();
+    await probeCalled;
+    const closing = probing.close();
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await closing;
+    sub.unsubscribe();
+    // Give any stray rejection its turns of the event loop.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
+
+/** The package's root folder: this file is `src/cli/commands/` or `dist/cli/commands/` in it. */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** `pgpulse demo` and `pgpulse bench`. */
+export function devCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('demo')
+    .description('The streaming demo on an embedded PostgreSQL (or PGPULSE_DEMO_DATABASE_URL)')
+    .addHelpText('after', '\nExample:\n  pgpulse demo')
+    .action(() =>
+      runCommand(globals(), async () => {
+        const { runDemo } = await import('../../dev/demo.js');
+        await runDemo();
+      }),
+    );
+
+  program
+    .command('bench')
+    .description(
+      'The benchmark against graphile-worker, pg-boss and BullMQ (from a clone of pgpulse)',
+    )
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption(false)
+    .argument(
+      '[args...]',
+      'passed to the benchmark: --quick, --scenarios, --contenders, --jobs, --database-url, --help',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  pgpulse bench --quick\n  pgpulse bench --scenarios idle-latency,drain --contenders pgpulse,graphile',
+    )
+    .action((args: string[]) =>
+      runCommand(globals(), async () => {
+        const script = `${ROOT}bench/run.ts`;
+        if (!existsSync(script)) {
+          throw new UsageError(
+            'The benchmark runs from a clone of pgpulse: git clone, npm install, npm run bench',
+          );
+        }
+        const code = await new Promise<number>((resolve, reject) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+            cwd: ROOT,
+            stdio: 'inherit',
+          });
+          child.once('error', reject);
+          child.once('exit', (exitCode) => resolve(exitCode ?? 1));
+        });
+        if (code !== 0) process.exitCode = code;
+      }),
+    );
+}

@@ -1,0 +1,97 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import { type AnyJobDefinition, isJobDefinition } from '../../produce/define-job.js';
+import { integer } from '../parse.js';
+import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
+
+/** The job definitions a module exports: each named export that is one, or a list of them. */
+export function definitionsOf(module: Record<string, unknown>): AnyJobDefinition[] {
+  const found: AnyJobDefinition[] = [];
+  for (const value of Object.values(module)) {
+    const candidates = Array.isArray(value) ? value : [value];
+    for (const candidate of candidates) {
+      if (isJobDefinition(candidate) && !found.includes(candidate)) found.push(candidate);
+    }
+  }
+  return found;
+}
+
+/** `pgpulse work <module>`: a worker for the job definitions a module exports. */
+export function workCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('work <module>')
+    .description('Run a worker for the job definitions (defineJob) a JavaScript module exports')
+    .option('--queue <name>', "the queue to work (default: the module's `queue` export)")
+    .option(
+      '--concurrency <n>',
+      'handlers running at once',
+      integer('--concurrency', 1, 10_000),
+      10,
+    )
+    .option(
+      '--grace-ms <ms>',
+      'how long running jobs get to finish on stop',
+      integer('--grace-ms', 0),
+      10_000,
+    )
+    .addHelpText(
+      'after',
+      `
+The module's named exports that are job definitions (or arrays of them) are worked; a job of
+another name goes to dead with a reason. SIGINT or SIGTERM stops gracefully (running jobs get
+--grace-ms to finish; the rest go back to pending at once); a second signal exits at once.
+For a TypeScript module, run the CLI under a loader: node --import tsx $(which pgpulse) work jobs.ts
+
+Examples:
+  pgpulse work ./dist/jobs.js --queue emails --concurrency 20
+  DATABASE_URL=postgres://... pgpulse work ./jobs.mjs`,
+    )
+    .action((modulePath: string, flags: { queue?: string; concurrency: number; graceMs: number }) =>
+      runCommand(globals(), async (cli) => {
+        let module: Record<string, unknown>;
+        try {
+          module = (await import(pathToFileURL(resolve(modulePath)).href)) as Record<
+            string,
+            unknown
+          >;
+        } catch (error) {
+          throw new UsageError(`Cannot load ${modulePath}: ${(error as Error).message}`);
+        }
+        const definitions = definitionsOf(module);
+        if (definitions.length === 0) {
+          throw new UsageError(`${modulePath} exports no job definitions (made with defineJob)`);
+        }
+        const queueName =
+          flags.queue ?? (typeof module.queue === 'string' ? module.queue : undefined);
+        if (queueName === undefined) {
+          throw new UsageError(
+            `Which queue? Pass --queue, or export const queue = '...' from ${modulePath}`,
+          );
+        }
+        const queue = cli.queue({ listen: true });
+        await queue.stats(queueName); // fail fast: unreachable database, schema not installed
+        const worker = queue.work(queueName, definitions, {
+          concurrency: flags.concurrency,
+          graceMs: flags.graceMs,
+        });
+        process.stderr.write(
+          `pgpulse: working queue ${queueName} (${definitions.map((d) => d.name).join(', ')}), concurrency ${flags.concurrency}; Ctrl-C to stop\n`,
+        );
+        await new Promise<void>((done) => {
+          const onSignal = (signal: NodeJS.Signals) => {
+            process.stderr.write(`pgpulse: ${signal}: stopping (send it again to exit at once)\n`);
+            process.once(signal, () => {
+              process.stderr.write('pgpulse: stopping at once\n');
+              process.exit(130);
+            });
+            process.removeListener(signal === 'SIGINT' ? 'SIGTERM' : 'SIGINT', onSignal);
+            void worker.stop().then(done, done);
+          };
+          process.once('SIGINT', onSignal);
+          process.once('SIGTERM', onSignal);
+        });
+        process.stderr.write('pgpulse: stopped\n');
+      }),
+    );
+}

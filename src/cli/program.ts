@@ -1,0 +1,58 @@
+import { Command } from 'commander';
+import { devCommands } from './commands/dev.js';
+import { dlqCommands } from './commands/dlq.js';
+import { jobCommands } from './commands/jobs.js';
+import { queueCommands } from './commands/queues.js';
+import { readCommand } from './commands/read.js';
+import { schemaCommands } from './commands/schema.js';
+import { watchCommand } from './commands/watch.js';
+import { workCommand } from './commands/work.js';
+import type { GlobalOptions } from './runtime.js';
+
+/** The `pgpulse` command line. */
+export function buildProgram(version: string): Command {
+  const program = new Command('pgpulse')
+    .description(
+      'Operate pgpulse queues on PostgreSQL: schema, queues, jobs, dead letters, live view, workers',
+    )
+    .version(version)
+    .option(
+      '--database-url <url>',
+      'PostgreSQL connection string (default: $DATABASE_URL or the config file)',
+    )
+    .option(
+      '--schema <name>',
+      'pgpulse schema (default: $PGPULSE_SCHEMA, the config file, or pgpulse)',
+    )
+    .option(
+      '--config <file>',
+      'YAML config file (default: $PGPULSE_CONFIG, or ./pgpulse.yaml if present)',
+    )
+    .option('--json', 'print JSON for scripts instead of tables')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+The connection comes from --database-url, else PGPULSE_DATABASE_URL or DATABASE_URL, else the
+config file; a password is never printed. Bad input prints one line and exits with status 1,
+having written nothing.
+
+Examples:
+  pgpulse migrate
+  pgpulse queue list
+  pgpulse job send emails '{"to":"ada@example.com"}' --delay 5000
+  pgpulse dlq redrive emails
+  pgpulse watch emails
+  pgpulse work ./jobs.mjs --queue emails`,
+    );
+  const globals = () => program.opts<GlobalOptions>();
+  schemaCommands(program, globals);
+  queueCommands(program, globals);
+  jobCommands(program, globals);
+  dlqCommands(program, globals);
+  readCommand(program, globals);
+  watchCommand(program, globals);
+  workCommand(program, globals);
+  devCommands(program, globals);
+  return program;
+}

@@ -1,0 +1,148 @@
+import { createInterface } from 'node:readline/promises';
+import type { QueueOptions } from '../config.js';
+import { loadQueueOptions } from '../config-sources.js';
+import { isPgPulseError } from '../errors.js';
+import { Queue } from '../queue.js';
+
+/** The options every command takes (see `program.ts`). */
+export interface GlobalOptions {
+  databaseUrl?: string;
+  schema?: string;
+  config?: string;
+  json?: boolean;
+}
+
+/** A command's view of the command line: its connection, and how to print. */
+export interface Cli {
+  readonly json: boolean;
+  /** The queue, connected on first use with the global options, env and config file. */
+  queue(options?: { listen?: boolean }): Queue;
+  /** The connection string in use (for commands that connect without a Queue). */
+  connection(): { url: string; schema: string };
+  /** Prints a value as JSON (with --json) or as the text `human` renders. */
+  print(value: unknown, human: () => string): void;
+  /** Asks a yes/no question on the terminal; false when there is no terminal. */
+  confirm(question: string): Promise<boolean>;
+}
+
+/** Thrown for bad command-line input: printed as one line, exit code 1, nothing written. */
+export class UsageError extends Error {}
+
+/** Hides the password of every connection string in `text`. */
+export function redact(text: string, urls: readonly string[] = []): string {
+  let out = text;
+  for (const url of urls) {
+    try {
+      const password = decodeURIComponent(new URL(url).password);
+      if (password !== '') out = out.split(password).join('***');
+    } catch {
+      // not a URL: nothing to hide
+    }
+  }
+  // Any other postgres://user:password@ in the text.
+  return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/g, '$1***@');
+}
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'EAI_AGAIN',
+]);
+
+/** One line for an error: what went wrong, in words an operator can act on. */
+export function describeFailure(error: unknown, url: string | undefined): string {
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const where = url === undefined ? 'the database' : `the database at ${redact(url, [url])}`;
+  if (typeof code === 'string' && (CONNECTION_ERRORS.has(code) || /^(08|28|3D)/.test(code))) {
+    return `Cannot connect to ${where}: ${message}`;
+  }
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return describeFailure(error.errors[0], url);
+  }
+  if (error instanceof UsageError || isPgPulseError(error)) return message;
+  return `Failed: ${message}`;
+}
+
+/** Builds the runtime of one command from its global options. */
+export function createCli(
+  globals: GlobalOptions,
+): Cli & { close(): Promise<void>; url(): string | undefined } {
+  let queue: Queue | undefined;
+  let options: QueueOptions | undefined;
+  const resolveOptions = (): QueueOptions => {
+    options ??= loadQueueOptions(
+      {
+        ...(globals.databaseUrl === undefined ? {} : { connectionString: globals.databaseUrl }),
+        ...(globals.schema === undefined ? {} : { schema: globals.schema }),
+      },
+      globals.config === undefined ? {} : { file: globals.config },
+    );
+    return options;
+  };
+  return {
+    json: globals.json === true,
+    queue(opts) {
+      queue ??= new Queue({
+        ...resolveOptions(),
+        listen: opts?.listen ?? false,
+        poolSize: 4,
+        // The CLI reports failures itself, once: no warnings on the console while it runs.
+        logger: { warn: () => undefined, error: () => undefined },
+      });
+      return queue;
+    },
+    connection() {
+      const resolved = resolveOptions();
+      return { url: resolved.connectionString ?? '', schema: resolved.schema ?? 'pgpulse' };
+    },
+    url() {
+      try {
+        return resolveOptions().connectionString;
+      } catch {
+        return undefined;
+      }
+    },
+    print(value, human) {
+      process.stdout.write(
+        globals.json === true ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`,
+      );
+    },
+    async confirm(question) {
+      if (!process.stdin.isTTY) return false;
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        const answer = await rl.question(`${question} [y/N] `);
+        return /^y(es)?$/i.test(answer.trim());
+      } finally {
+        rl.close();
+      }
+    },
+    async close() {
+      await queue?.close();
+    },
+  };
+}
+
+/**
+ * Runs a command's body with a runtime, then closes it. A failure prints one line on stderr
+ * (passwords hidden) and sets exit code 1.
+ */
+export async function runCommand(
+  globals: GlobalOptions,
+  body: (cli: Cli) => Promise<void>,
+): Promise<void> {
+  const cli = createCli(globals);
+  try {
+    await body(cli);
+  } catch (error) {
+    const url = cli.url();
+    process.stderr.write(`pgpulse: ${redact(describeFailure(error, url), url ? [url] : [])}\n`);
+    process.exitCode = 1;
+  } finally {
+    await cli.close().catch(() => undefined);
+  }
+}

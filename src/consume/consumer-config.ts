@@ -1,0 +1,48 @@
+import type { Context } from '../context.js';
+import { describeError } from '../settle/outcome.js';
+import type { ResolvedClaimOptions } from './claim.js';
+
+/** How a consumer claims and keeps jobs. */
+export interface ConsumerConfig {
+  readonly queue: string;
+  /** `batchSize` is the most jobs one claim statement takes. */
+  readonly claim: ResolvedClaimOptions;
+  /** The most jobs held at once, not counting those already being settled. */
+  readonly capacity: number;
+  readonly heartbeatMs: number;
+  readonly pollIntervalMs: number;
+  /**
+   * The lease was not given by the caller: the queue's stored `leaseMs` wins over it (and sets
+   * the heartbeat too, unless `heartbeatMs` was given).
+   */
+  readonly leaseFromQueue?: boolean;
+  readonly heartbeatFromLease?: boolean;
+}
+
+/**
+ * The config with the queue's stored `leaseMs` applied, when the caller gave no lease (the
+ * heartbeat follows it unless the caller set one). If the settings cannot be read, the config is
+ * kept as it is, with a warning: a consumer must start even when the queues table is unreadable.
+ */
+export async function withStoredSettings(
+  ctx: Context,
+  config: ConsumerConfig,
+): Promise<ConsumerConfig> {
+  if (config.leaseFromQueue !== true) return config;
+  try {
+    const [row] = await ctx.run<{ lease_ms: number | null }>('queue_settings', [config.queue]);
+    const leaseMs = row?.lease_ms;
+    if (leaseMs == null) return config;
+    const heartbeatMs =
+      config.heartbeatFromLease === true
+        ? Math.max(10, Math.floor(leaseMs / 3))
+        : Math.min(config.heartbeatMs, Math.floor(leaseMs / 2));
+    return { ...config, claim: { ...config.claim, leaseMs }, heartbeatMs };
+  } catch (error) {
+    ctx.options.logger.warn(
+      `pgpulse: could not read the settings of queue ${config.queue}; using the defaults`,
+      describeError(error),
+    );
+    return config;
+  }
+}
