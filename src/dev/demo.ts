@@ -16,9 +16,12 @@ import { summarize } from './percentiles.js';
  * PGPULSE_DEMO_DATABASE_URL). A consumer subscribes to a queue as an RxJS stream; jobs are
  * enqueued; the enqueue-to-start latency is measured and printed; then everything shuts down.
  */
-export async function runDemo(): Promise<void> {
+export async function runDemo(options: { databaseUrl?: string | undefined } = {}): Promise<void> {
   const started = Date.now();
-  const server = await startDevDatabase({ envVars: ['PGPULSE_DEMO_DATABASE_URL'] });
+  const server = await startDevDatabase({
+    url: options.databaseUrl,
+    envVars: ['PGPULSE_DEMO_DATABASE_URL'],
+  });
   // A database of its own, dropped at the end: the demo never touches existing tables.
   const name = `pgpulse_demo_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: server.url });

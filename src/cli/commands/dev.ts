@@ -11,14 +11,20 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export function devCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('demo')
-    .description('The streaming demo on an embedded PostgreSQL (or PGPULSE_DEMO_DATABASE_URL)')
-    .addHelpText('after', '\nExample:\n  pgpulse demo')
-    .action(() =>
-      runCommand(globals(), async () => {
+    .description(
+      'The streaming demo on an embedded PostgreSQL (or the server of --database-url or PGPULSE_DEMO_DATABASE_URL)',
+    )
+    .addHelpText(
+      'after',
+      '\nThe demo works in a database of its own, created and dropped on that server.\n\nExamples:\n  pgpulse demo\n  pgpulse --database-url postgres://postgres@localhost/postgres demo',
+    )
+    .action(() => {
+      const { databaseUrl } = globals();
+      return runCommand(globals(), async () => {
         const { runDemo } = await import('../../dev/demo.js');
-        await runDemo();
-      }),
-    );
+        await runDemo({ databaseUrl });
+      });
+    });
 
   program
     .command('bench')
@@ -36,8 +42,14 @@ export function devCommands(program: Command, globals: () => GlobalOptions): voi
       'after',
       '\nExamples:\n  pgpulse bench --quick\n  pgpulse bench --scenarios idle-latency,drain --contenders pgpulse,graphile',
     )
-    .action((args: string[]) =>
-      runCommand(globals(), async () => {
+    .action((given: string[]) => {
+      // --database-url is a global option, parsed by the program before this command sees it.
+      const { databaseUrl } = globals();
+      const args =
+        databaseUrl === undefined || given.includes('--database-url')
+          ? given
+          : ['--database-url', databaseUrl, ...given];
+      return runCommand(globals(), async () => {
         const script = `${ROOT}bench/run.ts`;
         if (!existsSync(script)) {
           throw new UsageError(
@@ -53,6 +65,6 @@ export function devCommands(program: Command, globals: () => GlobalOptions): voi
           child.once('exit', (exitCode) => resolve(exitCode ?? 1));
         });
         if (code !== 0) process.exitCode = code;
-      }),
-    );
+      });
+    });
 }
