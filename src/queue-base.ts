@@ -32,6 +32,32 @@ import { checkName, invalid } from './validate.js';
 export type SendCallAndJobOptions = SendOptions & SendCallOptions & ClientOption;
 
 /**
+ * The connection of the pool a queue makes itself, with session settings added after any
+ * `options` the connection string gives. `plan_cache_mode=force_generic_plan`: pgpulse's
+ * statements are written to have one good plan whatever the statistics say (by primary key, or
+ * down a partial index), so planning them again on every call is pure cost. Left to itself,
+ * PostgreSQL re-plans a prepared statement whenever its generic plan looks costlier than the
+ * custom plans it has averaged, which a backlog that grew since those were made causes for
+ * thousands of calls (bench/NOTES.md).
+ */
+export function ownPoolConnection(connectionString: string): {
+  connectionString: string;
+  options?: string;
+} {
+  const ours = '-c plan_cache_mode=force_generic_plan';
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { connectionString, options: ours }; // not a URL (a socket path)
+  }
+  // pg lets the connection string's parameters win over the config's: merge them there.
+  const given = url.searchParams.get('options');
+  url.searchParams.set('options', given ? `${given} ${ours}` : ours);
+  return { connectionString: url.toString() };
+}
+
+/**
  * What every {@link Queue} has besides its consumers: the connection, the schema, producing
  * jobs, queue control and metrics, on top of the claim-and-settle API of {@link JobLifecycle}.
  */
@@ -51,7 +77,7 @@ export abstract class QueueBase extends JobLifecycle {
       connection.kind === 'pool'
         ? connection.pool
         : new pg.Pool({
-            connectionString: connection.connectionString,
+            ...ownPoolConnection(connection.connectionString),
             max: connection.poolSize,
             application_name: 'pgpulse',
           });

@@ -139,6 +139,44 @@ describe('on a big table that was never analysed (right after a burst of inserts
   });
 });
 
+// Regression: fair_candidates() was inlined into every claim (a recursive walk to plan, fair queue
+// or not), and the claim was re-planned on every call once the backlog outgrew the custom plans
+// the plan cache had averaged: a 1,000,000-job backlog drained at 60% of a 10,000-job one.
+test('the fair walk is planned only when called, and a queue plans its statements once', async () => {
+  const plan = await planOf(
+    'claim_jobs',
+    'text, int, int, text, text',
+    ['big', 16, 1, 'w', null],
+    'pgpulse',
+    'custom',
+  );
+  expect(plan).toContain('Function Scan on fair_candidates');
+  expect(plan).not.toMatch(/WorkTable Scan/);
+
+  const own = await queue.pool.query<{ mode: string }>(
+    "SELECT current_setting('plan_cache_mode') AS mode",
+  );
+  expect(own.rows[0]?.mode).toBe('force_generic_plan');
+  const url = new URL(db.url);
+  url.searchParams.set('options', '-c statement_timeout=4321');
+  const withOptions = new Queue({ connectionString: url.toString(), listen: false });
+  try {
+    const { rows } = await withOptions.pool.query<{ mode: string; timeout: string }>(
+      "SELECT current_setting('plan_cache_mode') AS mode, current_setting('statement_timeout') AS timeout",
+    );
+    expect(rows[0]).toEqual({ mode: 'force_generic_plan', timeout: '4321ms' });
+  } finally {
+    await withOptions.close();
+  }
+  // A pool the caller made is left as it is.
+  const theirs = new Queue({ pool: sql, listen: false });
+  const { rows } = await theirs.pool.query<{ mode: string }>(
+    "SELECT current_setting('plan_cache_mode') AS mode",
+  );
+  expect(rows[0]?.mode).toBe('auto');
+  await theirs.close();
+});
+
 // Regression: a delayed job could start a whole timer interval late. A timer fired a little
 // early, the claim found the job not yet due, and the refresh that followed asked for jobs due
 // after "now", by which time the job was due and so left out; nothing woke for it until the
