@@ -2,6 +2,11 @@ import type { Command } from 'commander';
 import { migrate, planMigrations, uninstall } from '../../db/migrate.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
 
+/** A migration as its file is named: `0007_claim_plan_cache`. */
+function label(migration: { id: number; name: string }): string {
+  return `${String(migration.id).padStart(4, '0')}_${migration.name}`;
+}
+
 /** `pgpulse migrate` and `pgpulse uninstall`. */
 export function schemaCommands(program: Command, globals: () => GlobalOptions): void {
   program
@@ -23,9 +28,7 @@ export function schemaCommands(program: Command, globals: () => GlobalOptions): 
               : [
                   `-- schema ${schema}: version ${plan.fromVersion} -> ${plan.toVersion}`,
                   `-- (migrate runs these in one transaction and records each in ${schema}.migrations)`,
-                  ...plan.pending.map(
-                    (m) => `\n-- ${String(m.id).padStart(4, '0')}_${m.name}\n${m.sql.trim()}`,
-                  ),
+                  ...plan.pending.map((m) => `\n-- ${label(m)}\n${m.sql.trim()}`),
                 ].join('\n'),
           );
           return;
@@ -35,7 +38,7 @@ export function schemaCommands(program: Command, globals: () => GlobalOptions): 
           result.applied.length === 0
             ? `Schema ${schema} is up to date (version ${result.toVersion}).`
             : `Schema ${schema}: version ${result.fromVersion} -> ${result.toVersion}, applied ${result.applied
-                .map((m) => `${String(m.id).padStart(4, '0')}_${m.name}`)
+                .map(label)
                 .join(', ')}.`,
         );
       }),
