@@ -82,6 +82,7 @@ export function loadQueueOptions(
   if (merged.connectionString === undefined && merged.pool === undefined) {
     throw new ConfigurationError(
       'No database to connect to: set DATABASE_URL, give `connectionString` or `pool`, or `databaseUrl` in the config file',
+      { field: 'connectionString' },
     );
   }
   try {

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { QueueOptions } from '../config.js';
 import { loadQueueOptions } from '../config-sources.js';
-import { isPgPulseError } from '../errors.js';
+import { ConfigurationError, isPgPulseError } from '../errors.js';
 import { Queue } from '../queue.js';
 
 /** The options every command takes (see `program.ts`). */
@@ -74,13 +74,23 @@ export function createCli(
   let queue: Queue | undefined;
   let options: QueueOptions | undefined;
   const resolveOptions = (): QueueOptions => {
-    options ??= loadQueueOptions(
-      {
-        ...(globals.databaseUrl === undefined ? {} : { connectionString: globals.databaseUrl }),
-        ...(globals.schema === undefined ? {} : { schema: globals.schema }),
-      },
-      globals.config === undefined ? {} : { file: globals.config },
-    );
+    try {
+      options ??= loadQueueOptions(
+        {
+          ...(globals.databaseUrl === undefined ? {} : { connectionString: globals.databaseUrl }),
+          ...(globals.schema === undefined ? {} : { schema: globals.schema }),
+        },
+        globals.config === undefined ? {} : { file: globals.config },
+      );
+    } catch (error) {
+      if (error instanceof ConfigurationError && error.field === 'connectionString') {
+        // Said in the CLI's words: no database was given anywhere.
+        throw new UsageError(
+          'No database to connect to: pass --database-url, set DATABASE_URL, or set databaseUrl in the config file (--config, or ./pgpulse.yaml)',
+        );
+      }
+      throw error;
+    }
     return options;
   };
   return {

@@ -324,6 +324,8 @@ describe('bad input: one line, exit 1, nothing written', () => {
   test('no database configured at all says how to give one', async () => {
     const run = await runCli(['queue', 'list']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/DATABASE_URL/);
+    expect(run.stderr).toMatch(
+      /^pgpulse: No database to connect to: pass --database-url, set DATABASE_URL/,
+    );
   });
 });
