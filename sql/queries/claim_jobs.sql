@@ -6,12 +6,14 @@
 -- a concurrency or rate limit caps how many jobs this claim takes (claim_budget() serialises the
 -- claims of such a queue); a fair queue serves its tenants in turn (fair_candidates()), going on
 -- after the tenant the consumer's previous claim ended with. Settings are read by every claim,
--- so a change takes effect at the next claim of every consumer, whatever it was told.
+-- so a change takes effect at the next claim of every consumer, whatever it was told. A claim
+-- scoped to one tenant ($6) takes only that tenant's jobs (fairness has nothing to share out).
 -- $1 queue: text
 -- $2 limit: integer, how many jobs at most
 -- $3 lease_ms: integer, lease duration
 -- $4 worker_id: text
 -- $5 after_tenant: text, for a fair queue: the `cursor` the previous claim returned, or NULL
+-- $6 tenant: text, claim only this tenant's jobs, or NULL for every tenant's
 -- No durable commit: a claim lost in a crash only makes its jobs claimable again, so this
 -- statement's transaction commits without waiting for the WAL flush (set_config is local to it).
 WITH async_commit AS MATERIALIZED (
@@ -25,12 +27,20 @@ WITH async_commit AS MATERIALIZED (
 ), budget AS MATERIALIZED (
   SELECT CASE WHEN coalesce((SELECT paused FROM settings), false) THEN 0
               ELSE coalesce((SELECT n FROM limited), $2) END AS n,
-         coalesce((SELECT fair_tenants FROM settings), false) AS fair
+         coalesce((SELECT fair_tenants FROM settings), false) AND $6::text IS NULL AS fair
 ), plain_pick AS MATERIALIZED (
+  -- Each pick below runs only in its case (a LIMIT of 0 reads nothing): every tenant, unfair;
+  -- one tenant; every tenant, fair.
   SELECT id FROM {{schema}}.jobs
   WHERE queue = $1 AND state = 'pending' AND run_at <= now()
   ORDER BY priority, run_at, id
-  LIMIT (SELECT CASE WHEN fair THEN 0 ELSE n END FROM budget)
+  LIMIT (SELECT CASE WHEN fair OR $6::text IS NOT NULL THEN 0 ELSE n END FROM budget)
+  FOR UPDATE SKIP LOCKED
+), tenant_pick AS MATERIALIZED (
+  SELECT id FROM {{schema}}.jobs
+  WHERE queue = $1 AND tenant = $6 AND state = 'pending' AND run_at <= now()
+  ORDER BY priority, run_at, id
+  LIMIT (SELECT CASE WHEN $6::text IS NULL THEN 0 ELSE n END FROM budget)
   FOR UPDATE SKIP LOCKED
 ), candidates AS MATERIALIZED (
   -- Called only for a fair queue: calling a SQL function costs planning its body.
@@ -49,7 +59,7 @@ WITH async_commit AS MATERIALIZED (
   LIMIT (SELECT n FROM budget)
   FOR UPDATE OF j SKIP LOCKED
 ), picked AS (
-  SELECT id FROM plain_pick UNION ALL SELECT id FROM fair_pick
+  SELECT id FROM plain_pick UNION ALL SELECT id FROM tenant_pick UNION ALL SELECT id FROM fair_pick
 ), claimed AS (
   UPDATE {{schema}}.jobs AS j
   SET state = 'running',

@@ -85,10 +85,14 @@ export async function claimBatch<P>(
   checkName('queue', queue);
   const { batchSize, leaseMs, workerId, tenant } = options;
   // The statement returns one row even when it claims nothing: the clock, with null columns.
-  const rows = await ctx.run<ClaimStatementRow>(
-    tenant === null ? 'claim_jobs' : 'claim_tenant_jobs',
-    [queue, batchSize, leaseMs, workerId, tenant ?? after],
-  );
+  const rows = await ctx.run<ClaimStatementRow>('claim_jobs', [
+    queue,
+    batchSize,
+    leaseMs,
+    workerId,
+    after,
+    tenant,
+  ]);
   const first = rows[0];
   return {
     jobs: rows.filter((row) => row.id !== null).map((row) => toClaimedJob<P>(row)),

@@ -11,7 +11,6 @@ export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 export const QUERY_NAMES = [
   'cancel_job',
   'claim_jobs',
-  'claim_tenant_jobs',
   'complete_jobs',
   'fail_jobs',
   'get_job',

@@ -7,7 +7,7 @@ import type {
   JobState,
 } from '../types.js';
 
-/** A row of claim_jobs.sql / claim_tenant_jobs.sql. */
+/** A row of claim_jobs.sql. */
 export interface ClaimRow {
   id: string;
   queue: string;

@@ -29,7 +29,9 @@ async function planOf(
     await client.query('BEGIN');
     await client.query(`SET LOCAL plan_cache_mode = force_${mode}_plan`);
     await client.query(`PREPARE probe(${types}) AS ${queriesFor(schema)[name].text}`);
-    const literals = values.map((value) => client.escapeLiteral(String(value))).join(', ');
+    const literals = values
+      .map((value) => (value === null ? 'NULL' : client.escapeLiteral(String(value))))
+      .join(', ');
     const { rows } = await client.query(`EXPLAIN EXECUTE probe(${literals})`);
     return rows.map((row) => row['QUERY PLAN']).join('\n');
   } finally {
@@ -75,12 +77,13 @@ describe('on a big table that was never analysed (right after a burst of inserts
   test('a claim walks the partial claim index, whatever the statistics', async () => {
     for (const analysed of [false, true]) {
       if (analysed) await sql.query('ANALYZE pgpulse.jobs');
-      const plan = await planOf('claim_jobs', 'text, int, int, text, text', [
+      const plan = await planOf('claim_jobs', 'text, int, int, text, text, text', [
         'big',
         16,
         30_000,
         'w',
         't1',
+        null,
       ]);
       expect(plan).toContain('Index Scan using jobs_claim_idx');
       // Sorting the few claimed rows or a fair claim's candidates is fine; sorting jobs is not.
@@ -91,11 +94,12 @@ describe('on a big table that was never analysed (right after a burst of inserts
         ),
       ).toEqual([]);
       expect(plan).not.toMatch(/Seq Scan on jobs|Bitmap Index Scan on jobs_claim_idx/);
-      const tenantPlan = await planOf('claim_tenant_jobs', 'text, int, int, text, text', [
+      const tenantPlan = await planOf('claim_jobs', 'text, int, int, text, text, text', [
         'big',
         16,
         30_000,
         'w',
+        null,
         't3',
       ]);
       expect(tenantPlan).toContain('jobs_claim_tenant_idx');
@@ -145,8 +149,8 @@ describe('on a big table that was never analysed (right after a burst of inserts
 test('the fair walk is planned only when called, and a queue plans its statements once', async () => {
   const plan = await planOf(
     'claim_jobs',
-    'text, int, int, text, text',
-    ['big', 16, 1, 'w', null],
+    'text, int, int, text, text, text',
+    ['big', 16, 1, 'w', null, null],
     'pgpulse',
     'custom',
   );
