@@ -20,11 +20,7 @@ WITH input AS (
   WHERE j.id = ANY (ARRAY(SELECT id FROM input))
     AND j.id = input.id AND j.lease_token = input.token
   RETURNING j.id, j.queue, j.attempts, j.finished_at
-), freed AS (
-  -- A finished running job frees a slot of a queue with a concurrency limit.
-  SELECT {{schema}}.announce(q.name, 1, now()) FROM {{schema}}.queues AS q
-  WHERE q.name IN (SELECT queue FROM done) AND q.concurrency_limit IS NOT NULL
-), events AS (
+), {{> freed}}, events AS (
   SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
     'type', 'completed', 'id', id, 'queue', queue, 'attempt', attempts, 'at', finished_at))) END
   FROM done

@@ -35,24 +35,7 @@ WITH input AS (
   WHERE j.id = ANY (ARRAY(SELECT id FROM failed))
     AND j.id = failed.id AND j.lease_token = failed.token
   RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, failed.error
-), notified AS (
-  SELECT {{schema}}.announce(queue, count(*), min(run_at))
-  FROM done WHERE state = 'pending' GROUP BY queue
-), freed AS (
-  -- A finished running job frees a slot of a queue with a concurrency limit.
-  SELECT {{schema}}.announce(q.name, 1, now()) FROM {{schema}}.queues AS q
-  WHERE q.name IN (SELECT queue FROM done) AND q.concurrency_limit IS NOT NULL
-), events AS (
-  SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(e.event)) END
-  FROM done
-  CROSS JOIN LATERAL (VALUES
-    (jsonb_build_object('type', 'failed', 'id', id, 'queue', queue, 'attempt', attempts,
-       'error', left(error ->> 'message', 500), 'at', now())),
-    (jsonb_build_object('type', CASE WHEN state = 'pending' THEN 'retried' ELSE 'dead' END,
-       'id', id, 'queue', queue, 'attempt', attempts, 'runAt', run_at, 'at', now()))
-  ) AS e(event)
-  WHERE {{schema}}.events_watched()
-)
+), {{> after_failure}}
 -- Only refused rows are looked up again, by primary key (a join would scan the table).
 SELECT input.id, done.id IS NOT NULL AS ok, done.state AS new_state, done.run_at,
        CASE WHEN done.id IS NULL

@@ -30,24 +30,7 @@ WITH expired AS MATERIALIZED (
   FROM expired
   WHERE j.id = ANY (ARRAY(SELECT id FROM expired)) AND j.id = expired.id
   RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, expired.error
-), notified AS (
-  SELECT {{schema}}.announce(queue, count(*), min(run_at))
-  FROM done WHERE state = 'pending' GROUP BY queue
-), freed AS (
-  -- A finished running job frees a slot of a queue with a concurrency limit.
-  SELECT {{schema}}.announce(q.name, 1, now()) FROM {{schema}}.queues AS q
-  WHERE q.name IN (SELECT queue FROM done) AND q.concurrency_limit IS NOT NULL
-), events AS (
-  SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(e.event)) END
-  FROM done
-  CROSS JOIN LATERAL (VALUES
-    (jsonb_build_object('type', 'failed', 'id', id, 'queue', queue, 'attempt', attempts,
-       'error', left(error ->> 'message', 500), 'at', now())),
-    (jsonb_build_object('type', CASE WHEN state = 'pending' THEN 'retried' ELSE 'dead' END,
-       'id', id, 'queue', queue, 'attempt', attempts, 'runAt', run_at, 'at', now()))
-  ) AS e(event)
-  WHERE {{schema}}.events_watched()
-)
+), {{> after_failure}}
 SELECT id, queue, state, (SELECT count(*) FROM notified) AS notified,
        (SELECT count(*) FROM freed) AS freed
 FROM done CROSS JOIN events

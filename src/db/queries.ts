@@ -7,7 +7,10 @@ import { renderSql } from './schema.js';
 /** The `sql/` folder of the package; this file sits two levels below the package root. */
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 
-/** Every runtime statement, one per file in `sql/queries/<name>.sql`. */
+/**
+ * Every runtime statement, one per file in `sql/queries/<name>.sql` (parts shared by several are
+ * in `sql/queries/partials/`).
+ */
 export const QUERY_NAMES = [
   'cancel_job',
   'claim_jobs',
@@ -59,12 +62,26 @@ export type QueryRegistry = Readonly<Record<QueryName, PreparedQuery>>;
 
 let templates: ReadonlyMap<QueryName, string> | undefined;
 
+/** `{{> name}}`: the text of `sql/queries/partials/<name>.sql`, shared by several statements. */
+const PARTIAL = /\{\{> ([a-z_]+)\}\}/g;
+
+/** The template with its partials (and theirs) written in. */
+function withPartials(template: string, depth = 0): string {
+  if (depth > 4) throw new Error('SQL partials include each other too deeply (a cycle?)');
+  return template.replace(PARTIAL, (_, name: string) =>
+    withPartials(
+      readFileSync(join(SQL_DIR, 'queries', 'partials', `${name}.sql`), 'utf8').trimEnd(),
+      depth + 1,
+    ),
+  );
+}
+
 /** Reads the SQL files once per process. */
 function loadTemplates(): ReadonlyMap<QueryName, string> {
   templates ??= new Map(
     QUERY_NAMES.map((name) => [
       name,
-      readFileSync(join(SQL_DIR, 'queries', `${name}.sql`), 'utf8'),
+      withPartials(readFileSync(join(SQL_DIR, 'queries', `${name}.sql`), 'utf8')),
     ]),
   );
   return templates;
