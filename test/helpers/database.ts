@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
+import type { QueueOptions } from '../../src/config.js';
 import { dropScratchDatabase } from '../../src/dev/database.js';
+import { Queue } from '../../src/queue.js';
 
 /** A database of its own for one test file. */
 export interface TestDatabase {
@@ -53,4 +55,30 @@ async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promi
   } finally {
     await admin.end();
   }
+}
+
+/** What most integration test files start from. */
+export interface TestQueue {
+  readonly db: TestDatabase;
+  /** A pool for raw SQL: checking rows, and changing them behind the queue's back. */
+  readonly sql: pg.Pool;
+  readonly queue: Queue;
+}
+
+/**
+ * A test file's own database, a pool on it for raw SQL and a queue (with `options`), all closed
+ * and dropped after the file's tests.
+ */
+export async function useTestQueue(
+  options: Omit<QueueOptions, 'connectionString' | 'pool'> = {},
+): Promise<TestQueue> {
+  const db = await createTestDatabase();
+  const sql = new pg.Pool({ connectionString: db.url });
+  const queue = new Queue({ ...options, connectionString: db.url });
+  afterAll(async () => {
+    await queue.close();
+    await sql.end();
+    await db.drop();
+  });
+  return { db, sql, queue };
 }

@@ -1,5 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 
 const script = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
@@ -64,4 +66,33 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   };
   await waitFor((message) => message.type === 'ready');
   return handle;
+}
+
+/**
+ * For a test file that runs worker processes: creates the `handled` table they record into (see
+ * worker-process.ts) before the file's tests, and returns `spawn`, which starts `size` processes
+ * on the test database with `env`. Every process spawned is killed after the file's tests.
+ */
+export function useWorkerProcesses(
+  databaseUrl: string,
+  sql: pg.Pool,
+): (env: Record<string, string>, size?: number) => Promise<WorkerProcess[]> {
+  const children: WorkerProcess[] = [];
+  beforeAll(async () => {
+    await sql.query(`CREATE TABLE handled (
+      job_id uuid NOT NULL, pid int NOT NULL, attempt int NOT NULL,
+      started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz)`);
+  });
+  afterAll(async () => {
+    await Promise.all(children.map((child) => child.kill()));
+  });
+  return async (env, size = 1) => {
+    const started = await Promise.all(
+      Array.from({ length: size }, () =>
+        startWorkerProcess({ TEST_DATABASE_URL: databaseUrl, ...env }),
+      ),
+    );
+    children.push(...started);
+    return started;
+  };
 }

@@ -1,18 +1,10 @@
 import pg from 'pg';
-import { afterAll, describe, expect, test } from 'vitest';
-import { Queue } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { createTestDatabase, useTestQueue } from '../helpers/database.js';
 
-const db = await createTestDatabase();
-const sql = new pg.Pool({ connectionString: db.url });
-const queue = new Queue({ connectionString: db.url, listen: false });
+const { db, sql, queue } = await useTestQueue({ listen: false });
 const env = { DATABASE_URL: db.url };
-afterAll(async () => {
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
 
 /** Runs the CLI with --json against the test database and parses what it printed. */
 async function json<T = unknown>(...args: string[]): Promise<T> {

@@ -1,24 +1,15 @@
-import pg from 'pg';
-import { afterAll, describe, expect, expectTypeOf, test } from 'vitest';
+import { describe, expect, expectTypeOf, test } from 'vitest';
 import { z } from 'zod';
 import {
   ConfigurationError,
   defineJob,
   type JobContext,
-  Queue,
   ValidationError,
 } from '../../src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { useTestQueue } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 
-const db = await createTestDatabase();
-const sql = new pg.Pool({ connectionString: db.url });
-const queue = new Queue({ connectionString: db.url });
-afterAll(async () => {
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
+const { sql, queue } = await useTestQueue();
 
 const handled: unknown[] = [];
 const welcome = defineJob({

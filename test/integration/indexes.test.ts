@@ -1,17 +1,9 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { type QueryName, queriesFor } from '../../src/db/queries.js';
 import { migrate, Queue } from '../../src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { useTestQueue } from '../helpers/database.js';
 
-const db = await createTestDatabase();
-const sql = new pg.Pool({ connectionString: db.url });
-const queue = new Queue({ connectionString: db.url, listen: false });
-afterAll(async () => {
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
+const { db, sql, queue } = await useTestQueue({ listen: false });
 
 /**
  * The plan PostgreSQL runs for a registered statement prepared with these parameters: a custom

@@ -1,5 +1,4 @@
-import pg from 'pg';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   type ClaimedJob,
   InvalidStateError,
@@ -10,18 +9,11 @@ import {
   Queue,
   ValidationError,
 } from '../../src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { useTestQueue } from '../helpers/database.js';
 import { recordNotifications } from '../helpers/notifications.js';
 import { waitFor } from '../helpers/wait.js';
 
-const db = await createTestDatabase();
-const sql = new pg.Pool({ connectionString: db.url });
-const queue = new Queue({ connectionString: db.url, poolSize: 12 });
-afterAll(async () => {
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
+const { db, sql, queue } = await useTestQueue({ poolSize: 12 });
 
 /** Waits until the database clock has passed the job's lease expiry. */
 async function waitForLeaseToExpire(id: string): Promise<void> {

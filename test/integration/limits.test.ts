@@ -1,33 +1,11 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Queue } from '../../src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/processes.js';
+import { describe, expect, test } from 'vitest';
+import { useTestQueue } from '../helpers/database.js';
+import { useWorkerProcesses } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
-const db = await createTestDatabase();
-const sql = new pg.Pool({ connectionString: db.url });
-const queue = new Queue({ connectionString: db.url, listen: false });
-const children: WorkerProcess[] = [];
-beforeAll(async () => {
-  await sql.query(`CREATE TABLE handled (
-    job_id uuid NOT NULL, pid int NOT NULL, attempt int NOT NULL,
-    started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz)`);
-});
-afterAll(async () => {
-  await Promise.all(children.map((child) => child.kill()));
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
-
-async function fleet(env: Record<string, string>, size = 3): Promise<WorkerProcess[]> {
-  const workers = await Promise.all(
-    Array.from({ length: size }, () => startWorkerProcess({ TEST_DATABASE_URL: db.url, ...env })),
-  );
-  children.push(...workers);
-  return workers;
-}
+const { db, sql, queue } = await useTestQueue({ listen: false });
+const spawn = useWorkerProcesses(db.url, sql);
+const fleet = (env: Record<string, string>) => spawn(env, 3);
 
 async function drained(name: string, count: number): Promise<void> {
   await waitFor(

@@ -1,19 +1,10 @@
-import pg from 'pg';
 import { afterAll, beforeEach, expect, test } from 'vitest';
-import { Queue } from '../../src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { useTestQueue } from '../helpers/database.js';
 import { type Recorder, recordNotifications } from '../helpers/notifications.js';
 
-const db = await createTestDatabase();
-const sql = new pg.Pool({ connectionString: db.url });
-const queue = new Queue({ connectionString: db.url });
+const { db, sql, queue } = await useTestQueue();
 const recorder: Recorder = await recordNotifications(db.url, 'pgpulse.jobs');
-afterAll(async () => {
-  await recorder.close();
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
+afterAll(() => recorder.close()); // before the queue and database go (hooks run in reverse)
 beforeEach(async () => {
   await recorder.barrier();
   recorder.received.length = 0;

@@ -1,18 +1,10 @@
-import pg from 'pg';
 import { bufferCount, mergeMap, take } from 'rxjs';
-import { afterAll, describe, expect, test } from 'vitest';
-import { InvalidStateError, JobCancelledError, Queue, type ReceivedJob } from '../../src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { describe, expect, test } from 'vitest';
+import { InvalidStateError, JobCancelledError, type ReceivedJob } from '../../src/index.js';
+import { useTestQueue } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 
-const db = await createTestDatabase();
-const queue = new Queue({ connectionString: db.url });
-const sql = new pg.Pool({ connectionString: db.url });
-afterAll(async () => {
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
+const { sql, queue } = await useTestQueue();
 
 /** Subscribes and collects what arrives until the test unsubscribes. */
 function collect<P>(name: string, options = {}) {

@@ -1,30 +1,14 @@
-import pg from 'pg';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { Queue } from '../../src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/processes.js';
+import { expect, test } from 'vitest';
+import { useTestQueue } from '../helpers/database.js';
+import { useWorkerProcesses, type WorkerProcess } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
-const db = await createTestDatabase();
-const sql = new pg.Pool({ connectionString: db.url });
-const queue = new Queue({ connectionString: db.url });
-const children: WorkerProcess[] = [];
-beforeAll(async () => {
-  await sql.query(
-    'CREATE TABLE handled (job_id uuid NOT NULL, pid int NOT NULL, attempt int NOT NULL)',
-  );
-});
-afterAll(async () => {
-  await Promise.all(children.map((child) => child.kill()));
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
+const { db, sql, queue } = await useTestQueue();
+const spawnProcesses = useWorkerProcesses(db.url, sql);
 
 async function spawn(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = await startWorkerProcess({ TEST_DATABASE_URL: db.url, ...env });
-  children.push(child);
-  return child;
+  const [child] = await spawnProcesses(env);
+  return child as WorkerProcess;
 }
 
 test('4 worker processes over 5,000 jobs handle each job exactly once', async () => {

@@ -1,31 +1,11 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  ErrorCode,
-  Queue,
-  QueueBusyError,
-  QueueNotFoundError,
-  ValidationError,
-} from '../../src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/processes.js';
+import { describe, expect, test } from 'vitest';
+import { ErrorCode, QueueBusyError, QueueNotFoundError, ValidationError } from '../../src/index.js';
+import { useTestQueue } from '../helpers/database.js';
+import { useWorkerProcesses, type WorkerProcess } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
-const db = await createTestDatabase();
-const sql = new pg.Pool({ connectionString: db.url });
-const queue = new Queue({ connectionString: db.url });
-const children: WorkerProcess[] = [];
-beforeAll(async () => {
-  await sql.query(`CREATE TABLE handled (
-    job_id uuid NOT NULL, pid int NOT NULL, attempt int NOT NULL,
-    started_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz)`);
-});
-afterAll(async () => {
-  await Promise.all(children.map((child) => child.kill()));
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
+const { db, sql, queue } = await useTestQueue();
+const spawn = useWorkerProcesses(db.url, sql);
 
 async function countRows(text: string, values: unknown[] = []): Promise<number> {
   const { rows } = await sql.query(`SELECT count(*)::int AS n FROM (${text}) AS t`, values);
@@ -147,16 +127,7 @@ async function expectProbed(workers: WorkerProcess[]): Promise<void> {
 
 describe('pause and resume across worker processes', () => {
   test('no process starts a job of a paused queue; resuming starts them at once, without a poll', async () => {
-    const workers = await Promise.all(
-      [1, 2].map(() =>
-        startWorkerProcess({
-          TEST_DATABASE_URL: db.url,
-          TEST_QUEUE: 'ctl-paused',
-          TEST_POLL_MS: '3600000',
-        }),
-      ),
-    );
-    children.push(...workers);
+    const workers = await spawn({ TEST_QUEUE: 'ctl-paused', TEST_POLL_MS: '3600000' }, 2);
     await queue.queues.pause('ctl-paused');
     expect((await queue.queues.get('ctl-paused')).paused).toBe(true);
     const sent = await queue.sendBatch(

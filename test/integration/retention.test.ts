@@ -1,17 +1,9 @@
-import pg from 'pg';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Queue } from '../../src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { useTestQueue } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 
-const db = await createTestDatabase();
-const sql = new pg.Pool({ connectionString: db.url });
-const queue = new Queue({ connectionString: db.url, listen: false });
-afterAll(async () => {
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
+const { db, sql, queue } = await useTestQueue({ listen: false });
 
 const DAY = 86_400_000;
 

@@ -1,19 +1,10 @@
-import pg from 'pg';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { afterAll, describe, expect, test } from 'vitest';
-import { Queue } from '../../src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { describe, expect, test } from 'vitest';
+import { useTestQueue } from '../helpers/database.js';
 import { deferred } from '../helpers/deferred.js';
 import { waitFor } from '../helpers/wait.js';
 
-const db = await createTestDatabase();
-const sql = new pg.Pool({ connectionString: db.url });
-const queue = new Queue({ connectionString: db.url });
-afterAll(async () => {
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
+const { sql, queue } = await useTestQueue();
 
 describe('a worker scoped to a tenant', () => {
   test("work() runs only its tenant's jobs", async () => {

@@ -1,25 +1,16 @@
-import pg from 'pg';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   ConfigurationError,
   JobCancelledError,
   JobTimeoutError,
   NonRetryableError,
-  Queue,
   WorkerStoppedError,
 } from '../../src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { useTestQueue } from '../helpers/database.js';
 import { deferred } from '../helpers/deferred.js';
 import { waitFor } from '../helpers/wait.js';
 
-const db = await createTestDatabase();
-const sql = new pg.Pool({ connectionString: db.url });
-const queue = new Queue({ connectionString: db.url, poolSize: 10 });
-afterAll(async () => {
-  await queue.close();
-  await sql.end();
-  await db.drop();
-});
+const { sql, queue } = await useTestQueue({ poolSize: 10 });
 
 async function stateOf(id: string): Promise<string | undefined> {
   return (await queue.getJob(id))?.state;
