@@ -64,6 +64,11 @@ async function demo(queue: Queue): Promise<void> {
   const events = queue.events('thumbnails').subscribe((event) => {
     eventCounts.set(event.type, (eventCounts.get(event.type) ?? 0) + 1);
   });
+  // Watching starts once LISTEN is up and the watcher is registered: only then send.
+  await until(async () => {
+    const { rows } = await queue.pool.query('SELECT 1 FROM pgpulse.event_watchers');
+    return rows.length > 0;
+  });
 
   // The consumer: the queue as an Observable, handled 8 at a time with RxJS.
   const startedAt = new Map<string, number>();
@@ -144,13 +149,25 @@ async function demo(queue: Queue): Promise<void> {
   );
 
   consumer.unsubscribe();
+  // Events arrive by NOTIFY, a moment after the writes: wait (up to 2 s) until every completion
+  // the table records has been seen, so that the counts below agree.
+  const final = (await queue.stats('thumbnails')).counts;
+  await until(async () => (eventCounts.get('completed') ?? 0) >= final.completed);
   events.unsubscribe();
   const counts = [...eventCounts]
     .map(([type, n]) => `${type} ${n.toLocaleString('en')}`)
     .join(', ');
   console.log(`6. Lifecycle events seen by queue.events(): ${counts}`);
   console.log('\nFinal state of queue "thumbnails":');
-  console.table((await queue.stats('thumbnails')).counts);
+  console.table(final);
+}
+
+/** Checks `done` every 10 ms until it holds, for 2 s at most (the demo goes on regardless). */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 2000; Date.now() < deadline; ) {
+    if (await done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 async function handle(
