@@ -37,8 +37,10 @@ WITH async_commit AS MATERIALIZED (
   LIMIT (SELECT CASE WHEN fair OR $6::text IS NOT NULL THEN 0 ELSE n END FROM budget)
   FOR UPDATE SKIP LOCKED
 ), tenant_pick AS MATERIALIZED (
+  -- COLLATE "C" as in jobs_claim_tenant_idx: no other index can serve this pick (migration 0008).
   SELECT id FROM {{schema}}.jobs
-  WHERE queue = $1 AND tenant = $6 AND state = 'pending' AND run_at <= now()
+  WHERE queue COLLATE "C" = $1 AND tenant COLLATE "C" = $6 AND state = 'pending'
+    AND run_at <= now()
   ORDER BY priority, run_at, id
   LIMIT (SELECT CASE WHEN $6::text IS NULL THEN 0 ELSE n END FROM budget)
   FOR UPDATE SKIP LOCKED
