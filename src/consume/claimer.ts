@@ -85,12 +85,17 @@ export class Claimer {
     this.#pump();
   }
 
-  /** No more claims; resolves when the claims in flight have returned (their jobs handed over). */
-  async stop(): Promise<void> {
-    this.#stopped = true;
+  /** Resolves once no claim and no due-time query is in flight. */
+  async quiet(): Promise<void> {
     while (this.#claims.size > 0 || this.#refreshing !== undefined) {
       await Promise.all([...this.#claims, this.#refreshing]);
     }
+  }
+
+  /** No more claims; resolves when the claims in flight have returned (their jobs handed over). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.quiet();
   }
 
   #pump(): void {

@@ -54,6 +54,7 @@ export class Consumer {
   #cancels: Subscription | undefined;
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  #ready: Promise<void> | undefined;
 
   constructor(
     ctx: Context,
@@ -82,6 +83,16 @@ export class Consumer {
       this.#config = config;
       if (this.#stopping === undefined) this.#run();
     });
+  }
+
+  /**
+   * Resolves once the consumer is running and idle: its LISTEN is active (or notifications
+   * turned out to be unavailable) and its first claims have returned. From then on, a job sent
+   * is found by a notification (or a poll), not by the start-up claim.
+   */
+  get ready(): Promise<void> {
+    this.start();
+    return (this.#starting as Promise<void>).then(() => this.#ready);
   }
 
   #run(): void {
@@ -138,6 +149,10 @@ export class Consumer {
       { pollIntervalMs },
     ).subscribe((reason) => claimer.wake(reason));
     this.#leases.start();
+    this.#ready = (async () => {
+      if (listener !== null) await listener.whenReady(ctx.channels.jobs);
+      await claimer.quiet();
+    })();
   }
 
   /**

@@ -119,6 +119,20 @@ export class Listener {
     return this.#channels.get(name)?.ready ?? Promise.reject(new Error(`Not listening to ${name}`));
   }
 
+  /**
+   * Resolves once LISTEN on `name` is active (`'listening'`), or once notifications turned out
+   * to be unavailable here or the listener closed (consumers then run on polling alone).
+   */
+  whenReady(name: string): Promise<'listening' | 'unavailable'> {
+    const entry = this.#channels.get(name);
+    const fallback = firstValueFrom(
+      this.state$.pipe(filter((state) => state === 'unavailable' || state === 'closed')),
+      { defaultValue: 'closed' as const },
+    ).then(() => 'unavailable' as const);
+    if (entry === undefined) return fallback;
+    return Promise.race([entry.ready.then(() => 'listening' as const), fallback]);
+  }
+
   /** Ends the LISTEN connection for good. */
   async close(): Promise<void> {
     if (this.state$.value === 'closed') return;

@@ -60,6 +60,15 @@ export class Worker implements AsyncDisposable {
     this.#consumer.start();
   }
 
+  /**
+   * Resolves once the worker is consuming: its LISTEN is active (or it runs on polling alone)
+   * and its start-up claims have returned, so any job sent from now on reaches it through a
+   * notification. Rejects when the worker cannot start (the queue's settings cannot be read).
+   */
+  get ready(): Promise<void> {
+    return this.#consumer.ready;
+  }
+
   /** Jobs this worker holds leases on right now: running, waiting, or being settled. */
   get held(): number {
     return this.#consumer.inFlight.size;

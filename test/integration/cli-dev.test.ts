@@ -1,19 +1,18 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { Queue } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 
 const db = await createTestDatabase();
 const queue = new Queue({ connectionString: db.url, listen: false });
-const dir = mkdtempSync(join(tmpdir(), 'pgpulse-cli-'));
+const dir = scratchDir('pgpulse-cli');
 const unreachable = 'postgres://nobody:wrong-pw@127.0.0.1:1/nowhere';
 afterAll(async () => {
   await queue.close();
   await db.drop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function configFile(name: string, databaseUrl: string): string {
@@ -56,7 +55,9 @@ describe('where the connection comes from', () => {
       DATABASE_URL: db.url,
     });
     expect(schema.code).toBe(1);
-    expect(schema.stderr).toMatch(/^pgpulse: .*elsewhere/);
+    expect(schema.stderr).toMatch(
+      /^pgpulse: The pgpulse schema "elsewhere" in the database at postgres:.* is not installed: run `pgpulse migrate` first\n$/,
+    );
     expect(schema.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
@@ -71,6 +72,14 @@ describe('demo and bench', () => {
     expect(run.stdout).toMatch(/: --database-url \(/); // not an embedded server of its own
     expect(run.stdout).toMatch(/p50/);
     expect(run.stdout).toMatch(/p99/);
+  });
+
+  test('demo takes its server from PGPULSE_DATABASE_URL or DATABASE_URL, as every command does', async () => {
+    for (const variable of ['PGPULSE_DATABASE_URL', 'DATABASE_URL']) {
+      const run = await runCli(['demo'], { [variable]: serverUrl });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain(`: ${variable} (`);
+    }
   });
 
   test('bench passes its flags through to the benchmark', async () => {

@@ -1,12 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { Queue } from '../../src/index.js';
-import { type RunningCli, startCli } from '../helpers/cli.js';
+import { CLI, type RunningCli, startCli } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 import { waitFor } from '../helpers/wait.js';
 
 const db = await createTestDatabase();
@@ -38,6 +39,7 @@ function lines(cli: RunningCli): { type: string; id?: string; queue?: string }[]
 
 describe('watch', () => {
   test('shows counts and the live event stream, and exits cleanly on Ctrl-C', async () => {
+    await queue.queues.create('cli-watch'); // an unknown queue is refused
     const cli = start(['--json', 'watch', 'cli-watch', '--interval', '100']);
     await waitFor(() => lines(cli).some((l) => l.type === 'stats'), 'the first refresh');
     await waitFor(async () => {
@@ -73,20 +75,26 @@ describe('watch', () => {
     expect(cli.stderr()).toBe('');
   });
 
-  test('renders a human view when not asked for JSON', async () => {
+  test('without a terminal, prints one line per interval instead of redrawing a table', async () => {
     await queue.send('cli-watch-text', { n: 1 });
     const cli = start(['watch', 'cli-watch-text', '--interval', '100']);
-    await waitFor(() => cli.stdout().includes('latest events:'), 'a frame');
-    expect(cli.stdout()).toMatch(/per second: enqueued/);
-    expect(cli.stdout()).toMatch(/cli-watch-text\s*│\s*1\s/);
+    await waitFor(() => cli.stdout().split('\n').length > 3, 'three intervals');
+    const printed = cli.stdout().trim().split('\n');
+    for (const line of printed) {
+      expect(line).toMatch(
+        /^\d{4}-\d\d-\d\dT\S+ per second: enqueued \d+\.\d started .*; now: pending 1 scheduled 0 running 0 /,
+      );
+    }
     cli.child.kill('SIGTERM');
     expect(await cli.exited, cli.stderr()).toBe(0);
     expect(cli.stderr()).toBe('');
   });
 });
 
+const workDir = scratchDir('pgpulse-cli-work');
+
 describe('work', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pgpulse-cli-work-'));
+  const dir = workDir;
   const index = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
   const modulePath = join(dir, 'jobs.mjs');
   writeFileSync(
@@ -128,9 +136,44 @@ export const stuck = defineJob({
       'the stuck job to start',
     );
     cli.child.kill('SIGINT');
-    await waitFor(() => cli.stderr().includes('send it again'), 'the first signal to be taken');
+    await waitFor(() => cli.stderr().includes('again'), 'the first signal to be taken');
     cli.child.kill('SIGINT');
     expect(await cli.exited).toBe(130);
+  });
+
+  test('a worker whose parent process dies stops gracefully by itself', async () => {
+    // As `npx pgpulse work` is: a parent process (here a shell) with the worker as its child.
+    // Killing the parent leaves the worker orphaned; it must notice and stop, not run on.
+    const parent = spawn(
+      'sh',
+      [
+        '-c',
+        `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} work ${JSON.stringify(modulePath)} & echo $!; wait`,
+      ],
+      { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    parent.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    parent.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    await waitFor(() => err.includes('working queue cli-work'), 'the worker to start');
+    const workerPid = Number(out.trim());
+    const alive = () => {
+      try {
+        process.kill(workerPid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).toBe(true);
+    parent.kill('SIGKILL');
+    await waitFor(() => !alive(), 'the orphaned worker to exit');
+    expect(err).toMatch(/the parent process exited: stopping/);
   });
 
   test('a module without definitions, or no queue, is one clear error', async () => {

@@ -44,7 +44,12 @@ describe('metrics', () => {
         { payload: { fail: true } },
       ]);
       await queue.send('metered-idle', {}, { delayMs: 3_600_000 });
-      await queue.send('metered-idle', {});
+      const due = await queue.send('metered-idle', {});
+      // Due an hour ago: the oldest pending age is that hour (to the minute), not 0.
+      await queue.pool.query(
+        "UPDATE pgpulse.jobs SET run_at = now() - interval '1 hour' WHERE id = $1",
+        [due.id],
+      );
       await waitFor(async () => {
         const { counts } = await queue.stats('metered');
         return counts.completed === 2 && counts.dead === 1;
@@ -59,9 +64,8 @@ describe('metrics', () => {
       expect(sample(text, 'pgpulse_jobs', { queue: 'metered', state: 'dead' })).toBe(1);
       expect(sample(text, 'pgpulse_jobs', { queue: 'metered-idle', state: 'pending' })).toBe(2);
       expect(sample(text, 'pgpulse_queue_depth', { queue: 'metered-idle' })).toBe(1);
-      expect(
-        sample(text, 'pgpulse_oldest_pending_age_seconds', { queue: 'metered-idle' }),
-      ).toBeGreaterThanOrEqual(0);
+      const age = sample(text, 'pgpulse_oldest_pending_age_seconds', { queue: 'metered-idle' });
+      expect(Math.floor((age ?? 0) / 60)).toBe(60);
       expect(sample(text, 'pgpulse_jobs_completed_total', { queue: 'metered' })).toBe(2);
       expect(sample(text, 'pgpulse_jobs_failed_total', { queue: 'metered' })).toBe(1);
       expect(
@@ -72,7 +76,7 @@ describe('metrics', () => {
       ).toBe(2);
     } finally {
       await worker.stop();
-      metrics.close();
+      await metrics.close();
     }
   });
 
@@ -89,7 +93,7 @@ describe('metrics', () => {
       expect(await registry.getSingleMetricAsString('app_jobs_jobs')).toContain('app_jobs_jobs');
     } finally {
       await server.close();
-      metrics.close();
+      await metrics.close();
     }
   });
 

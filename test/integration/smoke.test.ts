@@ -1,12 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { Queue } from '../../src/index.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 
 const db = await createTestDatabase();
 const queue = new Queue({ connectionString: db.url });
+const smokeDir = scratchDir('pgpulse-smoke');
 afterAll(async () => {
   await queue.close();
   await db.drop();
@@ -26,7 +27,7 @@ test('a job goes from send through claim to complete', async () => {
 });
 
 test('Queue.fromConfig connects with DATABASE_URL and takes options from a YAML file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pgpulse-smoke-'));
+  const dir = smokeDir;
   const file = join(dir, 'pgpulse.yaml');
   writeFileSync(file, 'maxAttempts: 2\nlisten: false\n');
   const configured = Queue.fromConfig(undefined, { file, env: { DATABASE_URL: db.url } });

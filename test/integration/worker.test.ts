@@ -45,7 +45,10 @@ describe('work', () => {
       pollIntervalMs: 3_600_000,
     });
     try {
-      await waitFor(() => worker.held === 0, 'the worker to settle its first claim');
+      // Idle and listening: the start-up claim has returned, so only a notification can wake it
+      // (the poll is an hour away).
+      await worker.ready;
+      expect(worker.held).toBe(0);
       const { id } = await queue.send('late', {});
       expect(await seen.promise).toBe(id);
     } finally {
@@ -203,7 +206,8 @@ describe('work', () => {
       { pollIntervalMs: 3_600_000 },
     );
     try {
-      await waitFor(() => worker.held === 0, 'the worker to be idle');
+      await worker.ready;
+      expect(worker.held).toBe(0);
       const { id } = await queue.send('delayed', {}, { delayMs: 300 });
       events.push('sent');
       await started.promise;

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ConfigurationError, loadQueueOptions } from '../../src/index.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'pgpulse-config-'));
+const dir = scratchDir('pgpulse-config');
 function yamlFile(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
