@@ -47,7 +47,7 @@ export function armTimeout(
   entry: LeasedEntry,
   timeoutMs: number,
   logger: Logger,
-): NodeJS.Timeout {
+): ReturnType<typeof setTimeout> {
   return setTimeout(() => {
     const reason = new JobTimeoutError(entry.job.id, timeoutMs);
     consumer.abort(entry, reason);
