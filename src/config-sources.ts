@@ -23,6 +23,12 @@ const SETTINGS: readonly { option: keyof QueueOptions; yaml: string; env: string
   { option: 'connectionString', yaml: 'databaseUrl', env: 'PGPULSE_DATABASE_URL', kind: 'string' },
   { option: 'schema', yaml: 'schema', env: 'PGPULSE_SCHEMA', kind: 'string' },
   { option: 'poolSize', yaml: 'poolSize', env: 'PGPULSE_POOL_SIZE', kind: 'integer' },
+  {
+    option: 'connectTimeoutMs',
+    yaml: 'connectTimeoutMs',
+    env: 'PGPULSE_CONNECT_TIMEOUT_MS',
+    kind: 'integer',
+  },
   { option: 'leaseMs', yaml: 'leaseMs', env: 'PGPULSE_LEASE_MS', kind: 'integer' },
   { option: 'maxAttempts', yaml: 'maxAttempts', env: 'PGPULSE_MAX_ATTEMPTS', kind: 'integer' },
   { option: 'backoff', yaml: 'backoff', env: 'PGPULSE_BACKOFF', kind: 'json' },

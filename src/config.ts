@@ -29,6 +29,11 @@ export interface QueueOptions {
   /** Connections of the pool created from `connectionString`. Default 10. */
   poolSize?: number;
   /**
+   * How long opening a connection may take before it fails, in ms (the pool's and the LISTEN
+   * connection's): an unreachable host fails instead of hanging. Default 10,000.
+   */
+  connectTimeoutMs?: number;
+  /**
    * The schema holding pgpulse's tables: lowercase letters, digits and `_`, at most 48
    * characters, not starting with `pg_`. Default `'pgpulse'`.
    */
@@ -64,6 +69,7 @@ export interface ResolvedQueueOptions {
   readonly connection:
     | { readonly kind: 'pool'; readonly pool: pg.Pool }
     | { readonly kind: 'url'; readonly connectionString: string; readonly poolSize: number };
+  readonly connectTimeoutMs: number;
   readonly schema: string;
   readonly leaseMs: number;
   readonly maxAttempts: number;
@@ -84,6 +90,8 @@ export const DEFAULT_LEASE_MS = 30_000;
 export const DEFAULT_MAX_ATTEMPTS = 5;
 /** Default of {@link QueueOptions.maxPayloadBytes}. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** Default of {@link QueueOptions.connectTimeoutMs}. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Largest accepted lease or delay: 30 days, in ms. */
 export const MAX_DURATION_MS = 30 * 24 * 3_600_000;
 
@@ -91,6 +99,7 @@ const QUEUE_OPTION_KEYS = [
   'connectionString',
   'pool',
   'poolSize',
+  'connectTimeoutMs',
   'schema',
   'leaseMs',
   'maxAttempts',
@@ -123,6 +132,13 @@ export function resolveQueueOptions(input: QueueOptions): ResolvedQueueOptions {
   }
   return Object.freeze({
     connection: resolveConnection(options),
+    connectTimeoutMs: checkInteger(
+      'connectTimeoutMs',
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      1,
+      MAX_DURATION_MS,
+      kind,
+    ),
     schema: checkSchemaName(options.schema ?? DEFAULT_SCHEMA),
     leaseMs: checkInteger('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS, 1, MAX_DURATION_MS, kind),
     maxAttempts: checkInteger(
@@ -153,8 +169,32 @@ export function resolveQueueOptions(input: QueueOptions): ResolvedQueueOptions {
 
 function resolveListenConnection(value: unknown): string | null {
   if (value === undefined) return null;
+  return checkConnectionString('listenConnectionString', value);
+}
+
+/**
+ * A connection string node-postgres can use: a `postgres://` or `postgresql://` URL, a
+ * `socket:` URL, or a Unix socket directory. Anything else node-postgres would resolve as a path
+ * relative to a dummy URL, and then fail to find a host named `base`.
+ */
+export function checkConnectionString(field: string, value: unknown): string {
+  // Never echo the value: a connection string may hold a password.
   if (typeof value !== 'string' || value.length === 0) {
-    throw new ConfigurationError('Expected `listenConnectionString` to be a non-empty string');
+    throw new ConfigurationError(`Expected \`${field}\` to be a non-empty string`, { field });
+  }
+  if (value.startsWith('/')) return value;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !['postgres:', 'postgresql:', 'socket:'].includes(url.protocol)) {
+    throw new ConfigurationError(
+      `Expected \`${field}\` to be a PostgreSQL connection string such as ` +
+        'postgres://user@host:5432/database; it is malformed',
+      { field },
+    );
   }
   return value;
 }
@@ -175,13 +215,9 @@ function resolveConnection(options: Record<string, unknown>): ResolvedQueueOptio
     }
     return Object.freeze({ kind: 'pool', pool: pool as pg.Pool });
   }
-  if (typeof connectionString !== 'string' || connectionString.length === 0) {
-    // Never echo the value: a connection string may hold a password.
-    throw new ConfigurationError('Expected `connectionString` to be a non-empty string');
-  }
   return Object.freeze({
     kind: 'url',
-    connectionString,
+    connectionString: checkConnectionString('connectionString', connectionString),
     poolSize: checkInteger('poolSize', options.poolSize ?? 10, 1, 1000, 'configuration'),
   });
 }

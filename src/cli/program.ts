@@ -7,6 +7,7 @@ import { readCommand } from './commands/read.js';
 import { schemaCommands } from './commands/schema.js';
 import { watchCommand } from './commands/watch.js';
 import { workCommand } from './commands/work.js';
+import { integer } from './parse.js';
 import type { GlobalOptions } from './runtime.js';
 
 /** The `pgpulse` command line. */
@@ -18,7 +19,7 @@ export function buildProgram(version: string): Command {
     .version(version)
     .option(
       '--database-url <url>',
-      'PostgreSQL connection string (default: $DATABASE_URL or the config file)',
+      'PostgreSQL connection string (default: $PGPULSE_DATABASE_URL, else $DATABASE_URL, else the config file)',
     )
     .option(
       '--schema <name>',
@@ -29,7 +30,15 @@ export function buildProgram(version: string): Command {
       'YAML config file (default: $PGPULSE_CONFIG, or ./pgpulse.yaml if present)',
     )
     .option('--json', 'print JSON for scripts instead of tables')
-    .showHelpAfterError('(run with --help for usage)')
+    .option(
+      '--connect-timeout-ms <ms>',
+      'give up connecting after this many ms (default: 10000)',
+      integer('--connect-timeout-ms', 1),
+    )
+    // Bad input is one line on stderr, like every other failure: no usage dump after it.
+    .configureOutput({
+      outputError: (text, write) => write(`pgpulse: ${text.replace(/^error: /, '')}`),
+    })
     .addHelpText(
       'after',
       `

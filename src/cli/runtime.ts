@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { QueueOptions } from '../config.js';
 import { loadQueueOptions } from '../config-sources.js';
-import { ConfigurationError, isPgPulseError } from '../errors.js';
+import { ConfigurationError, ErrorCode, isPgPulseError, SchemaVersionError } from '../errors.js';
 import { Queue } from '../queue.js';
 
 /** The options every command takes (see `program.ts`). */
@@ -10,6 +10,7 @@ export interface GlobalOptions {
   schema?: string;
   config?: string;
   json?: boolean;
+  connectTimeoutMs?: number;
 }
 
 /** A command's view of the command line: its connection, and how to print. */
@@ -52,8 +53,15 @@ const CONNECTION_ERRORS = new Set([
   'EAI_AGAIN',
 ]);
 
+/** What a failure message may name: the database (password hidden) and the schema. */
+export interface FailureContext {
+  readonly url: string | undefined;
+  readonly schema: string;
+}
+
 /** One line for an error: what went wrong, in words an operator can act on. */
-export function describeFailure(error: unknown, url: string | undefined): string {
+export function describeFailure(error: unknown, context: FailureContext): string {
+  const { url, schema } = context;
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? error.message : String(error);
   const where = url === undefined ? 'the database' : `the database at ${redact(url, [url])}`;
@@ -61,16 +69,28 @@ export function describeFailure(error: unknown, url: string | undefined): string
     return `Cannot connect to ${where}: ${message}`;
   }
   if (error instanceof AggregateError && error.errors.length > 0) {
-    return describeFailure(error.errors[0], url);
+    return describeFailure(error.errors[0], context);
+  }
+  if (error instanceof SchemaVersionError && error.databaseVersion < error.codeVersion) {
+    const found =
+      error.databaseVersion === 0
+        ? 'is not installed'
+        : `is at version ${error.databaseVersion}, older than this pgpulse's ${error.codeVersion}`;
+    return `The pgpulse schema "${schema}" in ${where} ${found}: run \`pgpulse migrate\` first`;
   }
   if (error instanceof UsageError || isPgPulseError(error)) return message;
+  // node-postgres reports a connection that failed or dropped (a timeout, a server gone away) as
+  // a plain Error without a SQLSTATE; a bug would be a TypeError or the like.
+  if (error instanceof Error && error.constructor === Error && code === undefined) {
+    return `Cannot connect to ${where}: ${message}`;
+  }
   return `Failed: ${message}`;
 }
 
 /** Builds the runtime of one command from its global options. */
 export function createCli(
   globals: GlobalOptions,
-): Cli & { close(): Promise<void>; url(): string | undefined } {
+): Cli & { close(): Promise<void>; url(): string | undefined; schema(): string } {
   let queue: Queue | undefined;
   let options: QueueOptions | undefined;
   const resolveOptions = (): QueueOptions => {
@@ -79,14 +99,25 @@ export function createCli(
         {
           ...(globals.databaseUrl === undefined ? {} : { connectionString: globals.databaseUrl }),
           ...(globals.schema === undefined ? {} : { schema: globals.schema }),
+          ...(globals.connectTimeoutMs === undefined
+            ? {}
+            : { connectTimeoutMs: globals.connectTimeoutMs }),
         },
         globals.config === undefined ? {} : { file: globals.config },
       );
     } catch (error) {
       if (error instanceof ConfigurationError && error.field === 'connectionString') {
-        // Said in the CLI's words: no database was given anywhere.
+        // Said in the CLI's words: no database given anywhere, or a malformed --database-url.
+        if (globals.databaseUrl !== undefined) {
+          throw new UsageError(
+            '--database-url is malformed: expected a PostgreSQL connection string such as postgres://user@host:5432/database',
+          );
+        }
+        if (isPgPulseError(error, ErrorCode.configuration) && error.cause !== undefined) {
+          throw error; // malformed, and the message names the variable or file that set it
+        }
         throw new UsageError(
-          'No database to connect to: pass --database-url, set DATABASE_URL, or set databaseUrl in the config file (--config, or ./pgpulse.yaml)',
+          'No database to connect to: pass --database-url, set PGPULSE_DATABASE_URL or DATABASE_URL, or set databaseUrl in the config file (--config, or ./pgpulse.yaml)',
         );
       }
       throw error;
@@ -114,6 +145,13 @@ export function createCli(
         return resolveOptions().connectionString;
       } catch {
         return undefined;
+      }
+    },
+    schema() {
+      try {
+        return resolveOptions().schema ?? 'pgpulse';
+      } catch {
+        return globals.schema ?? 'pgpulse';
       }
     },
     print(value, human) {
@@ -150,7 +188,10 @@ export async function runCommand(
     await body(cli);
   } catch (error) {
     const url = cli.url();
-    process.stderr.write(`pgpulse: ${redact(describeFailure(error, url), url ? [url] : [])}\n`);
+    const schema = cli.schema();
+    process.stderr.write(
+      `pgpulse: ${redact(describeFailure(error, { url, schema }), url ? [url] : [])}\n`,
+    );
     process.exitCode = 1;
   } finally {
     await cli.close().catch(() => undefined);

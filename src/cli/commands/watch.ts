@@ -4,6 +4,7 @@ import type { QueueStats } from '../../types.js';
 import { brief, duration, table } from '../format.js';
 import { integer } from '../parse.js';
 import { type Cli, type GlobalOptions, runCommand } from '../runtime.js';
+import { existing } from './queues.js';
 
 const LATEST = 12;
 
@@ -49,6 +50,22 @@ function render(frame: Frame, queue: string | undefined): string {
   ].join('\n');
 }
 
+/**
+ * One frame as one line, for output that is not a terminal (a log file, a pipe): the table
+ * would be reprinted whole at every interval.
+ */
+function line(frame: Frame): string {
+  const rate = (type: string) => (frame.rates[type] ?? 0).toFixed(1);
+  const sum = (pick: (s: QueueStats) => number) => frame.stats.reduce((n, s) => n + pick(s), 0);
+  return (
+    `${frame.at.toISOString()} per second: enqueued ${rate('enqueued')} started ${rate('started')} ` +
+    `completed ${rate('completed')} failed ${rate('failed')} dead ${rate('dead')}; now: ` +
+    `pending ${sum((s) => s.counts.pending - s.scheduled)} scheduled ${sum((s) => s.scheduled)} ` +
+    `running ${sum((s) => s.counts.running)} completed ${sum((s) => s.counts.completed)} ` +
+    `dead ${sum((s) => s.counts.dead)} cancelled ${sum((s) => s.counts.cancelled)}`
+  );
+}
+
 /** `pgpulse watch`: a live view fed by the event stream. */
 export function watchCommand(program: Command, globals: () => GlobalOptions): void {
   program
@@ -62,7 +79,7 @@ export function watchCommand(program: Command, globals: () => GlobalOptions): vo
     )
     .addHelpText(
       'after',
-      "\nWith --json, prints every event and each refresh's counts as one JSON object per line.\n\nExamples:\n  pgpulse watch\n  pgpulse watch emails --interval 500\n  pgpulse watch emails --json | jq 'select(.type == \"dead\")'",
+      "\nOn a terminal, a table redrawn in place; otherwise one line per interval. With --json, prints every event and each refresh's counts as one JSON object per line.\n\nExamples:\n  pgpulse watch\n  pgpulse watch emails --interval 500\n  pgpulse watch emails --json | jq 'select(.type == \"dead\")'",
     )
     .action((queue: string | undefined, flags: { interval: number }) =>
       runCommand(globals(), (cli) => watch(cli, queue, flags.interval)),
@@ -71,6 +88,7 @@ export function watchCommand(program: Command, globals: () => GlobalOptions): vo
 
 async function watch(cli: Cli, queueName: string | undefined, intervalMs: number): Promise<void> {
   const queue = cli.queue({ listen: true });
+  if (queueName !== undefined) await existing(cli, queueName);
   const counts = new Map<string, number>();
   const latest: JobEvent[] = [];
   let failure: unknown;
@@ -110,7 +128,7 @@ async function watch(cli: Cli, queueName: string | undefined, intervalMs: number
       } else if (process.stdout.isTTY) {
         process.stdout.write(`\x1b[2J\x1b[H${render(frame, queueName)}\n`);
       } else {
-        process.stdout.write(`${render(frame, queueName)}\n\n`);
+        process.stdout.write(`${line(frame)}\n`);
       }
       const tick = new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), intervalMs));
       if ((await Promise.race([tick, stop.then(() => 'stop' as const)])) === 'stop') break;

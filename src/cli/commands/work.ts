@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { type AnyJobDefinition, isJobDefinition } from '../../produce/define-job.js';
+import { onParentExit } from '../parent-watch.js';
 import { integer } from '../parse.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
 
@@ -40,7 +41,8 @@ export function workCommand(program: Command, globals: () => GlobalOptions): voi
       `
 The module's named exports that are job definitions (or arrays of them) are worked; a job of
 another name goes to dead with a reason. SIGINT or SIGTERM stops gracefully (running jobs get
---grace-ms to finish; the rest go back to pending at once); a second signal exits at once.
+--grace-ms to finish; the rest go back to pending at once); a second signal exits at once. If
+the process that started the worker dies (npx, a shell script), the worker stops gracefully too.
 For a TypeScript module, run the CLI under a loader: node --import tsx $(which pgpulse) work jobs.ts
 
 Examples:
@@ -79,17 +81,28 @@ Examples:
           `pgpulse: working queue ${queueName} (${definitions.map((d) => d.name).join(', ')}), concurrency ${flags.concurrency}; Ctrl-C to stop\n`,
         );
         await new Promise<void>((done) => {
-          const onSignal = (signal: NodeJS.Signals) => {
-            process.stderr.write(`pgpulse: ${signal}: stopping (send it again to exit at once)\n`);
-            process.once(signal, () => {
-              process.stderr.write('pgpulse: stopping at once\n');
-              process.exit(130);
-            });
-            process.removeListener(signal === 'SIGINT' ? 'SIGTERM' : 'SIGINT', onSignal);
+          let stopping = false;
+          const stop = (why: string) => {
+            if (stopping) return;
+            stopping = true;
+            unwatchParent();
+            process.stderr.write(
+              `pgpulse: ${why}: stopping (send a signal again to exit at once)\n`,
+            );
             void worker.stop().then(done, done);
           };
-          process.once('SIGINT', onSignal);
-          process.once('SIGTERM', onSignal);
+          const onSignal = (signal: NodeJS.Signals) => {
+            if (stopping) {
+              process.stderr.write('pgpulse: stopping at once\n');
+              process.exit(130);
+            }
+            stop(signal);
+          };
+          process.on('SIGINT', onSignal);
+          process.on('SIGTERM', onSignal);
+          // Started by a parent that died without passing its signal on (npx, a shell script):
+          // stop gracefully rather than run on, orphaned.
+          const unwatchParent = onParentExit(() => stop('the parent process exited'));
         });
         process.stderr.write('pgpulse: stopped\n');
       }),
