@@ -79,6 +79,7 @@ export abstract class QueueBase extends JobLifecycle {
         : new pg.Pool({
             ...ownPoolConnection(connection.connectionString),
             max: connection.poolSize,
+            connectionTimeoutMillis: resolved.connectTimeoutMs,
             application_name: 'pgpulse',
           });
     super(createContext(pool, resolved));
@@ -186,10 +187,11 @@ export abstract class QueueBase extends JobLifecycle {
 
   /**
    * Prometheus metrics of every queue in the schema and of this process's workers (prom-client);
-   * `serve()` them on an HTTP endpoint if you like.
+   * `serve()` them on an HTTP endpoint if you like. `close()` of the queue also closes them and
+   * any server they started.
    */
   metrics(options?: MetricsOptions): QueueMetrics {
-    return new QueueMetrics(this.ctx, () => this.stats(), options);
+    return this.track(new QueueMetrics(this.ctx, () => this.stats(), options));
   }
 
   /** @internal New work is refused as soon as `close()` is called; in-flight work finishes. */

@@ -51,6 +51,7 @@ export class QueueMetrics {
   readonly #ctx: Context;
   readonly #statsMaxAgeMs: number;
   readonly #observer: (job: SettledJob) => void;
+  readonly #servers = new Set<MetricsServer>();
   #stats: { at: number; value: Promise<QueueStats[]> } | undefined;
 
   /** @internal Built by `Queue.metrics()`. */
@@ -168,19 +169,34 @@ export class QueueMetrics {
     });
     const address = server.address() as AddressInfo;
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return {
+    let closing: Promise<void> | undefined;
+    const served: MetricsServer = {
       url: `http://${shownHost}:${address.port}/metrics`,
-      close: () =>
-        new Promise<void>((resolve, reject) => {
+      close: () => {
+        closing ??= new Promise<void>((resolve, reject) => {
+          this.#servers.delete(served);
           server.close((error) => (error ? reject(error) : resolve()));
           server.closeAllConnections();
-        }),
+        });
+        return closing;
+      },
     };
+    this.#servers.add(served);
+    return served;
   }
 
-  /** Stops counting this process's jobs; the registry keeps what it has. */
-  close(): void {
+  /**
+   * Stops counting this process's jobs and closes every server `serve()` started; the registry
+   * keeps what it has. `queue.close()` calls it.
+   */
+  async close(): Promise<void> {
     this.#ctx.observers.delete(this.#observer);
+    await Promise.all([...this.#servers].map((server) => server.close()));
+  }
+
+  /** The same as `close()`, for `queue.close()`'s list of things to stop. */
+  stop(): Promise<void> {
+    return this.close();
   }
 
   #freshStats(load: () => Promise<QueueStats[]>): Promise<QueueStats[]> {
