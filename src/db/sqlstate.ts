@@ -3,13 +3,18 @@
  * message text. See https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
 export const SqlState = {
-  uniqueViolation: '23505',
-  checkViolation: '23514',
   undefinedTable: '42P01',
   undefinedFunction: '42883',
   invalidSchemaName: '3F000',
-  invalidTextRepresentation: '22P02',
+  insufficientPrivilege: '42501',
+  invalidPassword: '28P01',
+  invalidAuthorization: '28000',
+  invalidCatalogName: '3D000',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+  tooManyConnections: '53300',
   adminShutdown: '57P01',
+  crashShutdown: '57P02',
   cannotConnectNow: '57P03',
   /** Raised by reject_duplicate() (migration 0005): a job holds the idempotency key. */
   jobAlreadyExists: 'PQ001',
