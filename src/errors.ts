@@ -31,6 +31,12 @@ export const ErrorCode = {
   queueNotFound: 'PGPULSE_QUEUE_NOT_FOUND',
   /** The queue has running jobs, and the operation would pull them from under their workers. */
   queueBusy: 'PGPULSE_QUEUE_BUSY',
+  /**
+   * The database could not be reached, or the connection dropped mid-statement (a restart, a
+   * network cut, `pg_terminate_backend`): transient; whether the statement took effect is
+   * unknown unless the operation says otherwise.
+   */
+  connection: 'PGPULSE_CONNECTION',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -124,10 +130,11 @@ export class LeaseLostError extends PgPulseError {
   /** The job's state when the call was refused. */
   readonly state: string;
 
-  constructor(jobId: string, state: string, message?: string) {
+  constructor(jobId: string, state: string, message?: string, options?: { cause?: unknown }) {
     super(
       ErrorCode.leaseLost,
       message ?? `Job ${jobId} is no longer leased with this token (its state is now ${state})`,
+      options,
     );
     this.jobId = jobId;
     this.state = state;
@@ -238,6 +245,19 @@ export class QueueBusyError extends PgPulseError {
     );
     this.queue = queue;
     this.running = running;
+  }
+}
+
+/**
+ * The database could not be reached, or the connection dropped while a statement ran: a server
+ * restart, a failover, a network cut, `pg_terminate_backend`. Transient: trying again later can
+ * succeed. pgpulse retries what is safe to retry (claims, settlements, heartbeats, maintenance)
+ * by itself; a `send` that fails this way may or may not have been written (use an
+ * `idempotencyKey` to retry it safely). `cause` holds the underlying error.
+ */
+export class ConnectionError extends PgPulseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.connection, message, options);
   }
 }
 

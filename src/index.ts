@@ -31,6 +31,8 @@ export type { JobSpec, OnDuplicate, SendCallOptions, SendOptions } from './produ
 
 // Streaming consumers
 export { Worker } from './consume/worker.js';
+export type { WorkerEvent } from './consume/worker.js';
+export type { ConsumerError } from './consume/consumer-events.js';
 export type { JobHandler } from './consume/executor.js';
 export type { JobContext } from './consume/job-context.js';
 export type { ReceivedJob } from './consume/observe.js';
@@ -90,6 +92,7 @@ export type {
 // Errors
 export {
   ConfigurationError,
+  ConnectionError,
   ErrorCode,
   InvalidStateError,
   JobAlreadyExistsError,

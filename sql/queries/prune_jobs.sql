@@ -4,12 +4,19 @@
 -- rest of its policy, and every other queue, follow $2 and $5. Bounded so that one statement
 -- never holds many locks or writes a huge transaction; the caller loops until one comes back
 -- short.
+-- One batch at a time in the whole schema: the statement first tries a transaction-level
+-- advisory lock (released when it commits, so no connection is held between batches, and a
+-- transaction-mode pooler in between changes nothing); without it, it does nothing and says
+-- `skipped`: another process is pruning.
 -- $1 states: text[], which finished states to prune
 -- $2 older_than_ms: bigint, the default retention
 -- $3 queue: text, or NULL for every queue
 -- $4 limit: integer
 -- $5 archive: boolean, the default mode
-WITH policy AS MATERIALIZED (
+-- $6 lock_name: text, 'pgpulse.retention.' followed by the schema name
+WITH lead AS MATERIALIZED (
+  SELECT pg_try_advisory_xact_lock(hashtextextended($6, 0)) AS leader
+), policy AS MATERIALIZED (
   SELECT name, retention FROM {{schema}}.queues WHERE retention IS NOT NULL
 ), bound AS MATERIALIZED (
   -- Nothing finished after this can be due, whatever its queue's policy: the index range.
@@ -28,6 +35,7 @@ WITH policy AS MATERIALIZED (
     AND j.finished_at < now() - coalesce((p.retention ->> (j.state || 'Ms'))::bigint, $2)
                                 * interval '1 millisecond'
     AND ($3::text IS NULL OR j.queue = $3)
+    AND (SELECT leader FROM lead)
   ORDER BY j.finished_at
   LIMIT $4
   FOR UPDATE OF j SKIP LOCKED
@@ -51,4 +59,5 @@ WITH policy AS MATERIALIZED (
   ON CONFLICT (id) DO NOTHING
   RETURNING id
 )
-SELECT (SELECT count(*) FROM deleted) AS deleted, (SELECT count(*) FROM archived) AS archived
+SELECT (SELECT count(*) FROM deleted) AS deleted, (SELECT count(*) FROM archived) AS archived,
+       NOT (SELECT leader FROM lead) AS skipped

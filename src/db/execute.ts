@@ -1,5 +1,6 @@
-import { JobAlreadyExistsError, SchemaVersionError } from '../errors.js';
+import { ConnectionError, JobAlreadyExistsError, SchemaVersionError } from '../errors.js';
 import type { Queryable } from '../types.js';
+import { isTransient } from './failure.js';
 import { latestVersion } from './migrations.js';
 import type { PreparedQuery } from './queries.js';
 import { SqlState, sqlStateOf } from './sqlstate.js';
@@ -41,8 +42,24 @@ export function translateError(error: unknown, schema: string): unknown {
       return new JobAlreadyExistsError(String(detail.key), String(detail.id), { cause: error });
     }
     default:
+      if (isConnectionFailure(error)) {
+        const message = error instanceof Error ? error.message : String(error);
+        return new ConnectionError(`The database connection failed: ${message}`, {
+          cause: error,
+        });
+      }
       return error;
   }
+}
+
+/**
+ * A failure of the connection rather than of the statement: transient, except a serialization
+ * failure or deadlock, which are transient too but said by the database about the statement.
+ */
+function isConnectionFailure(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  if (state === SqlState.serializationFailure || state === SqlState.deadlockDetected) return false;
+  return isTransient(error);
 }
 
 /** The JSON that reject_duplicate() puts in an error's DETAIL. */

@@ -1,4 +1,4 @@
-import { isPgPulseError } from '../errors.js';
+import { ErrorCode, isPgPulseError } from '../errors.js';
 import { SqlState, sqlStateOf } from './sqlstate.js';
 
 /**
@@ -43,7 +43,7 @@ const TRANSIENT_NODE_CODES: ReadonlySet<string> = new Set([
 
 /** Classifies a failure of a database call (see {@link FailureKind}). */
 export function failureKind(error: unknown): FailureKind {
-  if (isPgPulseError(error)) return 'permanent';
+  if (isPgPulseError(error)) return error.code === ErrorCode.connection ? 'transient' : 'permanent';
   const state = sqlStateOf(error);
   if (state !== undefined) {
     // Class 08: connection exception.
@@ -61,4 +61,32 @@ export function failureKind(error: unknown): FailureKind {
 /** Whether retrying can cure `error`. */
 export function isTransient(error: unknown): boolean {
   return failureKind(error) === 'transient';
+}
+
+/** How {@link retryTransient} retries. */
+export interface RetryPolicy {
+  /** Tries in all, the first included. */
+  readonly attempts: number;
+  /** Delay before the second try; doubled before each next one (with ±25% jitter). */
+  readonly baseDelayMs: number;
+}
+
+/**
+ * Runs `operation`, and again after a backoff delay while it fails with a transient error, up to
+ * `policy.attempts` tries. A permanent error, or the last transient one, rejects. Only for
+ * operations that are safe to repeat.
+ */
+export async function retryTransient<T>(
+  operation: () => Promise<T>,
+  policy: RetryPolicy,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (attempt >= policy.attempts || !isTransient(error)) throw error;
+      const delay = policy.baseDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }

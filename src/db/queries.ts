@@ -40,8 +40,6 @@ export const QUERY_NAMES = [
   'reclaim_expired',
   'redrive_jobs',
   'release_jobs',
-  'retention_lead',
-  'retention_unlead',
   'send_job',
   'send_jobs',
   'unwatch_events',

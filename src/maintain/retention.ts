@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
-import { FINISHED_STATES, type FinishedState, type Queryable } from '../types.js';
+import { retryTransient } from '../db/failure.js';
+import { FINISHED_STATES, type FinishedState } from '../types.js';
 import {
   checkInteger,
   checkKnownKeys,
@@ -50,6 +51,9 @@ interface ResolvedRetention {
 
 const MAX_BATCHES_PER_PASS = 100;
 
+/** A batch whose connection dropped is tried again this often, with backoff, then rejects. */
+const RETRIES = { attempts: 5, baseDelayMs: 100 };
+
 function resolveRetention(input: unknown): ResolvedRetention {
   const opts = checkOptionsObject('options', input);
   checkKnownKeys('options', opts, [
@@ -87,8 +91,10 @@ function resolveRetention(input: unknown): ResolvedRetention {
 
 /**
  * Deletes or archives finished jobs older than a cutoff, in bounded batches. One process at a
- * time runs a pass (an advisory lock held for the pass): start a retention task in every process
- * if you like, and they take turns.
+ * time prunes (each batch takes a transaction-level advisory lock; a pass that finds another
+ * process pruning stops and reports `skipped`): start a retention task in every process if you
+ * like, and they take turns. A batch whose connection dropped is retried with backoff; a pass
+ * still failing rejects with a `ConnectionError`, and a started task tries again next interval.
  *
  * @example
  * ```ts
@@ -129,36 +135,26 @@ export class Retention {
   }
 
   async #pass(): Promise<PruneResult> {
-    const ctx = this.#ctx;
-    const lock = [`pgpulse.retention.${ctx.options.schema}`];
-    const client = await ctx.pool.connect();
-    let broken: unknown;
-    try {
-      const [lead] = await ctx.run<{ leader: boolean }>('retention_lead', lock, client);
-      if (lead?.leader !== true) return { deleted: 0, archived: 0, skipped: true };
-      try {
-        return await this.#prune(client);
-      } finally {
-        await ctx.run('retention_unlead', lock, client);
-      }
-    } catch (error) {
-      broken = error;
-      throw error;
-    } finally {
-      // A connection whose unlock failed may still hold the lock: close it rather than reuse it.
-      client.release(broken instanceof Error ? broken : undefined);
-    }
-  }
-
-  async #prune(client: Queryable): Promise<PruneResult> {
     const { states, olderThanMs, queue, batchSize, archive } = this.#options;
+    const lock = `pgpulse.retention.${this.#ctx.options.schema}`;
     const total: PruneResult = { deleted: 0, archived: 0, skipped: false };
     for (let batch = 0; batch < MAX_BATCHES_PER_PASS; batch++) {
-      const [row] = await this.#ctx.run<{ deleted: string; archived: string }>(
-        'prune_jobs',
-        [states, olderThanMs, queue, batchSize, archive],
-        client,
+      // Each batch is one statement on the pool: no connection is held between batches, and one
+      // that drops mid-batch rolls that batch back, to be tried again.
+      const row = await retryTransient(
+        async () =>
+          (
+            await this.#ctx.run<{ deleted: string; archived: string; skipped: boolean }>(
+              'prune_jobs',
+              [states, olderThanMs, queue, batchSize, archive, lock],
+            )
+          )[0],
+        RETRIES,
       );
+      if (row?.skipped === true) {
+        // Another process is pruning: leave the rest of this pass to it.
+        return batch === 0 ? { ...total, skipped: true } : total;
+      }
       const deleted = Number(row?.deleted ?? 0);
       total.deleted += deleted;
       total.archived += Number(row?.archived ?? 0);

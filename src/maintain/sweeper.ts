@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { retryTransient } from '../db/failure.js';
 import { checkInteger, checkKnownKeys, checkOptionsObject } from '../validate.js';
 import { IntervalTask } from './interval-task.js';
 
@@ -20,6 +21,9 @@ export interface ReclaimedJob {
 
 /** Passes stop after this many statements so that `stop()` is never kept waiting long. */
 const MAX_BATCHES_PER_PASS = 100;
+
+/** A batch whose connection dropped is tried again this often, with backoff, then rejects. */
+const RETRIES = { attempts: 5, baseDelayMs: 100 };
 
 /**
  * Requeues jobs whose lease expired: their worker crashed, hung, or lost the database. Any
@@ -66,10 +70,15 @@ export class Sweeper {
   async #pass(): Promise<ReclaimedJob[]> {
     const reclaimed: ReclaimedJob[] = [];
     for (let batch = 0; batch < MAX_BATCHES_PER_PASS; batch++) {
-      const rows = await this.#ctx.run<ReclaimedJob>('reclaim_expired', [
-        this.#batchSize,
-        this.#ctx.options.errorHistory,
-      ]);
+      // A batch is one statement: one whose connection dropped rolled back, and is tried again.
+      const rows = await retryTransient(
+        () =>
+          this.#ctx.run<ReclaimedJob>('reclaim_expired', [
+            this.#batchSize,
+            this.#ctx.options.errorHistory,
+          ]),
+        RETRIES,
+      );
       for (const { id, queue, state } of rows) reclaimed.push({ id, queue, state });
       if (rows.length < this.#batchSize) break;
     }
