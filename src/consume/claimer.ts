@@ -1,6 +1,4 @@
-import type { Logger } from '../config.js';
 import type { Context } from '../context.js';
-import { describeError } from '../settle/outcome.js';
 import type { ClaimedJob } from '../types.js';
 import { claimBatch, type ResolvedClaimOptions } from './claim.js';
 import type { WakeReason } from './wakeups.js';
@@ -25,7 +23,8 @@ export interface ClaimerParts {
   readonly onNextDue: (next: NextDue) => void;
   /** The queue's rate limit ran dry: claim again in this many ms. */
   readonly onRetryIn: (ms: number) => void;
-  readonly logger: Logger;
+  /** A claim or a due-time query failed; a transient failure is retried at the next wake. */
+  readonly onError: (error: unknown, during: 'claim' | 'next-due') => void;
 }
 
 /** These wakes mean "you may have missed something": also ask for the next delayed job. */
@@ -60,7 +59,6 @@ export class Claimer {
   #cursor: string | null = null;
   #deferred = false;
   #stopped = false;
-  #lastWarning = 0;
 
   constructor(parts: ClaimerParts) {
     this.#parts = parts;
@@ -139,13 +137,7 @@ export class Claimer {
       // The database is unreachable or restarting: the next wake (a poll at the latest) retries.
       this.#open = false;
       this.#refresh = true;
-      if (Date.now() - this.#lastWarning > 10_000) {
-        this.#lastWarning = Date.now();
-        this.#parts.logger.warn(
-          `pgpulse: claiming from ${queue} failed; will retry`,
-          describeError(error),
-        );
-      }
+      this.#parts.onError(error, 'claim');
     }
   }
 
@@ -153,8 +145,9 @@ export class Claimer {
     if (this.#refreshing !== undefined) return;
     this.#refresh = false;
     this.#refreshing = this.#queryNextDue()
-      .catch(() => {
+      .catch((error: unknown) => {
         this.#refresh = true; // try again at the next wake
+        this.#parts.onError(error, 'next-due');
       })
       .finally(() => {
         this.#refreshing = undefined;

@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { isTransient } from '../db/failure.js';
 import { describeError } from '../settle/outcome.js';
 import type { ResolvedClaimOptions } from './claim.js';
 
@@ -21,8 +22,9 @@ export interface ConsumerConfig {
 
 /**
  * The config with the queue's stored `leaseMs` applied, when the caller gave no lease (the
- * heartbeat follows it unless the caller set one). If the settings cannot be read, the config is
- * kept as it is, with a warning: a consumer must start even when the queues table is unreadable.
+ * heartbeat follows it unless the caller set one). If the settings cannot be read for a moment
+ * (the database restarting), the config is kept as it is, with a warning; a permanent failure
+ * (no privilege, no schema) rejects.
  */
 export async function withStoredSettings(
   ctx: Context,
@@ -39,6 +41,8 @@ export async function withStoredSettings(
         : Math.min(config.heartbeatMs, Math.floor(leaseMs / 2));
     return { ...config, claim: { ...config.claim, leaseMs }, heartbeatMs };
   } catch (error) {
+    // No privilege, no schema: the consumer cannot work at all, and must say so.
+    if (!isTransient(error)) throw error;
     ctx.options.logger.warn(
       `pgpulse: could not read the settings of queue ${config.queue}; using the defaults`,
       describeError(error),

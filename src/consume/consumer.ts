@@ -1,5 +1,15 @@
-import { EMPTY, filter, map, Subject, type Subscription, share } from 'rxjs';
+import {
+  catchError,
+  EMPTY,
+  filter,
+  map,
+  type Observable,
+  Subject,
+  type Subscription,
+  share,
+} from 'rxjs';
 import type { Context, SettledJob } from '../context.js';
+import { isTransient } from '../db/failure.js';
 import {
   ErrorCode,
   InvalidStateError,
@@ -9,10 +19,12 @@ import {
 } from '../errors.js';
 import { SettleBatcher } from '../settle/batcher.js';
 import type { SettleOutcome } from '../settle/outcome.js';
+import { describeError } from '../settle/outcome.js';
 import type { FailOutcome } from '../settle/settler.js';
 import type { ClaimedJob } from '../types.js';
 import { Claimer } from './claimer.js';
 import { type ConsumerConfig, withStoredSettings } from './consumer-config.js';
+import type { ConsumerError } from './consumer-events.js';
 import { InFlight, type LeasedEntry } from './in-flight.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { Listener } from './notifications.js';
@@ -54,7 +66,16 @@ export class Consumer {
   #cancels: Subscription | undefined;
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
-  #ready: Promise<void> | undefined;
+  readonly #ready: Promise<void>;
+  #markReady!: () => void;
+  #failReady!: (error: unknown) => void;
+  readonly #events = new Subject<ConsumerError>();
+  /** What went wrong while consuming, as it happens (see {@link ConsumerError}). */
+  readonly events: Observable<ConsumerError> = this.#events.asObservable();
+  /** The permanent error that stopped claiming, once one did. */
+  #fatal: unknown;
+  /** When a transient problem was last logged, by what the consumer was doing. */
+  readonly #lastWarned = new Map<string, number>();
 
   constructor(
     ctx: Context,
@@ -67,6 +88,12 @@ export class Consumer {
     this.#config = config;
     this.#dispatch = dispatch;
     this.#settler = new SettleBatcher(ctx);
+    this.#ready = new Promise<void>((resolve, reject) => {
+      this.#markReady = resolve;
+      this.#failReady = reject;
+    });
+    // Nobody need await `ready`: a failure is reported through `events` and the logger too.
+    this.#ready.catch(() => undefined);
   }
 
   /** The lease of each claimed job, in ms: the caller's, the queue's stored one, or the default. */
@@ -79,10 +106,49 @@ export class Consumer {
    * stored `leaseMs` applies to a consumer that was given none).
    */
   start(): void {
-    this.#starting ??= withStoredSettings(this.#ctx, this.#config).then((config) => {
-      this.#config = config;
-      if (this.#stopping === undefined) this.#run();
-    });
+    this.#starting ??= withStoredSettings(this.#ctx, this.#config).then(
+      (config) => {
+        this.#config = config;
+        if (this.#stopping === undefined) this.#run();
+        else this.#markReady();
+      },
+      (error: unknown) => this.problem(error, 'settings'),
+    );
+  }
+
+  /**
+   * Reports a problem met while consuming. A transient one is logged (at most every 10 s per
+   * kind) and retried by whoever met it; a permanent one stops claiming for good: it is logged
+   * once as an error, `ready` rejects with it if it had not resolved, and `events` carries it.
+   */
+  problem(error: unknown, during: ConsumerError['during']): void {
+    if (isTransient(error)) {
+      this.#events.next({ type: 'error', error, fatal: false, during });
+      const last = this.#lastWarned.get(during) ?? 0;
+      if (Date.now() - last > 10_000) {
+        this.#lastWarned.set(during, Date.now());
+        this.#ctx.options.logger.warn(
+          `pgpulse: ${during} failed on queue ${this.#config.queue}; retrying`,
+          describeError(error),
+        );
+      }
+      return;
+    }
+    if (this.#fatal !== undefined) return;
+    this.#fatal = error;
+    this.#wakes?.unsubscribe();
+    void this.#claimer?.stop();
+    this.#ctx.options.logger.error(
+      `pgpulse: consuming queue ${this.#config.queue} stopped: ${describeError(error).message}`,
+      describeError(error),
+    );
+    this.#failReady(error);
+    this.#events.next({ type: 'error', error, fatal: true, during });
+  }
+
+  /** The permanent error that stopped this consumer, or undefined while it is healthy. */
+  get failure(): unknown {
+    return this.#fatal;
   }
 
   /**
@@ -92,7 +158,7 @@ export class Consumer {
    */
   get ready(): Promise<void> {
     this.start();
-    return (this.#starting as Promise<void>).then(() => this.#ready);
+    return this.#ready;
   }
 
   #run(): void {
@@ -110,7 +176,7 @@ export class Consumer {
         if (dueAt !== null) this.#dueTimes.next(dueAt);
       },
       onRetryIn: (ms) => this.#dueTimes.next(Date.now() + ms),
-      logger: ctx.options.logger,
+      onError: (error, during) => this.problem(error, during),
     });
     this.#claimer = claimer;
     this.#leases = new LeaseKeeper(
@@ -118,10 +184,20 @@ export class Consumer {
       this.inFlight,
       { leaseMs: config.claim.leaseMs, heartbeatMs: config.heartbeatMs },
       (entry, reason) => this.abort(entry, reason),
+      (error) => this.problem(error, 'heartbeat'),
     );
     const listener = this.#listener;
     const channel =
-      listener === null ? EMPTY : listener.channel<JobsNotice>(ctx.channels.jobs).pipe(share());
+      listener === null
+        ? EMPTY
+        : listener.channel<JobsNotice>(ctx.channels.jobs).pipe(
+            // A listener that failed for good (no privilege...) stops this consumer too.
+            catchError((error: unknown) => {
+              this.problem(error, 'listen');
+              return EMPTY;
+            }),
+            share(),
+          );
     const notices = channel.pipe(
       filter(
         (notice) =>
@@ -149,9 +225,10 @@ export class Consumer {
       { pollIntervalMs },
     ).subscribe((reason) => claimer.wake(reason));
     this.#leases.start();
-    this.#ready = (async () => {
-      if (listener !== null) await listener.whenReady(ctx.channels.jobs);
+    void (async () => {
+      if (listener !== null) await listener.whenReady(ctx.channels.jobs).catch(() => undefined);
       await claimer.quiet();
+      if (this.#fatal === undefined) this.#markReady();
     })();
   }
 
@@ -170,25 +247,27 @@ export class Consumer {
   /** Completes the job with `result` (batched with other settlements). */
   complete(entry: LeasedEntry, result: unknown): Promise<SettleOutcome> {
     return this.#settle(entry, 'complete', () =>
-      this.#settler.complete({ job: entry.job, result }),
+      this.#settler.complete({ job: entry.job, result }, () => entry.deadline),
     );
   }
 
   /** Fails the job: retried after backoff, or dead (not retryable, or out of attempts). */
   fail(entry: LeasedEntry, error: unknown, retryable?: boolean): Promise<FailOutcome> {
     return this.#settle(entry, 'fail', () =>
-      this.#settler.fail({
-        job: entry.job,
-        error,
-        ...(retryable === undefined ? {} : { retryable }),
-      }),
+      this.#settler.fail(
+        { job: entry.job, error, ...(retryable === undefined ? {} : { retryable }) },
+        () => entry.deadline,
+      ),
     );
   }
 
   /** Gives the job back without spending an attempt. */
   release(entry: LeasedEntry, delayMs?: number): Promise<SettleOutcome> {
     return this.#settle(entry, 'release', () =>
-      this.#settler.release({ job: entry.job, ...(delayMs === undefined ? {} : { delayMs }) }),
+      this.#settler.release(
+        { job: entry.job, ...(delayMs === undefined ? {} : { delayMs }) },
+        () => entry.deadline,
+      ),
     );
   }
 
@@ -212,6 +291,8 @@ export class Consumer {
       this.#cancels?.unsubscribe();
       this.#dueTimes.complete();
       this.inFlight.complete();
+      this.#markReady(); // stopped before it was ready: nothing is left to wait for
+      this.#events.complete();
     })();
     return this.#stopping;
   }

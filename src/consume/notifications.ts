@@ -3,10 +3,22 @@ import type pg from 'pg';
 import pgListen, { type Subscriber } from 'pg-listen';
 import { BehaviorSubject, filter, firstValueFrom, Observable, Subject, timeout } from 'rxjs';
 import type { Logger } from '../config.js';
+import { isTransient } from '../db/failure.js';
 import { describeError } from '../settle/outcome.js';
 
-/** Where the listener stands: notifications flow only while `listening`. */
-export type ListenerState = 'idle' | 'connecting' | 'listening' | 'unavailable' | 'closed';
+/**
+ * Where the listener stands: notifications flow only while `listening`. `unavailable`:
+ * notifications do not arrive on this connection (a transaction-mode pooler), consumers poll.
+ * `failed`: a permanent error (missing privilege, bad credentials, schema not installed) that
+ * retrying cannot cure; every channel's Observable errored with it.
+ */
+export type ListenerState =
+  | 'idle'
+  | 'connecting'
+  | 'listening'
+  | 'unavailable'
+  | 'failed'
+  | 'closed';
 
 /** What a {@link Listener} needs. */
 export interface ListenerOptions {
@@ -74,6 +86,8 @@ export class Listener {
   #failures = 0;
   /** Whether the current subscriber passed its first connect and the probe. */
   #ready = false;
+  /** The permanent error that failed the listener, once it did. */
+  #failure: unknown;
 
   constructor(options: ListenerOptions) {
     this.#options = options;
@@ -90,6 +104,10 @@ export class Listener {
    */
   channel<T>(name: string): Observable<T> {
     return new Observable<T>((subscriber) => {
+      if (this.state$.value === 'failed') {
+        subscriber.error(this.#failure);
+        return;
+      }
       let entry = this.#channels.get(name);
       if (entry === undefined) {
         entry = newEntry();
@@ -126,9 +144,14 @@ export class Listener {
   whenReady(name: string): Promise<'listening' | 'unavailable'> {
     const entry = this.#channels.get(name);
     const fallback = firstValueFrom(
-      this.state$.pipe(filter((state) => state === 'unavailable' || state === 'closed')),
+      this.state$.pipe(
+        filter((state) => state === 'unavailable' || state === 'failed' || state === 'closed'),
+      ),
       { defaultValue: 'closed' as const },
-    ).then(() => 'unavailable' as const);
+    ).then((state) => {
+      if (state === 'failed') throw this.#failure;
+      return 'unavailable' as const;
+    });
     if (entry === undefined) return fallback;
     return Promise.race([entry.ready.then(() => 'listening' as const), fallback]);
   }
@@ -258,7 +281,18 @@ export class Listener {
 
   #onError(error: unknown): void {
     const state = this.state$.value;
-    if (state === 'closed' || state === 'unavailable') return;
+    if (state === 'closed' || state === 'unavailable' || state === 'failed') return;
+    if (!(error instanceof ListenUnavailableError) && !isTransient(error)) {
+      // Retrying cannot cure it (no privilege, bad credentials, no schema): say so to everyone
+      // subscribed, once, instead of retrying forever while they wait.
+      this.#failure = error;
+      this.state$.next('failed');
+      clearTimeout(this.#retryTimer);
+      for (const entry of this.#channels.values()) entry.payloads.error(error);
+      this.#channels.clear();
+      void this.#dropSubscriber();
+      return;
+    }
     if (error instanceof ListenUnavailableError) {
       this.#warnOnce(
         `LISTEN/NOTIFY does not work on this connection (${error.message}); ` +

@@ -65,8 +65,16 @@ export function observeQueue<P>(
         subscriber.complete();
       },
     });
+    // A permanent problem (no privilege, no schema) ends the stream with the error.
+    const failures = consumer.events.subscribe((event) => {
+      if (!event.fatal) return;
+      untrack();
+      void consumer.stop(0);
+      subscriber.error(event.error);
+    });
     consumer.start();
     return () => {
+      failures.unsubscribe();
       untrack();
       void consumer.stop(0);
     };

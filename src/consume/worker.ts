@@ -1,11 +1,16 @@
+import type { Observable } from 'rxjs';
 import type { Context } from '../context.js';
 import { Sweeper } from '../maintain/sweeper.js';
 import { Consumer } from './consumer.js';
+import type { ConsumerError } from './consumer-events.js';
 import type { Dispatcher } from './dispatch.js';
 import { Executor } from './executor.js';
 import type { LeasedEntry } from './in-flight.js';
 import type { Listener } from './notifications.js';
 import type { ResolvedWork } from './options.js';
+
+/** Something a worker reports as it runs (more kinds will join; switch on `type`). */
+export type WorkerEvent = ConsumerError;
 
 /**
  * A running consumer of one queue, from `queue.work()` or `queue.workBatch()`: it claims jobs as
@@ -63,10 +68,34 @@ export class Worker implements AsyncDisposable {
   /**
    * Resolves once the worker is consuming: its LISTEN is active (or it runs on polling alone)
    * and its start-up claims have returned, so any job sent from now on reaches it through a
-   * notification. Rejects when the worker cannot start (the queue's settings cannot be read).
+   * notification. Rejects with the error when the worker cannot work at all: a permanent problem
+   * such as a missing privilege or a schema that is not installed (`SchemaVersionError`).
    */
   get ready(): Promise<void> {
     return this.#consumer.ready;
+  }
+
+  /**
+   * What the worker runs into, as it happens. An `error` with `fatal: false` is a transient
+   * problem it retries by itself (the database unreachable for a moment); `fatal: true` is a
+   * permanent one (a missing privilege, the schema not installed or too new): the worker stops
+   * claiming, finishes the jobs it holds, and `failure` holds the error. Hot; completes when the
+   * worker stops. Each is also logged through the queue's `logger`.
+   *
+   * @example
+   * ```ts
+   * worker.events.subscribe((event) => {
+   *   if (event.type === 'error' && event.fatal) process.exitCode = 1;
+   * });
+   * ```
+   */
+  get events(): Observable<WorkerEvent> {
+    return this.#consumer.events;
+  }
+
+  /** The permanent error that stopped this worker claiming, or undefined while it is healthy. */
+  get failure(): unknown {
+    return this.#consumer.failure;
   }
 
   /** Jobs this worker holds leases on right now: running, waiting, or being settled. */

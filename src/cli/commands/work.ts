@@ -80,16 +80,18 @@ Examples:
         process.stderr.write(
           `pgpulse: working queue ${queueName} (${definitions.map((d) => d.name).join(', ')}), concurrency ${flags.concurrency}; Ctrl-C to stop\n`,
         );
-        await new Promise<void>((done) => {
+        await new Promise<void>((done, failed) => {
           let stopping = false;
-          const stop = (why: string) => {
+          const stop = (why: string | null, then: () => void = done) => {
             if (stopping) return;
             stopping = true;
             unwatchParent();
-            process.stderr.write(
-              `pgpulse: ${why}: stopping (send a signal again to exit at once)\n`,
-            );
-            void worker.stop().then(done, done);
+            if (why !== null) {
+              process.stderr.write(
+                `pgpulse: ${why}: stopping (send a signal again to exit at once)\n`,
+              );
+            }
+            void worker.stop().then(then, then);
           };
           const onSignal = (signal: NodeJS.Signals) => {
             if (stopping) {
@@ -103,6 +105,10 @@ Examples:
           // Started by a parent that died without passing its signal on (npx, a shell script):
           // stop gracefully rather than run on, orphaned.
           const unwatchParent = onParentExit(() => stop('the parent process exited'));
+          // A permanent problem (no privilege, schema not installed): stop, then one line, exit 1.
+          worker.events.subscribe((event) => {
+            if (event.fatal) stop(null, () => failed(event.error));
+          });
         });
         process.stderr.write('pgpulse: stopped\n');
       }),

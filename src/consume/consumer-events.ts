@@ -1,0 +1,13 @@
+/**
+ * Something a consumer (a worker, an `observe` subscription) ran into. `fatal: false`: a
+ * transient problem (the database unreachable for a moment) that the consumer retries by itself.
+ * `fatal: true`: a permanent one (a missing privilege, the schema not installed or too new) that
+ * retrying cannot cure: the consumer stops claiming, finishes what it holds, and says so once.
+ */
+export interface ConsumerError {
+  readonly type: 'error';
+  readonly error: unknown;
+  readonly fatal: boolean;
+  /** What the consumer was doing: `claim`, `heartbeat`, `listen`, `settings`, `next-due`. */
+  readonly during: 'claim' | 'heartbeat' | 'listen' | 'settings' | 'next-due';
+}
