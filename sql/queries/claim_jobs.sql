@@ -14,11 +14,9 @@
 -- $4 worker_id: text
 -- $5 after_tenant: text, for a fair queue: the `cursor` the previous claim returned, or NULL
 -- $6 tenant: text, claim only this tenant's jobs, or NULL for every tenant's
--- No durable commit: a claim lost in a crash only makes its jobs claimable again, so this
--- statement's transaction commits without waiting for the WAL flush (set_config is local to it).
-WITH async_commit AS MATERIALIZED (
-  SELECT set_config('synchronous_commit', 'off', true)
-), settings AS MATERIALIZED (
+-- The commit is durable (the server's synchronous_commit): a claim lost in a crash would make
+-- its jobs claimable again while their handlers already run, and so run them twice.
+WITH settings AS MATERIALIZED (
   SELECT paused, fair_tenants, concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL AS limited
   FROM {{schema}}.queues WHERE name = $1
 ), limited AS MATERIALIZED (
@@ -107,5 +105,5 @@ SELECT c.*, extract(epoch FROM clock.now) * 1000 AS db_now_ms,
               OR (SELECT count(*) FROM candidates) > (SELECT count(*) FROM fair_pick) END AS more,
        (SELECT tenant FROM fair_pick ORDER BY step DESC LIMIT 1) AS cursor
 FROM (SELECT now() AS now) AS clock
-LEFT JOIN (SELECT claimed.* FROM claimed CROSS JOIN events CROSS JOIN async_commit) AS c ON true
+LEFT JOIN (SELECT claimed.* FROM claimed CROSS JOIN events) AS c ON true
 ORDER BY c.priority, c.run_at, c.id

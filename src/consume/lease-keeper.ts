@@ -15,6 +15,7 @@ export class LeaseKeeper {
   readonly #inFlight: InFlight;
   readonly #leaseMs: number;
   readonly #onLost: (entry: LeasedEntry, reason: PgPulseError) => void;
+  readonly #onError: (error: unknown) => void;
   readonly #task: IntervalTask<void>;
 
   constructor(
@@ -22,7 +23,9 @@ export class LeaseKeeper {
     inFlight: InFlight,
     options: { leaseMs: number; heartbeatMs: number },
     onLost: (entry: LeasedEntry, reason: PgPulseError) => void,
+    onError: (error: unknown) => void,
   ) {
+    this.#onError = onError;
     this.#ctx = ctx;
     this.#inFlight = inFlight;
     this.#leaseMs = options.leaseMs;
@@ -64,18 +67,20 @@ export class LeaseKeeper {
         if (outcome.ok) {
           entry.deadline = sentAt + this.#leaseMs;
           entry.job.leaseExpiresAt = outcome.leaseExpiresAt;
-        } else {
+        } else if (!entry.settling && this.#inFlight.get(entry.job.id) === entry) {
+          // Refused while its settlement was in flight or written: the settlement ended the
+          // lease (it raced this renewal and won), so nothing was lost.
           this.#onLost(entry, outcome.error);
         }
       });
     } catch (error) {
       const now = performance.now();
       for (const entry of entries) {
-        if (entry.deadline > now) continue;
+        if (entry.deadline > now || entry.settling) continue;
         const message = `The lease of job ${entry.job.id} ran out while the database was unreachable`;
         this.#onLost(entry, new LeaseLostError(entry.job.id, 'unknown', message));
       }
-      throw error; // logged by the interval task; the next beat tries again
+      this.#onError(error); // reported by the consumer; the next beat tries again
     }
   }
 }

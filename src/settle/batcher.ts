@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
-import { isPgPulseError } from '../errors.js';
+import { isTransient } from '../db/failure.js';
+import { LeaseLostError } from '../errors.js';
 import type { SettleOutcome } from './outcome.js';
 import {
   type Completion,
@@ -13,12 +14,21 @@ import {
 
 interface Pending<Item, Outcome> {
   readonly item: Item;
+  /**
+   * Until when (`performance.now()` ms) the job's lease may still hold: a settlement that fails
+   * for a transient reason is retried until then. Read at each retry: heartbeats push it on.
+   */
+  readonly deadline: () => number;
   readonly resolve: (outcome: Outcome) => void;
   readonly reject: (error: unknown) => void;
 }
 
-/** How many times a flush is tried before its callers see the database error. */
-const FLUSH_ATTEMPTS = 3;
+/** Retry delays of a flush that failed for a transient reason: doubling, capped. */
+const RETRY_BASE_MS = 50;
+const RETRY_MAX_MS = 1000;
+
+/** Without a known lease deadline, a settlement is retried this long. */
+const DEFAULT_RETRY_WINDOW_MS = 5000;
 
 /**
  * Collects settlements and writes those that are ready together in one round trip per kind:
@@ -37,16 +47,21 @@ export class SettleBatcher {
     this.#ctx = ctx;
   }
 
-  complete(item: Completion): Promise<SettleOutcome> {
-    return this.#enqueue(this.#completions, item);
+  /**
+   * Each settlement takes its job's lease deadline (`performance.now()` ms, read again at each
+   * retry): while the database cannot be reached, the settlement is retried until then, so a
+   * restart shorter than the lease loses no outcome and re-runs no job.
+   */
+  complete(item: Completion, deadline?: () => number): Promise<SettleOutcome> {
+    return this.#enqueue(this.#completions, item, deadline);
   }
 
-  fail(item: Failure): Promise<FailOutcome> {
-    return this.#enqueue(this.#failures, item);
+  fail(item: Failure, deadline?: () => number): Promise<FailOutcome> {
+    return this.#enqueue(this.#failures, item, deadline);
   }
 
-  release(item: Release): Promise<SettleOutcome> {
-    return this.#enqueue(this.#releases, item);
+  release(item: Release, deadline?: () => number): Promise<SettleOutcome> {
+    return this.#enqueue(this.#releases, item, deadline);
   }
 
   /** Resolves once everything enqueued so far has been written (or has failed). */
@@ -61,9 +76,14 @@ export class SettleBatcher {
     return this.#completions.length + this.#failures.length + this.#releases.length;
   }
 
-  #enqueue<Item, Outcome>(list: Pending<Item, Outcome>[], item: Item): Promise<Outcome> {
+  #enqueue<Item, Outcome>(
+    list: Pending<Item, Outcome>[],
+    item: Item,
+    deadline?: () => number,
+  ): Promise<Outcome> {
+    const fallback = performance.now() + DEFAULT_RETRY_WINDOW_MS;
     return new Promise<Outcome>((resolve, reject) => {
-      list.push({ item, resolve, reject });
+      list.push({ item, deadline: deadline ?? (() => fallback), resolve, reject });
       this.#schedule();
     });
   }
@@ -95,27 +115,53 @@ export class SettleBatcher {
   }
 }
 
-async function settle<Item, Outcome>(
+/**
+ * Writes one kind of settlement for many jobs in one statement. A transient failure (a dropped
+ * connection, a restarting server) is retried with backoff for as long as some job's lease may
+ * still hold; a job whose lease has run out by then is given up with a `LeaseLostError` (the
+ * sweeper will run it again); a permanent failure rejects at once.
+ */
+async function settle<Item extends { job: { id: string } }, Outcome>(
   pending: Pending<Item, Outcome>[],
   write: (items: Item[]) => Promise<Outcome[]>,
 ): Promise<void> {
-  if (pending.length === 0) return;
-  const items = pending.map((entry) => entry.item);
-  for (let attempt = 1; ; attempt++) {
+  let waiting = pending;
+  for (let attempt = 1; waiting.length > 0; attempt++) {
     try {
-      const outcomes = await write(items);
-      pending.forEach((entry, index) => {
+      const outcomes = await write(waiting.map((entry) => entry.item));
+      waiting.forEach((entry, index) => {
         entry.resolve(outcomes[index] as Outcome);
       });
       return;
     } catch (error) {
-      // Our own errors (a closed queue, a schema mismatch) do not heal by retrying.
-      if (attempt >= FLUSH_ATTEMPTS || isPgPulseError(error)) {
-        for (const entry of pending) entry.reject(error);
+      if (!isTransient(error)) {
+        for (const entry of waiting) entry.reject(error);
         return;
       }
-      // A dropped connection or a failover: try again shortly, while the leases still hold.
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1));
+      const retryAt = performance.now() + delay;
+      const [alive, expired] = partition(waiting, (entry) => entry.deadline() > retryAt);
+      for (const entry of expired) {
+        const { id } = entry.item.job;
+        entry.reject(
+          new LeaseLostError(
+            id,
+            'unknown',
+            `The outcome of job ${id} could not be recorded before its lease ran out ` +
+              '(the database was unreachable); it will run again',
+            { cause: error },
+          ),
+        );
+      }
+      waiting = alive;
+      if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
+
+function partition<T>(items: readonly T[], keep: (item: T) => boolean): [T[], T[]] {
+  const kept: T[] = [];
+  const dropped: T[] = [];
+  for (const item of items) (keep(item) ? kept : dropped).push(item);
+  return [kept, dropped];
 }
