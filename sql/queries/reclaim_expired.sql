@@ -1,12 +1,16 @@
 -- The visibility-timeout sweeper: running jobs whose lease expired (their worker crashed, hung
--- or lost the database) go back to pending, due now, or to dead when that attempt was their
--- last, so a job that kills its worker every time cannot loop forever. The expiry is recorded in
+-- or lost the database) go back to pending, or to dead when that attempt was their last, so a
+-- job that kills its worker every time cannot loop forever (an expiry spends an attempt). An
+-- orphan keeps its run_at, and so its place in line: it does not wait behind the whole backlog
+-- that arrived while it ran. A job whose previous attempt expired too (it may be what kills its
+-- workers) goes to the back of the line instead, due now. The expiry is recorded in
 -- the job's error history. Jobs put back are announced so idle workers take them at once. While
 -- someone watches, emits `failed` and then `retried` or `dead` per job.
 -- $1 limit: integer, how many jobs at most in this pass
 -- $2 keep_errors: integer, how many error records a job keeps
 WITH expired AS MATERIALIZED (
   SELECT id, attempts < max_attempts AS retry,
+         coalesce(last_error ->> 'code' = 'LEASE_EXPIRED', false) AS again,
          jsonb_build_object(
            'name', 'LeaseExpired',
            'message', format('lease expired at %s: worker %s stopped heartbeating',
@@ -20,7 +24,7 @@ WITH expired AS MATERIALIZED (
 ), done AS (
   UPDATE {{schema}}.jobs AS j
   SET state = CASE WHEN expired.retry THEN 'pending' ELSE 'dead' END,
-      run_at = CASE WHEN expired.retry THEN now() ELSE j.run_at END,
+      run_at = CASE WHEN expired.retry AND expired.again THEN now() ELSE j.run_at END,
       finished_at = CASE WHEN expired.retry THEN NULL ELSE now() END,
       last_error = expired.error,
       errors = {{schema}}.append_error(j.errors, expired.error, $2),
