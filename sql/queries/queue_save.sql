@@ -1,8 +1,8 @@
 -- Saves a queue's settings: creates its row, or applies the given settings to the row it has
 -- (idempotent, so a deploy script may run it every time). Only keys present in $2 change; a key
 -- whose value is JSON null clears that setting. A new rate limit starts with a full bucket.
--- Turning fairness on files the queue's pending jobs without a tenant under '' (fair claims walk
--- tenants). Every consumer of the queue hears of the change on the jobs channel.
+-- Turning fairness on files the queue's unfinished and dead jobs without a tenant under '' (fair
+-- claims walk tenants). Every consumer of the queue hears of the change on the jobs channel.
 -- $1 name: text
 -- $2 settings: jsonb with any of lease_ms, max_attempts, backoff, concurrency_limit, rate_limit,
 --    rate_period_ms, fair_tenants, retention
@@ -35,8 +35,10 @@ WITH saved AS (
     updated_at = now()
   RETURNING q.*
 ), filed AS (
+  -- Every job that is or may become pending again: running ones return when released, retried
+  -- or swept, dead ones when redriven; fair claims would never find them under a null tenant.
   UPDATE {{schema}}.jobs SET tenant = ''
-  WHERE queue = $1 AND state = 'pending' AND tenant IS NULL
+  WHERE queue = $1 AND state IN ('pending', 'running', 'dead') AND tenant IS NULL
     AND coalesce((SELECT fair_tenants FROM saved), false)
   RETURNING 1
 ), control AS (

@@ -64,6 +64,39 @@ describe('a rate limit holds across worker processes', () => {
     await Promise.all(workers.map((worker) => worker.stop()));
   });
 
+  // Regression: claim_budget() read the clock before taking the queue row's lock; claims that
+  // waited for it were not granted it in order, so a later claim stored an older bucket time
+  // and the next refilled the same stretch again: with 12 processes and 20 per second, one
+  // second saw 140 starts, and the sustained rate was 71.6 per second. (Migration 0009.)
+  test('8 processes competing for the bucket: at most 2 × count per period, count per period sustained', async () => {
+    const count = 10;
+    const periodMs = 500;
+    const total = 80;
+    await queue.queues.create('rated-8', { rateLimit: { count, periodMs } });
+    const workers = await spawn({ TEST_QUEUE: 'rated-8', TEST_CONCURRENCY: '16' }, 8);
+    await queue.sendBatch(
+      'rated-8',
+      Array.from({ length: total }, (_, i) => ({ payload: { i } })),
+    );
+    await drained('rated-8', total);
+    const { rows } = await sql.query(`
+      SELECT max(inside)::int AS most,
+             extract(epoch FROM max(started_at) - min(started_at)) * 1000 AS span_ms,
+             count(DISTINCT worker_id)::int AS workers
+      FROM (
+        SELECT a.started_at, a.worker_id,
+               (SELECT count(*) FROM pgpulse.jobs AS b
+                WHERE b.queue = 'rated-8' AND b.started_at >= a.started_at
+                  AND b.started_at < a.started_at + interval '${periodMs} milliseconds') AS inside
+        FROM pgpulse.jobs AS a WHERE a.queue = 'rated-8') AS t`);
+    expect(rows[0].most).toBeLessThanOrEqual(2 * count);
+    // The bucket starts full (count) and refills count per period: starting all 80 takes at
+    // least (80 - 10) / 10 periods, whoever claims. The leak ran them about 3.6 times faster.
+    expect(Number(rows[0].span_ms)).toBeGreaterThanOrEqual(((total - count) / count) * periodMs);
+    expect(rows[0].workers).toBeGreaterThan(1);
+    await Promise.all(workers.map((worker) => worker.stop()));
+  });
+
   test('removing the limits lets the queue run freely again', async () => {
     await queue.queues.update('rated', { rateLimit: null });
     expect((await queue.queues.get('rated')).rateLimit).toBeNull();
