@@ -13,10 +13,14 @@ export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 /** A UTF-16 surrogate without its partner: JSON.stringify escapes it and jsonb then rejects it. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-/** Whether a string holds a lone surrogate. */
-export function hasLoneSurrogate(text: string): boolean {
-  LONE_SURROGATE.lastIndex = 0;
-  return LONE_SURROGATE.test(text);
+/**
+ * Whether PostgreSQL can store `text` exactly: no NUL (`text` and `jsonb` both refuse it) and no
+ * lone UTF-16 surrogate (`jsonb` refuses its `\uD800` escape, and a `text` parameter is silently
+ * stored as U+FFFD instead). Two native scans, and `isWellFormed` answers at once for a one-byte
+ * string: several times faster than a charCode loop or a regex (bench/validation.ts).
+ */
+export function isStorableText(text: string): boolean {
+  return text.isWellFormed() && !text.includes('\u0000');
 }
 
 /** Replaces lone surrogates with U+FFFD and drops NUL: what jsonb can store. */
