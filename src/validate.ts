@@ -10,9 +10,6 @@ export type CheckKind = 'validation' | 'configuration';
 /** Names of queues and job types: letters, digits, `_ . : -`, 1 to 128 characters. */
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 
-/** A UTF-16 surrogate without its partner: JSON.stringify escapes it and jsonb then rejects it. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
 /**
  * Whether PostgreSQL can store `text` exactly: no NUL (`text` and `jsonb` both refuse it) and no
  * lone UTF-16 surrogate (`jsonb` refuses its `\uD800` escape, and a `text` parameter is silently
@@ -23,9 +20,12 @@ export function isStorableText(text: string): boolean {
   return text.isWellFormed() && !text.includes('\u0000');
 }
 
-/** Replaces lone surrogates with U+FFFD and drops NUL: what jsonb can store. */
+/**
+ * Replaces each code unit PostgreSQL cannot store (NUL, a lone surrogate) with U+FFFD: for text
+ * that must be written whatever it holds, such as a failed job's error message.
+ */
 export function toStorableText(text: string): string {
-  return text.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\uFFFD');
+  return isStorableText(text) ? text : text.replaceAll('\u0000', '\uFFFD').toWellFormed();
 }
 
 /** Free-form identifiers (tenants, idempotency keys, worker ids): no control characters. */
