@@ -31,6 +31,7 @@ export interface JobContext<P = unknown> extends ClaimedJob<P> {
   progress(value: unknown): Promise<void>;
   /**
    * Appends a message to the job's log (the newest 100 are kept, each cut at 4,000 characters).
+   * What PostgreSQL cannot store (NUL, a lone surrogate) is replaced with U+FFFD.
    *
    * @throws LeaseLostError or JobCancelledError when the job is no longer this worker's.
    */
@@ -59,7 +60,8 @@ export function contextOf<P>(ctx: Context, entry: LeasedEntry<P>): JobContext<P>
     },
     log: async (message) => {
       if (typeof message !== 'string') throw invalid('message', 'a string', message);
-      const text = toStorableText(message).slice(0, MAX_LOG_MESSAGE_CHARS);
+      // Cut first: a cut may split a surrogate pair, and toStorableText mends that too.
+      const text = toStorableText(message.slice(0, MAX_LOG_MESSAGE_CHARS));
       await fenced(ctx, 'job_log', [job.id, job.leaseToken, text, MAX_LOG_ENTRIES], job.id);
     },
     snooze: (delayMs) => {

@@ -6,6 +6,7 @@ import type { BackoffPolicy, Queryable } from '../types.js';
 import {
   checkBoolean,
   checkClient,
+  checkDate,
   checkIdentifier,
   checkInteger,
   checkKnownKeys,
@@ -19,9 +20,15 @@ import { serializeJson } from './json-value.js';
 export interface SendOptions {
   /** The job type within the queue, for routing in the worker. Default `'default'`. */
   name?: string;
-  /** Run no earlier than this time. Not with `delayMs`. Default: now. */
+  /**
+   * Run no earlier than this time, from year 1 to 9999 (a past time is due at once). Not with
+   * `delayMs`. Default: now.
+   */
   runAt?: Date;
-  /** Run no earlier than this many ms from now (database clock). Not with `runAt`. */
+  /**
+   * Run no earlier than this many ms from now (database clock), an integer from 0 to 30 days.
+   * Not with `runAt`.
+   */
   delayMs?: number;
   /** Lower runs first, from -32768 to 32767. Default 0. */
   priority?: number;
@@ -242,13 +249,6 @@ export function resolveBatch(items: unknown, defaults: JobSpecDefaults): Resolve
       ids[index],
     );
   });
-}
-
-function checkDate(field: string, value: unknown): Date {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw invalid(field, 'a valid Date', value);
-  }
-  return value;
 }
 
 /**

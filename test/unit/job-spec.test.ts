@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ValidationError } from '../../src/index.js';
-import { newJobIds, resolveJobSpec, toSendJson } from '../../src/produce/job-spec.js';
+import { newJobIds, resolveBatch, resolveJobSpec, toSendJson } from '../../src/produce/job-spec.js';
 
 const defaults = { maxPayloadBytes: 1024 };
 
@@ -86,6 +86,23 @@ describe('resolveJobSpec', () => {
     [{ idempotencyKey: '' }, 'idempotencyKey'],
     [{ idempotencyKey: 'a\u0000b' }, 'idempotencyKey'],
     [{ tenant: 'x'.repeat(257) }, 'tenant'],
+    [{ tenant: '\uDC00t' }, 'tenant'],
+    [{ tenant: 'a\uD800' }, 'tenant'],
+    [{ tenant: 'a\u0000' }, 'tenant'],
+    [{ idempotencyKey: '\uD800' }, 'idempotencyKey'],
+    [{ name: 'n\u0000' }, 'name'],
+    [{ name: 'n\uD800' }, 'name'],
+    [{ runAt: new Date(8.64e15) }, 'runAt'],
+    [{ runAt: new Date(-8.64e15) }, 'runAt'],
+    [{ runAt: new Date('0000-01-01T00:00:00.000Z') }, 'runAt'],
+    [{ runAt: new Date(Date.parse('0001-01-01T00:00:00.000Z') - 1) }, 'runAt'],
+    [{ runAt: new Date(Date.parse('+010000-01-01T00:00:00.000Z')) }, 'runAt'],
+    [{ runAt: 1_900_000_000_000 }, 'runAt'],
+    [{ delayMs: Number.NaN }, 'delayMs'],
+    [{ delayMs: Number.POSITIVE_INFINITY }, 'delayMs'],
+    [{ delayMs: Number.NEGATIVE_INFINITY }, 'delayMs'],
+    [{ delayMs: 30 * 86_400_000 + 1 }, 'delayMs'],
+    [{ delayMs: 1e300 }, 'delayMs'],
     [{ delay: 100 }, 'options'],
     ['soon', 'options'],
   ])('rejects %j naming %s', (options, field) => {
@@ -101,8 +118,49 @@ describe('resolveJobSpec', () => {
     );
   });
 
+  test('runAt: years 1 to 9999, a past date is due at once', () => {
+    for (const iso of [
+      '0001-01-01T00:00:00.000Z',
+      '1969-07-20T20:17:40.000Z',
+      '9999-12-31T23:59:59.999Z',
+    ]) {
+      expect(resolveJobSpec('', {}, { runAt: new Date(iso) }, defaults).runAt).toBe(iso);
+    }
+    expect(() => resolveJobSpec('', {}, { runAt: new Date(8.64e15) }, defaults)).toThrow(
+      'Expected `runAt` to be a valid Date from 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z, got `a Date +275760-09-13T00:00:00.000Z`',
+    );
+  });
+
+  test('delayMs: an integer from 0 to 30 days', () => {
+    expect(resolveJobSpec('', {}, { delayMs: 0 }, defaults).delayMs).toBe(0);
+    expect(resolveJobSpec('', {}, { delayMs: 30 * 86_400_000 }, defaults).delayMs).toBe(
+      2_592_000_000,
+    );
+    expect(fieldOf(() => resolveJobSpec('', {}, { delayMs: 10n }, defaults))).toBe('delayMs');
+  });
+
   test('a payload over the size limit is refused', () => {
     expect(fieldOf(() => resolveJobSpec('', 'x'.repeat(2000), {}, defaults))).toBe('payload');
+  });
+});
+
+describe('resolveBatch', () => {
+  test.each<[string, Record<string, unknown>]>([
+    ['items[2].runAt', { runAt: new Date(-8.64e15) }],
+    ['items[2].tenant', { tenant: '\uDC00t' }],
+    ['items[2].idempotencyKey', { idempotencyKey: 'k\u0000' }],
+    ['items[2].payload.a.b', { payload: { a: { b: 'x\uD800' } } }],
+  ])('one bad item refuses the batch, naming %s', (field, bad) => {
+    const items = [{ payload: 1 }, { payload: 2 }, { payload: 3, ...bad }];
+    expect(fieldOf(() => resolveBatch(items, defaults))).toBe(field);
+  });
+
+  test('a too-deep payload in a batch names the item', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    expect(fieldOf(() => resolveBatch([{ payload: 1 }, { payload: deep }], defaults))).toBe(
+      'items[1].payload',
+    );
   });
 });
 

@@ -51,9 +51,42 @@ describe('toErrorRecord', () => {
   test('makes any message storable: truncated, no NUL, no lone surrogate', () => {
     const record = toErrorRecord(new Error(`a\u0000b\uD800${'x'.repeat(5000)}`), true);
     expect(record.message.length).toBeLessThanOrEqual(2001);
-    expect(record.message.startsWith('ab\uFFFD')).toBe(true);
+    expect(record.message.startsWith('a\uFFFDb\uFFFDx')).toBe(true);
     const split = toErrorRecord(new Error(`${'x'.repeat(1999)}🚀`), true);
     expect(split.message.endsWith('\uFFFD…')).toBe(true);
+  });
+
+  test('every text of the record is storable: name, code and stack too', () => {
+    const error = Object.assign(new Error('lone \uDC00'), { code: 'E\u0000X' });
+    error.name = 'Bad\uD800Name';
+    error.stack = 'at \u0000';
+    expect(toErrorRecord(error, true)).toMatchObject({
+      name: 'Bad\uFFFDName',
+      message: 'lone \uFFFD',
+      code: 'E\uFFFDX',
+      stack: 'at \uFFFD',
+    });
+  });
+
+  test('never throws, whatever was thrown', () => {
+    const odd = new Error('x');
+    Object.defineProperty(odd, 'message', {
+      get() {
+        throw new Error('getter');
+      },
+    });
+    Object.defineProperty(odd, 'name', { value: 42 });
+    expect(toErrorRecord(odd, true)).toMatchObject({ name: '42', message: '' });
+
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(toErrorRecord(deep, true).message).toBe('[object Array]');
+
+    const cyclic = Object.create(null) as Record<string, unknown>;
+    cyclic.self = cyclic;
+    expect(toErrorRecord(cyclic, true).message).toBe('[object Object]');
+    expect(toErrorRecord(10n, true).message).toBe('10');
+    expect(toErrorRecord(['\uD800'], true).message).toBe('["\\ud800"]');
   });
 });
 
