@@ -47,6 +47,7 @@ const SETTINGS: readonly { option: keyof QueueOptions; yaml: string; env: string
     env: 'PGPULSE_LISTEN_DATABASE_URL',
     kind: 'string',
   },
+  { option: 'pooler', yaml: 'pooler', env: 'PGPULSE_POOLER', kind: 'string' },
 ];
 
 /** The default config file, looked for in the working directory. */
@@ -58,8 +59,9 @@ export const DEFAULT_CONFIG_FILE = 'pgpulse.yaml';
  * default. Environment: `DATABASE_URL` (or `PGPULSE_DATABASE_URL`, which wins), `PGPULSE_SCHEMA`,
  * `PGPULSE_POOL_SIZE`, `PGPULSE_LEASE_MS`, `PGPULSE_MAX_ATTEMPTS`, `PGPULSE_BACKOFF` (JSON),
  * `PGPULSE_MAX_PAYLOAD_BYTES`, `PGPULSE_ERROR_HISTORY`, `PGPULSE_WORKER_ID`, `PGPULSE_LISTEN`
- * (true/false), `PGPULSE_LISTEN_DATABASE_URL`, `PGPULSE_CONFIG` (the file). The file uses the
- * option names, with `databaseUrl` and `listenDatabaseUrl` for the connection strings.
+ * (true/false), `PGPULSE_LISTEN_DATABASE_URL`, `PGPULSE_POOLER` (none, session or transaction),
+ * `PGPULSE_CONFIG` (the file). The file uses the option names, with `databaseUrl` and
+ * `listenDatabaseUrl` for the connection strings.
  *
  * @throws ConfigurationError naming the variable or the file and key of a bad value.
  * @example

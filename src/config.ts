@@ -20,6 +20,15 @@ export interface Logger {
   error(message: string, details?: Record<string, unknown>): void;
 }
 
+/**
+ * What sits between a queue and PostgreSQL, by the pooler's pool mode (PgBouncer's `pool_mode`):
+ * `'none'` (a direct connection), `'session'` or `'transaction'`. See {@link QueueOptions.pooler}.
+ */
+export type PoolerMode = 'none' | 'session' | 'transaction';
+
+/** Every {@link PoolerMode}. */
+export const POOLER_MODES: readonly PoolerMode[] = ['none', 'session', 'transaction'];
+
 /** Options of {@link Queue}. Give exactly one of `connectionString` and `pool`. */
 export interface QueueOptions {
   /** A PostgreSQL connection string; the queue creates, and on `close()` ends, its own pool. */
@@ -62,6 +71,32 @@ export interface QueueOptions {
    * notifications): a direct connection string. Default: the queue's own connection.
    */
   listenConnectionString?: string;
+  /**
+   * The connection pooler the queue's connection goes through, by its pool mode. Default
+   * `'none'`: a direct connection to PostgreSQL.
+   *
+   * - `'none'`: statements are prepared once per connection (named), and a pool made from
+   *   `connectionString` sets `plan_cache_mode` through the connection's startup `options`.
+   * - `'session'` (a pooler that gives each client its own server connection, such as PgBouncer
+   *   with `pool_mode = session`): as `'none'`, but no startup `options`, which PgBouncer
+   *   refuses unless its `ignore_startup_parameters` lists them.
+   * - `'transaction'` (PgBouncer with `pool_mode = transaction`, and other poolers that hand out
+   *   a server connection per transaction): statements are sent unnamed, so none is looked for
+   *   on a server connection that never prepared it (each is parsed and planned on every call);
+   *   no startup `options`; and LISTEN never goes through the pooler, which cannot deliver
+   *   notifications: give `listenConnectionString` (a direct connection), or consumers poll,
+   *   with one warning (none with `listen: false`).
+   *
+   * @example
+   * ```ts
+   * const queue = new Queue({
+   *   connectionString: 'postgres://app@pgbouncer:6432/app',
+   *   pooler: 'transaction',
+   *   listenConnectionString: 'postgres://app@db:5432/app', // direct, for LISTEN only
+   * });
+   * ```
+   */
+  pooler?: PoolerMode;
 }
 
 /** {@link QueueOptions} after validation, with every default filled in. */
@@ -80,6 +115,7 @@ export interface ResolvedQueueOptions {
   readonly logger: Logger;
   readonly listen: boolean;
   readonly listenConnectionString: string | null;
+  readonly pooler: PoolerMode;
 }
 
 /** Default of {@link QueueOptions.schema}. */
@@ -92,6 +128,8 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** Default of {@link QueueOptions.connectTimeoutMs}. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Default of {@link QueueOptions.pooler}: a direct connection. */
+export const DEFAULT_POOLER: PoolerMode = 'none';
 /** Largest accepted lease or delay: 30 days, in ms. */
 export const MAX_DURATION_MS = 30 * 24 * 3_600_000;
 
@@ -110,6 +148,7 @@ const QUEUE_OPTION_KEYS = [
   'logger',
   'listen',
   'listenConnectionString',
+  'pooler',
 ] as const;
 
 /** A worker id unique to this process: host, pid and a random suffix. */
@@ -164,7 +203,16 @@ export function resolveQueueOptions(input: QueueOptions): ResolvedQueueOptions {
     logger,
     listen: checkBoolean('listen', options.listen ?? true, kind),
     listenConnectionString: resolveListenConnection(options.listenConnectionString),
+    pooler: resolvePooler(options.pooler),
   });
+}
+
+function resolvePooler(value: unknown): PoolerMode {
+  if (value === undefined) return DEFAULT_POOLER;
+  if (!(POOLER_MODES as readonly unknown[]).includes(value)) {
+    throw invalid('pooler', "'none', 'session' or 'transaction'", value, 'configuration');
+  }
+  return value as PoolerMode;
 }
 
 function resolveListenConnection(value: unknown): string | null {

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { ResolvedQueueOptions } from './config.js';
 import { execute } from './db/execute.js';
 import { assertSchemaVersion } from './db/migrate.js';
+import { poolerHint } from './db/pooler.js';
 import { type QueryName, type QueryRegistry, queriesFor } from './db/queries.js';
 import { type Channels, channelsFor } from './db/schema.js';
 import { QueueClosedError } from './errors.js';
@@ -36,7 +37,22 @@ export interface Context {
 
 /** Builds the context of one queue over a pool it may or may not own. */
 export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Context {
-  const queries = queriesFor(options.schema);
+  // Through a transaction-mode pooler, consecutive statements of one pg client may run on
+  // different server connections: a named statement prepared on one is missing on the next.
+  const queries = queriesFor(options.schema, { named: options.pooler !== 'transaction' });
+  const setup = {
+    pooler: options.pooler,
+    startupOptions: options.pooler === 'none' && options.connection.kind === 'url',
+  };
+  let hinted = false;
+  /** Says once what to set when a failure looks like a pooler the queue was not told of. */
+  const hintPooler = (error: unknown) => {
+    if (hinted) return;
+    const hint = poolerHint(error, setup);
+    if (hint === undefined) return;
+    hinted = true;
+    options.logger.warn(hint);
+  };
   let verified: Promise<void> | undefined;
   let closed = false;
 
@@ -63,11 +79,16 @@ export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Con
     },
     async run<Row>(query: QueryName, values: readonly unknown[], client?: Queryable) {
       if (closed) throw new QueueClosedError();
-      if (!ready) {
-        await verify();
-        ready = true;
+      try {
+        if (!ready) {
+          await verify();
+          ready = true;
+        }
+        return await execute<Row>(client ?? pool, queries[query], values, options.schema);
+      } catch (error) {
+        hintPooler(error);
+        throw error;
       }
-      return execute<Row>(client ?? pool, queries[query], values, options.schema);
     },
   };
 }

@@ -9,9 +9,10 @@ export {
   DEFAULT_LEASE_MS,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_POOLER,
   DEFAULT_SCHEMA,
 } from './config.js';
-export type { Logger, QueueOptions, ResolvedQueueOptions } from './config.js';
+export type { Logger, PoolerMode, QueueOptions, ResolvedQueueOptions } from './config.js';
 export { DEFAULT_CONFIG_FILE, loadQueueOptions } from './config-sources.js';
 export type { ConfigSources } from './config-sources.js';
 

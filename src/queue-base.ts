@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { QueueAdmin } from './admin/queues.js';
-import { type QueueOptions, resolveQueueOptions } from './config.js';
+import { type PoolerMode, type QueueOptions, resolveQueueOptions } from './config.js';
 import { createContext } from './context.js';
 import { type MigrateResult, migrate } from './db/migrate.js';
 import { QueueClosedError } from './errors.js';
@@ -33,17 +33,23 @@ export type SendCallAndJobOptions = SendOptions & SendCallOptions & ClientOption
 
 /**
  * The connection of the pool a queue makes itself, with session settings added after any
- * `options` the connection string gives. `plan_cache_mode=force_generic_plan`: pgpulse's
+ * `options` the connection string gives (none behind a pooler, which refuses startup options:
+ * PgBouncer does unless `ignore_startup_parameters` lists them, and then drops them; the README
+ * says how to set this for the role instead). `plan_cache_mode=force_generic_plan`: pgpulse's
  * statements are written to have one good plan whatever the statistics say (by primary key, or
  * down a partial index), so planning them again on every call is pure cost. Left to itself,
  * PostgreSQL re-plans a prepared statement whenever its generic plan looks costlier than the
  * custom plans it has averaged, which a backlog that grew since those were made causes for
  * thousands of calls (bench/NOTES.md).
  */
-export function ownPoolConnection(connectionString: string): {
+export function ownPoolConnection(
+  connectionString: string,
+  pooler: PoolerMode = 'none',
+): {
   connectionString: string;
   options?: string;
 } {
+  if (pooler !== 'none') return { connectionString };
   const ours = '-c plan_cache_mode=force_generic_plan';
   let url: URL;
   try {
@@ -77,7 +83,7 @@ export abstract class QueueBase extends JobLifecycle {
       connection.kind === 'pool'
         ? connection.pool
         : new pg.Pool({
-            ...ownPoolConnection(connection.connectionString),
+            ...ownPoolConnection(connection.connectionString, resolved.pooler),
             max: connection.poolSize,
             connectionTimeoutMillis: resolved.connectTimeoutMs,
             application_name: 'pgpulse',

@@ -5,7 +5,7 @@ import { type BatchHandler, batchDispatcher } from './consume/batch.js';
 import { type Dispatcher, jobDispatcher } from './consume/dispatch.js';
 import { type JobEvent, jobEvents } from './consume/events.js';
 import type { JobHandler } from './consume/executor.js';
-import { listenerFor } from './consume/listener-for.js';
+import { listenerFor, noListenReason } from './consume/listener-for.js';
 import type { Listener } from './consume/notifications.js';
 import { observeQueue, type ReceivedJob } from './consume/observe.js';
 import {
@@ -172,7 +172,8 @@ export class Queue extends QueueBase implements AsyncDisposable {
    * of one queue, or of every queue, caused by any process. Hot: only what happens while
    * subscribed. While anyone subscribes, every statement emits its events; otherwise none pays.
    *
-   * @throws ConfigurationError when the queue was created with `listen: false`.
+   * @throws ConfigurationError when the queue has no LISTEN connection: `listen: false`, or
+   *   `pooler: 'transaction'` without a `listenConnectionString`.
    * @example
    * ```ts
    * queue.events('emails').pipe(filter((e) => e.type === 'dead')).subscribe((e) => alert(e.id));
@@ -183,7 +184,9 @@ export class Queue extends QueueBase implements AsyncDisposable {
     if (queue !== undefined) checkName('queue', queue, 'configuration');
     const listener = this.#getListener();
     if (listener === null) {
-      throw new ConfigurationError('events() needs LISTEN/NOTIFY, but the queue has listen: false');
+      throw new ConfigurationError(
+        `events() needs LISTEN/NOTIFY, but ${noListenReason(this.options) ?? 'it is off'}`,
+      );
     }
     return jobEvents(this.ctx, listener, queue ?? null, (subscription) =>
       this.#track(subscription),

@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { POOLER_MODES } from '../config.js';
 import { devCommands } from './commands/dev.js';
 import { dlqCommands } from './commands/dlq.js';
 import { jobCommands } from './commands/jobs.js';
@@ -34,6 +35,12 @@ export function buildProgram(version: string): Command {
       '--connect-timeout-ms <ms>',
       'give up connecting after this many ms (default: 10000)',
       integer('--connect-timeout-ms', 1),
+    )
+    .addOption(
+      new Option(
+        '--pooler <mode>',
+        'the pool mode of a pooler (PgBouncer) the connection goes through (default: $PGPULSE_POOLER, the config file, or none)',
+      ).choices(POOLER_MODES),
     )
     // Bad input is one line on stderr, like every other failure: no usage dump after it.
     .configureOutput({

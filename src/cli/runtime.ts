@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import type { QueueOptions } from '../config.js';
+import type { PoolerMode, QueueOptions } from '../config.js';
 import { loadQueueOptions } from '../config-sources.js';
 import { ConfigurationError, ErrorCode, isPgPulseError, SchemaVersionError } from '../errors.js';
 import { Queue } from '../queue.js';
@@ -11,6 +11,7 @@ export interface GlobalOptions {
   config?: string;
   json?: boolean;
   connectTimeoutMs?: number;
+  pooler?: PoolerMode;
 }
 
 /** A command's view of the command line: its connection, and how to print. */
@@ -102,6 +103,7 @@ export function createCli(
           ...(globals.connectTimeoutMs === undefined
             ? {}
             : { connectTimeoutMs: globals.connectTimeoutMs }),
+          ...(globals.pooler === undefined ? {} : { pooler: globals.pooler }),
         },
         globals.config === undefined ? {} : { file: globals.config },
       );

@@ -297,7 +297,8 @@ export class Listener {
       this.#warnOnce(
         `LISTEN/NOTIFY does not work on this connection (${error.message}); ` +
           'running on polling alone. Behind a transaction-mode pooler, give pgpulse a direct ' +
-          'connection for listening (listenConnectionString).',
+          "connection for listening (listenConnectionString) and set pooler: 'transaction', " +
+          'or set listen: false to poll without this warning.',
       );
       this.state$.next('unavailable');
       void this.#dropSubscriber();

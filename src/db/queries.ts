@@ -49,9 +49,12 @@ export const QUERY_NAMES = [
 /** The name of a runtime statement. */
 export type QueryName = (typeof QUERY_NAMES)[number];
 
-/** A statement ready for `pg`: a name makes `pg` prepare it once per connection. */
+/**
+ * A statement ready for `pg`. With a name, `pg` prepares it once per connection and afterwards
+ * sends only its name; without one it is sent whole, as the unnamed statement, every time.
+ */
 export interface PreparedQuery {
-  readonly name: string;
+  readonly name: string | undefined;
   readonly text: string;
 }
 
@@ -87,20 +90,33 @@ function loadTemplates(): ReadonlyMap<QueryName, string> {
 
 const registries = new Map<string, QueryRegistry>();
 
+/** Options of {@link queriesFor}. */
+export interface RegistryOptions {
+  /**
+   * Whether statements are named, and so prepared once per connection. Default true. Unnamed,
+   * each call carries its text (parsed and planned again): what a pooler that hands out a server
+   * connection per transaction needs, since a statement prepared on one server connection does
+   * not exist on the next.
+   */
+  readonly named?: boolean;
+}
+
 /**
  * The statements of one schema. Each is named after a hash of its rendered text, so two schemas
  * or two versions never collide in one connection's prepared-statement cache.
  */
-export function queriesFor(schema: string): QueryRegistry {
-  let registry = registries.get(schema);
+export function queriesFor(schema: string, options: RegistryOptions = {}): QueryRegistry {
+  const named = options.named ?? true;
+  const key = named ? schema : `${schema} unnamed`;
+  let registry = registries.get(key);
   if (registry === undefined) {
     const entries = [...loadTemplates()].map(([name, template]) => {
       const text = renderSql(template, schema);
       const hash = createHash('sha1').update(text).digest('hex').slice(0, 16);
-      return [name, Object.freeze({ name: `pgpulse_${hash}`, text })] as const;
+      return [name, Object.freeze({ name: named ? `pgpulse_${hash}` : undefined, text })] as const;
     });
     registry = Object.freeze(Object.fromEntries(entries) as Record<QueryName, PreparedQuery>);
-    registries.set(schema, registry);
+    registries.set(key, registry);
   }
   return registry;
 }

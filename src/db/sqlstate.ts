@@ -16,6 +16,12 @@ export const SqlState = {
   adminShutdown: '57P01',
   crashShutdown: '57P02',
   cannotConnectNow: '57P03',
+  /** No prepared statement of that name on this connection (a pooler may have switched it). */
+  invalidSqlStatementName: '26000',
+  /** A prepared statement of that name exists already on this connection. */
+  duplicatePreparedStatement: '42P05',
+  /** Among others, PgBouncer refusing a startup parameter it does not know. */
+  protocolViolation: '08P01',
   /** Raised by reject_duplicate() (migration 0005): a job holds the idempotency key. */
   jobAlreadyExists: 'PQ001',
 } as const;

@@ -19,6 +19,7 @@ leaseMs: 1000
 maxAttempts: 3
 backoff: { type: fixed, delayMs: 250 }
 listen: false
+pooler: transaction
 `,
 );
 
@@ -42,6 +43,7 @@ describe('loadQueueOptions', () => {
       maxAttempts: 7,
       backoff: { type: 'fixed', delayMs: 250 },
       listen: false,
+      pooler: 'transaction',
     });
   });
 
@@ -59,6 +61,7 @@ describe('loadQueueOptions', () => {
         PGPULSE_WORKER_ID: 'w1',
         PGPULSE_LISTEN: 'off',
         PGPULSE_LISTEN_DATABASE_URL: 'postgres://direct/app',
+        PGPULSE_POOLER: 'session',
       },
     });
     expect(options).toEqual({
@@ -71,6 +74,7 @@ describe('loadQueueOptions', () => {
       workerId: 'w1',
       listen: false,
       listenConnectionString: 'postgres://direct/app',
+      pooler: 'session',
     });
   });
 
@@ -88,6 +92,10 @@ describe('loadQueueOptions', () => {
     [{ PGPULSE_LISTEN: 'maybe' }, /`PGPULSE_LISTEN` to be true or false/],
     [{ PGPULSE_BACKOFF: '{nope' }, /`PGPULSE_BACKOFF` to be JSON/],
     [{ PGPULSE_SCHEMA: 'Bad-Name' }, /schema.*\(set by PGPULSE_SCHEMA\)/i],
+    [
+      { PGPULSE_POOLER: 'pgbouncer' },
+      /`pooler` to be 'none', 'session' or 'transaction', got `"pgbouncer"` \(set by PGPULSE_POOLER\)/,
+    ],
   ])('a bad variable is named: %o', (env, message) => {
     const error = (() => {
       try {

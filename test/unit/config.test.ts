@@ -1,8 +1,10 @@
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
 import { resolveQueueOptions } from '../../src/config.js';
+import { poolerHint } from '../../src/db/pooler.js';
 import { channelsFor, checkSchemaName, renderSql } from '../../src/db/schema.js';
 import { ConfigurationError, DEFAULT_BACKOFF } from '../../src/index.js';
+import { ownPoolConnection } from '../../src/queue-base.js';
 
 const url = 'postgres://user:s3cret@localhost/db';
 
@@ -17,6 +19,7 @@ describe('resolveQueueOptions', () => {
       maxPayloadBytes: 1024 * 1024,
       errorHistory: 20,
       connection: { kind: 'url', connectionString: url, poolSize: 10 },
+      pooler: 'none',
     });
     expect(options.workerId).toMatch(/:\d+:[0-9a-f]{6}$/);
     expect(Object.isFrozen(options)).toBe(true);
@@ -46,6 +49,7 @@ describe('resolveQueueOptions', () => {
     ['a bad backoff', { connectionString: url, backoff: { type: 'never' } }],
     ['a workerId with a newline', { connectionString: url, workerId: 'a\nb' }],
     ['a logger without warn', { connectionString: url, logger: {} }],
+    ['an unknown pooler mode', { connectionString: url, pooler: 'pgbouncer' }],
   ])('rejects %s with a ConfigurationError', (_what, options) => {
     expect(() => resolveQueueOptions(options)).toThrow(ConfigurationError);
   });
@@ -58,6 +62,46 @@ describe('resolveQueueOptions', () => {
       return;
     }
     throw new Error('expected a ConfigurationError');
+  });
+});
+
+describe('behind a pooler', () => {
+  test('a pool the queue makes sets plan_cache_mode at start-up only on a direct connection', () => {
+    const options = new URL(
+      ownPoolConnection(`${url}?options=-c%20a%3Db`).connectionString,
+    ).searchParams.get('options');
+    expect(options).toBe('-c a=b -c plan_cache_mode=force_generic_plan');
+    expect(ownPoolConnection('/var/run/postgresql')).toEqual({
+      connectionString: '/var/run/postgresql',
+      options: '-c plan_cache_mode=force_generic_plan',
+    });
+    // PgBouncer refuses startup options it does not know (unless told to drop them).
+    for (const pooler of ['session', 'transaction'] as const) {
+      expect(ownPoolConnection(url, pooler)).toEqual({ connectionString: url });
+    }
+  });
+
+  const failure = (code: string) => Object.assign(new Error('from the server'), { code });
+
+  test.each([
+    ['26000', 'none', true],
+    ['42P05', 'session', true],
+    ['26000', 'transaction', false],
+    ['42P01', 'none', false],
+  ] as const)('SQLSTATE %s with pooler %s: hint %s', (code, pooler, hinted) => {
+    const hint = poolerHint(failure(code), { pooler, startupOptions: false });
+    if (hinted) expect(hint).toContain("set pooler: 'transaction'");
+    else expect(hint).toBeUndefined();
+  });
+
+  test('a protocol violation hints at the startup options only where the queue sends them', () => {
+    expect(poolerHint(failure('08P01'), { pooler: 'none', startupOptions: true })).toContain(
+      "set pooler: 'transaction'",
+    );
+    expect(poolerHint(failure('08P01'), { pooler: 'none', startupOptions: false })).toBeUndefined();
+    expect(
+      poolerHint(new Error('no code'), { pooler: 'none', startupOptions: true }),
+    ).toBeUndefined();
   });
 });
 

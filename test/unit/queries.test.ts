@@ -37,11 +37,22 @@ describe('the query registry', () => {
     for (const name of QUERY_NAMES) {
       expect(a[name].text).not.toContain('{{');
       expect(a[name].name).toMatch(/^pgpulse_[0-9a-f]{16}$/);
-      expect(a[name].name.length).toBeLessThan(64);
+      expect(a[name].name?.length).toBeLessThan(64);
     }
     expect(a.claim_jobs.text).toContain('"alpha".jobs');
     expect(a.claim_jobs.name).not.toBe(b.claim_jobs.name);
     expect(queriesFor('alpha')).toBe(a);
+  });
+
+  test('unnamed for a transaction-mode pooler: the same texts, no names', () => {
+    const named = queriesFor('alpha');
+    const unnamed = queriesFor('alpha', { named: false });
+    for (const name of QUERY_NAMES) {
+      expect(unnamed[name].name).toBeUndefined();
+      expect(unnamed[name].text).toBe(named[name].text);
+    }
+    expect(queriesFor('alpha', { named: false })).toBe(unnamed);
+    expect(queriesFor('alpha')).toBe(named);
   });
 });
 
