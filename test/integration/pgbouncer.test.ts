@@ -288,6 +288,35 @@ describe.skipIf(skipReason !== undefined)('behind PgBouncer in transaction mode'
     }
   });
 
+  test('retention through the pooler: concurrent passes prune each job once, no lock stays held', async () => {
+    const queue = pooledQueue({ listen: false, poolSize: 6 });
+    const sent = await queue.sendBatch(
+      'pruned',
+      Array.from({ length: 300 }, (_, i) => ({ payload: { i } })),
+    );
+    await sql.query(
+      `UPDATE pgpulse.jobs SET state = 'completed', finished_at = now() - interval '2 days'
+       WHERE queue = 'pruned'`,
+    );
+    // Four passes at once, in batches of 20: one batch at a time holds the (transaction-level)
+    // lock; a pass that finds it taken stops, and the others go on.
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        queue.prune({ olderThanMs: 86_400_000, queue: 'pruned', batchSize: 20 }),
+      ),
+    );
+    let left = (await queue.stats('pruned')).counts.completed;
+    while (left > 0) {
+      await queue.prune({ olderThanMs: 86_400_000, queue: 'pruned', batchSize: 20 });
+      left = (await queue.stats('pruned')).counts.completed;
+    }
+    expect(results.reduce((sum, r) => sum + r.deleted, 0)).toBeLessThanOrEqual(sent.length);
+    const { rows } = await sql.query(
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'",
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
   // Why the option exists: PgBouncer 1.18 in transaction mode does not carry named statements.
   test('named statements break through the pooler (a warning says what to set); unnamed ones do not', async () => {
     const through = bouncer.url('named_statements');
