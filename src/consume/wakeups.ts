@@ -82,7 +82,11 @@ export function wakeups(sources: WakeSources, options: WakeOptions): Observable<
  * the next due time after each `due` wake, so nothing later is lost). A time already past emits
  * at once without disturbing the armed timer.
  */
-export function dueTimer(times: Observable<number>, scheduler: SchedulerLike): Observable<number> {
+export function dueTimer(
+  times: Observable<number>,
+  scheduler: SchedulerLike,
+  maxDelayMs: number = MAX_TIMER_MS,
+): Observable<number> {
   return defer(() => {
     // The pending timer's due time, or -Infinity once it has fired. Marked on firing rather than
     // read off the clock: a timer may fire a little before now() reaches its time, and the next
@@ -96,7 +100,7 @@ export function dueTimer(times: Observable<number>, scheduler: SchedulerLike): O
         filter((time) => time > now() && (armed === Number.NEGATIVE_INFINITY || time < armed)),
         switchMap((time) => {
           armed = time;
-          return timer(time - now(), scheduler).pipe(
+          return waitUntil(time, scheduler, maxDelayMs).pipe(
             map(() => {
               armed = Number.NEGATIVE_INFINITY;
               return time;
@@ -105,5 +109,22 @@ export function dueTimer(times: Observable<number>, scheduler: SchedulerLike): O
         }),
       ),
     );
+  });
+}
+
+/**
+ * The longest delay a Node.js timer takes (2^31 - 1 ms, about 24.8 days): a longer one fires
+ * after 1 ms instead, with a TimeoutOverflowWarning, and a worker whose next job was due in 30
+ * days claimed in a tight loop.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Emits once when the scheduler's clock reaches `time`, in steps of at most `maxDelayMs`. */
+function waitUntil(time: number, scheduler: SchedulerLike, maxDelayMs: number): Observable<0> {
+  return defer(() => {
+    const delay = time - scheduler.now();
+    return delay <= maxDelayMs
+      ? timer(Math.max(0, delay), scheduler)
+      : timer(maxDelayMs, scheduler).pipe(switchMap(() => waitUntil(time, scheduler, maxDelayMs)));
   });
 }

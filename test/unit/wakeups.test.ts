@@ -1,11 +1,42 @@
-import { map, type Observable, type SchedulerLike } from 'rxjs';
+import { map, type Observable, of, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, test } from 'vitest';
-import { dueTimer, type Notice, wakeups } from '../../src/consume/wakeups.js';
+import { dueTimer, MAX_TIMER_MS, type Notice, wakeups } from '../../src/consume/wakeups.js';
 
 function scheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 }
+
+describe('dueTimer beyond the longest timer', () => {
+  // Regression: a job due in 30 days asked Node for a timer longer than 2^31 - 1 ms, which fires
+  // after 1 ms instead: the worker claimed in a tight loop. Long waits go in capped steps.
+  test('a job due in 30 days never asks for a timer longer than Node allows', () => {
+    const s = scheduler();
+    const delays: number[] = [];
+    const schedule = s.schedule.bind(s);
+    s.schedule = ((work, delay, state) => {
+      delays.push(delay ?? 0);
+      return schedule(work, delay, state);
+    }) as typeof s.schedule;
+    const thirtyDays = 30 * 86_400_000;
+    s.run(({ expectObservable }) => {
+      expectObservable(dueTimer(of(thirtyDays), s)).toBe(`${thirtyDays}ms (d|)`, { d: thirtyDays });
+    });
+    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_MS);
+    expect(MAX_TIMER_MS).toBe(2 ** 31 - 1);
+  });
+
+  test('a due time beyond the longest delay still fires exactly when due, and only then', () => {
+    const s = scheduler();
+    s.run(({ hot, expectObservable }) => {
+      const times = hot<number>('-t', { t: 25 });
+      expectObservable(dueTimer(times, s, 10), '^--------------------------!').toBe(
+        '-------------------------d-',
+        { d: 25 },
+      );
+    });
+  });
+});
 
 describe('wakeups', () => {
   test('wakes at start, on each due notice, on reconnect, on freed capacity, and on every poll', () => {
