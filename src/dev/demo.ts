@@ -25,6 +25,8 @@ export async function runDemo(options: { databaseUrl?: string | undefined } = {}
   // A database of its own, dropped at the end: the demo never touches existing tables.
   const name = `pgpulse_demo_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: server.url });
+  // A client held for the whole demo: a dropped connection must not end the process unheard.
+  admin.on('error', (error) => console.error(`pgpulse demo: admin connection failed: ${error}`));
   await admin.connect();
   const { rows } = await admin.query<{ v: string; sc: string }>(
     "SELECT current_setting('server_version') AS v, current_setting('synchronous_commit') AS sc",
