@@ -38,38 +38,61 @@ const REFRESHING: ReadonlySet<WakeReason> = new Set(['start', 'poll', 'reconnect
 const MAX_CLAIMS_IN_FLIGHT = 2;
 
 /**
+ * Where a claimer stands.
+ * - `closed`: the last claim came back short and nothing said since that jobs may be waiting;
+ *   freed capacity does not claim, so an idle queue costs no statement per finished job.
+ * - `open`: jobs may be waiting (a wake said so, or the last claim came back full): claims run
+ *   while capacity is free, up to {@link MAX_CLAIMS_IN_FLIGHT} at once.
+ * - `stopped`: no claim starts any more; those in flight finish and hand their jobs over.
+ */
+export type ClaimerState = 'closed' | 'open' | 'stopped';
+
+/** The transitions a claimer may make; anything else is a bug, and throws. */
+const TRANSITIONS: Readonly<Record<ClaimerState, readonly ClaimerState[]>> = {
+  closed: ['open', 'stopped'],
+  open: ['closed', 'stopped'],
+  stopped: [],
+};
+
+/**
  * Claims jobs when woken, in batches of up to the free capacity. A wake that says jobs may exist
  * (a notification, a poll, a timer, a reconnect) opens the queue; a claim that comes back short
- * closes it, unless another such wake arrived meanwhile. Freed capacity claims only while the
- * queue is open, so an idle queue costs no statement per finished job.
+ * closes it, unless another such wake arrived meanwhile (the wake count tells). A claim that
+ * fails closes it too, and asks for a refresh at the next wake.
  */
 export class Claimer {
   readonly #parts: ClaimerParts;
+  #state: ClaimerState = 'closed';
   readonly #claims = new Set<Promise<void>>();
+  /** Slots promised to the claims in flight. */
   #reserved = 0;
-  /** Whether jobs may be waiting: the last claim came back full, or a wake said so since. */
-  #open = false;
   /** Counts the wakes that open the queue, to tell whether one came during a claim. */
   #wakes = 0;
+  /** Whether the next quiet moment should ask for the next delayed job's due time. */
   #refresh = false;
   /** When (database clock, epoch ms) the last claim that came back short looked for jobs. */
   #lastLookMs: number | null = null;
   #refreshing: Promise<void> | undefined;
   /** A fair queue's cursor: the tenant the last claim ended with. */
   #cursor: string | null = null;
+  /** A claim for freed capacity is set for the end of this turn of the event loop. */
   #deferred = false;
-  #stopped = false;
 
   constructor(parts: ClaimerParts) {
     this.#parts = parts;
   }
 
+  /** Where the claimer stands (see {@link ClaimerState}). */
+  get state(): ClaimerState {
+    return this.#state;
+  }
+
   wake(reason: WakeReason): void {
-    if (this.#stopped) return;
+    if (this.#state === 'stopped') return;
     if (reason === 'capacity') {
       // Handlers finishing together free their slots one by one in the same turn of the event
       // loop: wait for the turn to end and claim the freed slots in one statement.
-      if (this.#deferred || !this.#open) return;
+      if (this.#deferred || this.#state !== 'open') return;
       this.#deferred = true;
       setImmediate(() => {
         this.#deferred = false;
@@ -78,7 +101,7 @@ export class Claimer {
       return;
     }
     if (REFRESHING.has(reason)) this.#refresh = true;
-    this.#open = true;
+    this.#to('open');
     this.#wakes++;
     this.#pump();
   }
@@ -92,12 +115,21 @@ export class Claimer {
 
   /** No more claims; resolves when the claims in flight have returned (their jobs handed over). */
   async stop(): Promise<void> {
-    this.#stopped = true;
+    this.#to('stopped');
     await this.quiet();
   }
 
+  /** Moves to `next`; staying is allowed, a transition the table lacks throws. */
+  #to(next: ClaimerState): void {
+    if (next === this.#state) return;
+    if (!TRANSITIONS[this.#state].includes(next)) {
+      throw new Error(`Claimer cannot go from ${this.#state} to ${next}`);
+    }
+    this.#state = next;
+  }
+
   #pump(): void {
-    while (!this.#stopped && this.#open && this.#claims.size < MAX_CLAIMS_IN_FLIGHT) {
+    while (this.#state === 'open' && this.#claims.size < MAX_CLAIMS_IN_FLIGHT) {
       const batchSize = Math.min(this.#parts.free() - this.#reserved, this.#parts.claim.batchSize);
       if (batchSize <= 0) break;
       this.#reserved += batchSize;
@@ -110,7 +142,12 @@ export class Claimer {
     }
     // Only with a free slot: without one, the slot's freeing claims (the queue stays open), and a
     // refresh reporting a job due now would only wake this pump again, in a loop.
-    if (this.#claims.size === 0 && this.#refresh && !this.#stopped && this.#parts.free() > 0) {
+    if (
+      this.#claims.size === 0 &&
+      this.#refresh &&
+      this.#state !== 'stopped' &&
+      this.#parts.free() > 0
+    ) {
       this.#refreshNextDue();
     }
   }
@@ -131,11 +168,11 @@ export class Claimer {
       // open. A fair claim may come back short with jobs left, and says so.
       if (jobs.length < batchSize && result.more !== true) {
         this.#lastLookMs = result.dbNowMs;
-        if (this.#wakes === wakesBefore) this.#open = false;
+        if (this.#wakes === wakesBefore && this.#state === 'open') this.#to('closed');
       }
     } catch (error) {
       // The database is unreachable or restarting: the next wake (a poll at the latest) retries.
-      this.#open = false;
+      if (this.#state === 'open') this.#to('closed');
       this.#refresh = true;
       this.#parts.onError(error, 'claim');
     }
