@@ -20,6 +20,7 @@ import {
 import { routeDefinitions } from './consume/router.js';
 import { Worker } from './consume/worker.js';
 import { ConfigurationError } from './errors.js';
+import { allSettledOrThrow, runEvery } from './kernel/cleanup.js';
 import { Retention, type RetentionOptions } from './maintain/retention.js';
 import { Sweeper, type SweeperOptions } from './maintain/sweeper.js';
 import type { AnyJobDefinition } from './produce/define-job.js';
@@ -210,13 +211,13 @@ export class Queue extends QueueBase implements AsyncDisposable {
    */
   close(): Promise<void> {
     this.closing = true;
-    this.#closing ??= (async () => {
-      await Promise.all([...this.#consumers].map((consumer) => consumer.stop()));
-      await this.#listener?.close();
-      this.ctx.markClosed();
-      await Promise.all([...this.tasks].map((task) => task.stop()));
-      if (this.ownsPool) await this.ctx.pool.end();
-    })();
+    this.#closing ??= runEvery([
+      () => allSettledOrThrow([...this.#consumers].map((consumer) => consumer.stop())),
+      () => this.#listener?.close(),
+      () => this.ctx.markClosed(),
+      () => allSettledOrThrow([...this.tasks].map((task) => task.stop())),
+      () => (this.ownsPool ? this.ctx.pool.end() : undefined),
+    ]);
     return this.#closing;
   }
 

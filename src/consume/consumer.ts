@@ -17,6 +17,7 @@ import {
   type PgPulseError,
   WorkerStoppedError,
 } from '../errors.js';
+import { runEvery } from '../kernel/cleanup.js';
 import { SettleBatcher } from '../settle/batcher.js';
 import type { SettleOutcome } from '../settle/outcome.js';
 import { describeError } from '../settle/outcome.js';
@@ -277,23 +278,25 @@ export class Consumer {
    * lease would expire); write what is pending; let go of the listener. Memoised.
    */
   stop(graceMs: number): Promise<void> {
-    this.#stopping ??= (async () => {
-      await this.#starting;
-      this.#wakes?.unsubscribe();
-      await this.#claimer?.stop();
-      await this.inFlight.drained(performance.now() + graceMs);
-      const unfinished = this.inFlight.entries().filter((entry) => !entry.settling);
-      const stopped = new WorkerStoppedError();
-      for (const entry of unfinished) this.inFlight.abort(entry.job.id, stopped);
-      await Promise.all(unfinished.map((entry) => this.release(entry).catch(() => undefined)));
-      await this.#settler.drain();
-      await this.#leases?.stop();
-      this.#cancels?.unsubscribe();
-      this.#dueTimes.complete();
-      this.inFlight.complete();
-      this.#markReady(); // stopped before it was ready: nothing is left to wait for
-      this.#events.complete();
-    })();
+    this.#stopping ??= runEvery([
+      () => this.#starting?.catch(() => undefined),
+      () => this.#wakes?.unsubscribe(),
+      () => this.#claimer?.stop(),
+      () => this.inFlight.drained(performance.now() + graceMs),
+      () => {
+        const unfinished = this.inFlight.entries().filter((entry) => !entry.settling);
+        const stopped = new WorkerStoppedError();
+        for (const entry of unfinished) this.inFlight.abort(entry.job.id, stopped);
+        return Promise.all(unfinished.map((entry) => this.release(entry).catch(() => undefined)));
+      },
+      () => this.#settler.drain(),
+      () => this.#leases?.stop(),
+      () => this.#cancels?.unsubscribe(),
+      () => this.#dueTimes.complete(),
+      () => this.inFlight.complete(),
+      () => this.#markReady(), // stopped before it was ready: nothing is left to wait for
+      () => this.#events.complete(),
+    ]);
     return this.#stopping;
   }
 
