@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { ResolvedQueueOptions } from './config.js';
 import { execute } from './db/execute.js';
-import { assertSchemaVersion } from './db/migrate.js';
 import { poolerHint } from './db/pooler.js';
 import { type QueryName, type QueryRegistry, queriesFor } from './db/queries.js';
 import { type Channels, channelsFor } from './db/schema.js';
+import { assertSchemaVersion } from './db/schema-version.js';
 import { QueueClosedError } from './errors.js';
 import type { Queryable } from './types.js';
 
@@ -57,10 +57,14 @@ export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Con
   let closed = false;
 
   const verify = (): Promise<void> => {
-    verified ??= assertSchemaVersion(pool, options.schema).catch((error: unknown) => {
-      verified = undefined; // not memoised: a later call may find the schema migrated
-      throw error;
-    });
+    // A schema newer than the code but compatible with it logs its warning here, once.
+    verified ??= assertSchemaVersion(pool, options.schema, options.logger).then(
+      () => undefined,
+      (error: unknown) => {
+        verified = undefined; // not memoised: a later call may find the schema migrated
+        throw error;
+      },
+    );
     return verified;
   };
 
@@ -84,7 +88,7 @@ export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Con
           await verify();
           ready = true;
         }
-        return await execute<Row>(client ?? pool, queries[query], values, options.schema);
+        return await execute<Row>(client ?? pool, queries[query], values, options.schema, query);
       } catch (error) {
         hintPooler(error);
         throw error;

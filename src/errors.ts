@@ -1,3 +1,5 @@
+import type { GrantSet } from './types.js';
+
 /**
  * The stable string codes of every error pgpulse throws. Branch on `error.code`, never on the
  * message text, which may change between versions.
@@ -37,6 +39,8 @@ export const ErrorCode = {
    * unknown unless the operation says otherwise.
    */
   connection: 'PGPULSE_CONNECTION',
+  /** The database role lacks a privilege the operation needs (SQLSTATE 42501). */
+  permission: 'PGPULSE_PERMISSION',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -245,6 +249,53 @@ export class QueueBusyError extends PgPulseError {
     );
     this.queue = queue;
     this.running = running;
+  }
+}
+
+/** What {@link PermissionError} says about the refusal. */
+export interface PermissionDetails {
+  /** The database error: its `code` is the SQLSTATE, its message names the object refused. */
+  cause: unknown;
+  /** The role that was refused (`current_user`), when it could be found. */
+  role: string | undefined;
+  /** What was refused: a statement (`claim_jobs`), or `migrate`, `grant`, `schema version check`. */
+  operation: string;
+  /** The privilege sets of `grant()` that allow the operation; empty when only the owner may. */
+  grants: readonly GrantSet[];
+}
+
+/**
+ * The database role lacks a privilege the operation needs (SQLSTATE `42501`): a role that was
+ * not granted what producing, consuming or administering needs (see `grant()` and
+ * `pgpulse grant`), or `migrate()` run by a role that may not create the schema's objects.
+ * Retrying cannot help; the message names the role and the grant that would.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof PermissionError) console.error(e.role, e.grants, e.sqlState); }
+ * ```
+ */
+export class PermissionError extends PgPulseError {
+  /**
+   * The SQLSTATE of the refusal: `42501` (insufficient_privilege), or `01007`
+   * (privilege_not_granted) when `grant()` ran as a role that holds privileges without being
+   * allowed to pass them on.
+   */
+  readonly sqlState: string;
+  /** The role that was refused, when it could be found. */
+  readonly role: string | undefined;
+  /** What was refused (see {@link PermissionDetails.operation}). */
+  readonly operation: string;
+  /** The `grant()` privilege sets that would allow it; empty when only the schema owner may. */
+  readonly grants: readonly GrantSet[];
+
+  constructor(message: string, details: PermissionDetails) {
+    super(ErrorCode.permission, message, { cause: details.cause });
+    const state = (details.cause as { code?: unknown } | null)?.code;
+    this.sqlState = typeof state === 'string' ? state : '42501';
+    this.role = details.role;
+    this.operation = details.operation;
+    this.grants = Object.freeze([...details.grants]);
   }
 }
 

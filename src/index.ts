@@ -20,6 +20,14 @@ export type { ConfigSources } from './config-sources.js';
 export { migrate, planMigrations, uninstall } from './db/migrate.js';
 export type { MigrateOptions, MigrateResult, MigrationPlan } from './db/migrate.js';
 
+// Least privilege
+export { grant } from './db/grant.js';
+export type { GrantResult } from './db/grant.js';
+export { grantStatements } from './db/privileges.js';
+export type { GrantOptions } from './db/privileges.js';
+export { GRANT_SETS } from './types.js';
+export type { GrantSet } from './types.js';
+
 // Producing
 export { defineJob, isJobDefinition } from './produce/define-job.js';
 export type {
@@ -91,6 +99,7 @@ export type {
 } from './types.js';
 
 // Errors
+export type { PermissionDetails } from './errors.js';
 export {
   ConfigurationError,
   ConnectionError,
@@ -102,6 +111,7 @@ export {
   JobTimeoutError,
   LeaseLostError,
   NonRetryableError,
+  PermissionError,
   PgPulseError,
   QueueBusyError,
   QueueClosedError,

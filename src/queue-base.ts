@@ -106,7 +106,11 @@ export abstract class QueueBase extends JobLifecycle {
     return this.ctx.pool;
   }
 
-  /** Installs or upgrades the schema; safe to call from many processes at once. */
+  /**
+   * Installs or upgrades the schema; safe to call from many processes at once. On a current
+   * schema it only reads the ledger, so an application role with only `grant()`'s privileges
+   * may call it; applying migrations needs the schema's owner (see {@link migrate}).
+   */
   async migrate(): Promise<MigrateResult> {
     return migrate(this.ctx.pool, { schema: this.options.schema });
   }

@@ -9,6 +9,17 @@ export const JOB_STATES = ['pending', 'running', 'completed', 'dead', 'cancelled
  */
 export type JobState = (typeof JOB_STATES)[number];
 
+/**
+ * The privilege sets `grant()` and `pgpulse grant` give a database role: `produce` (send jobs and
+ * follow them), `consume` (claim, settle, watch events, cancel, sweep) and `admin` (queue
+ * settings, pause, purge, delete, redrive, retention, cancel, watch events). Each also reads jobs
+ * and stats. See the README's "Least privilege".
+ */
+export const GRANT_SETS = ['produce', 'consume', 'admin'] as const;
+
+/** One of {@link GRANT_SETS}. */
+export type GrantSet = (typeof GRANT_SETS)[number];
+
 /** The finished states, which retention may prune. */
 export const FINISHED_STATES = ['completed', 'dead', 'cancelled'] as const;
 

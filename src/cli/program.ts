@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { POOLER_MODES } from '../config.js';
 import { devCommands } from './commands/dev.js';
 import { dlqCommands } from './commands/dlq.js';
+import { grantCommand } from './commands/grant.js';
 import { jobCommands } from './commands/jobs.js';
 import { queueCommands } from './commands/queues.js';
 import { readCommand } from './commands/read.js';
@@ -55,6 +56,7 @@ having written nothing.
 
 Examples:
   pgpulse migrate
+  pgpulse grant app --produce --consume --apply
   pgpulse queue list
   pgpulse job send emails '{"to":"ada@example.com"}' --delay 5000
   pgpulse dlq redrive emails
@@ -63,6 +65,7 @@ Examples:
     );
   const globals = () => program.opts<GlobalOptions>();
   schemaCommands(program, globals);
+  grantCommand(program, globals);
   queueCommands(program, globals);
   jobCommands(program, globals);
   dlqCommands(program, globals);

@@ -21,6 +21,8 @@ export interface Cli {
   queue(options?: { listen?: boolean }): Queue;
   /** The connection string in use (for commands that connect without a Queue). */
   connection(): { url: string; schema: string };
+  /** The schema in use, for commands that need no database (`--schema`, env, config file). */
+  schema(): string;
   /** Prints a value as JSON (with --json) or as the text `human` renders. */
   print(value: unknown, human: () => string): void;
   /** Asks a yes/no question on the terminal; false when there is no terminal. */
@@ -91,7 +93,7 @@ export function describeFailure(error: unknown, context: FailureContext): string
 /** Builds the runtime of one command from its global options. */
 export function createCli(
   globals: GlobalOptions,
-): Cli & { close(): Promise<void>; url(): string | undefined; schema(): string } {
+): Cli & { close(): Promise<void>; url(): string | undefined } {
   let queue: Queue | undefined;
   let options: QueueOptions | undefined;
   const resolveOptions = (): QueueOptions => {
@@ -153,7 +155,8 @@ export function createCli(
       try {
         return resolveOptions().schema ?? 'pgpulse';
       } catch {
-        return globals.schema ?? 'pgpulse';
+        // No database configured: the schema may still be given.
+        return globals.schema ?? (process.env.PGPULSE_SCHEMA || 'pgpulse');
       }
     },
     print(value, human) {

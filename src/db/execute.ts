@@ -2,24 +2,44 @@ import { ConnectionError, JobAlreadyExistsError, SchemaVersionError } from '../e
 import type { Queryable } from '../types.js';
 import { isTransient } from './failure.js';
 import { latestVersion } from './migrations.js';
-import type { PreparedQuery } from './queries.js';
+import { statementPermissionError } from './permission-error.js';
+import { type PreparedQuery, type QueryName, queriesFor } from './queries.js';
 import { SqlState, sqlStateOf } from './sqlstate.js';
 
 /**
  * Runs a registered statement and returns its rows. A database without pgpulse's tables fails
- * with a `SchemaVersionError` that says what to do, instead of `relation does not exist`.
+ * with a `SchemaVersionError` that says what to do, instead of `relation does not exist`; a role
+ * refused a privilege, with a `PermissionError` naming the role and the grant it lacks.
  */
 export async function execute<Row>(
   db: Queryable,
   query: PreparedQuery,
   values: readonly unknown[],
   schema: string,
+  operation: QueryName,
 ): Promise<Row[]> {
   try {
     const result = await db.query({ name: query.name, text: query.text, values: [...values] });
     return result.rows as Row[];
   } catch (error) {
+    if (sqlStateOf(error) === SqlState.insufficientPrivilege) {
+      throw statementPermissionError(error, { role: await roleOf(db, schema), operation, schema });
+    }
     throw translateError(error, schema);
+  }
+}
+
+/**
+ * The role statements on `db` run as, or undefined when asking fails (a client inside a failed
+ * transaction answers nothing). Asked only after a refusal, to name the role in the error.
+ */
+export async function roleOf(db: Queryable, schema: string): Promise<string | undefined> {
+  try {
+    // Unnamed: through a transaction-mode pooler a prepared statement may be elsewhere.
+    const { rows } = await db.query<{ role: string }>(queriesFor(schema).current_role.text);
+    return rows[0]?.role;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,11 +1,19 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { DEFAULT_SCHEMA } from '../config.js';
-import { SchemaVersionError } from '../errors.js';
-import type { Queryable } from '../types.js';
+import { PermissionError } from '../errors.js';
 import { checkOptionsObject } from '../validate.js';
+import { roleOf } from './execute.js';
+import { isTransient } from './failure.js';
 import { latestVersion, migrations } from './migrations.js';
 import { queriesFor } from './queries.js';
 import { checkSchemaName, renderSql } from './schema.js';
+import {
+  installedVersion,
+  newerSchemaError,
+  type SchemaStatus,
+  schemaStatus,
+} from './schema-version.js';
+import { withSession } from './session.js';
 import { SqlState, sqlStateOf } from './sqlstate.js';
 
 /** Options of {@link migrate}. */
@@ -19,20 +27,32 @@ export interface MigrateResult {
   schema: string;
   /** The version before, 0 for a fresh database. */
   fromVersion: number;
-  /** The version after: the newest this code knows. */
+  /**
+   * The version after: the newest this code knows, or the schema's own when a newer release
+   * already migrated it further in a way this code is compatible with.
+   */
   toVersion: number;
   /** The migrations this call applied; empty when the schema was already current. */
   applied: { id: number; name: string }[];
 }
 
+/** How often a migration that failed for a transient reason is tried in all. */
+const MIGRATE_ATTEMPTS = 4;
+
 /**
- * Installs or upgrades pgpulse's schema. All pending migrations run in one transaction under an
- * advisory lock, so any number of processes may call this at once: one applies, the others wait
- * and find nothing left to do.
+ * Installs or upgrades pgpulse's schema. It first reads the installed version, which needs no
+ * privilege beyond reading the ledger, so an application role may call it on a current schema.
+ * Only when something must be applied does it take an advisory lock and apply every pending
+ * migration in one transaction, so any number of processes may call this at once: one applies,
+ * the others wait and find nothing left to do. A transaction that fails for a transient reason (a
+ * deadlock, a dropped connection, a server restarting) is tried again, up to 4 times in all.
  *
  * @param target - a connection string, a `pg.Pool`, or a connected `pg.Client` (not inside a
  *   transaction).
- * @throws SchemaVersionError when the database's schema is newer than this code.
+ * @throws SchemaVersionError when the database's schema is newer than this code and not
+ *   compatible with it.
+ * @throws PermissionError when migrations must be applied and the role may not create the
+ *   schema's objects: run `migrate()` as the role that owns them.
  * @throws ConfigurationError for a bad schema name, before anything is sent.
  * @example
  * ```ts
@@ -44,7 +64,30 @@ export async function migrate(
   options?: MigrateOptions,
 ): Promise<MigrateResult> {
   const schema = schemaOption(options);
-  return withClient(target, (client) => migrateOn(client, schema));
+  latestVersion(); // reads the migration files once, outside the retries: a bad file is no blip
+  for (let attempt = 1; ; attempt++) {
+    let connected = false;
+    try {
+      return await withSession(target, async (client) => {
+        connected = true;
+        return migrateOn(client, schema);
+      });
+    } catch (error) {
+      // Failing to connect at all is most likely a wrong address or password: said at once.
+      const retry = connected || attempt > 1;
+      if (!retry || attempt >= MIGRATE_ATTEMPTS || !isTransient(error)) throw error;
+      await sleep(backoffMs(attempt));
+    }
+  }
+}
+
+/** ~250 ms, 500 ms, 1 s, jittered so that racing processes spread out. */
+function backoffMs(attempt: number): number {
+  return 250 * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** What {@link planMigrations} found: the migrations `migrate()` would apply, as SQL. */
@@ -59,22 +102,22 @@ export interface MigrationPlan {
  * The migrations `migrate()` would apply, with their SQL rendered for the schema; changes
  * nothing (`pgpulse migrate --dry-run`).
  *
- * @throws SchemaVersionError when the database's schema is newer than this code.
+ * @throws SchemaVersionError when the database's schema is newer than this code and not
+ *   compatible with it.
  */
 export async function planMigrations(
   target: string | pg.Pool | pg.Client,
   options?: MigrateOptions,
 ): Promise<MigrationPlan> {
   const schema = schemaOption(options);
-  const latest = latestVersion();
-  const fromVersion = await withClient(target, (client) => installedVersion(client, schema));
-  if (fromVersion > latest) throw newerSchemaError(schema, fromVersion, latest);
+  const status = await withSession(target, (client) => schemaStatus(client, schema));
+  if (status.kind === 'newer-incompatible') throw newerSchemaError(status);
   return {
     schema,
-    fromVersion,
-    toVersion: latest,
+    fromVersion: status.found,
+    toVersion: Math.max(status.found, status.latest),
     pending: migrations()
-      .filter((migration) => migration.id > fromVersion)
+      .filter((migration) => migration.id > status.found)
       .map(({ id, name, template }) => ({ id, name, sql: renderSql(template, schema) })),
   };
 }
@@ -83,6 +126,7 @@ export async function planMigrations(
  * Drops pgpulse's schema with every job, archive and setting in it, under the migration lock.
  *
  * @returns whether there was a schema to drop.
+ * @throws PermissionError when the role does not own the schema.
  */
 export async function uninstall(
   target: string | pg.Pool | pg.Client,
@@ -90,22 +134,17 @@ export async function uninstall(
 ): Promise<{ schema: string; dropped: boolean }> {
   const schema = schemaOption(options);
   const q = queriesFor(schema);
-  return withClient(target, async (client) => {
-    await client.query('BEGIN');
-    try {
+  return withSession(target, (client) =>
+    inTransaction(client, schema, 'uninstall', async () => {
       await client.query(q.migrate_lock.text, [`pgpulse.migrate.${schema}`]);
       const { rows } = await client.query<{ present: boolean }>(q.migrate_schema_exists.text, [
         schema,
       ]);
       const dropped = rows[0]?.present === true;
       if (dropped) await client.query(q.migrate_drop_schema.text);
-      await client.query('COMMIT');
       return { schema, dropped };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  });
+    }),
+  );
 }
 
 function schemaOption(options: MigrateOptions | undefined): string {
@@ -114,101 +153,98 @@ function schemaOption(options: MigrateOptions | undefined): string {
   );
 }
 
-/** Runs `work` on one connection of the target, opened (and closed) here when needed. */
-async function withClient<T>(
-  target: string | pg.Pool | pg.Client,
-  work: (client: pg.ClientBase) => Promise<T>,
-): Promise<T> {
-  if (typeof target === 'string') {
-    const client = new pg.Client({ connectionString: target, application_name: 'pgpulse' });
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end();
-    }
-  }
-  if (isPool(target)) {
-    const client = await target.connect();
-    try {
-      return await work(client);
-    } finally {
-      client.release();
-    }
-  }
-  return work(target);
-}
-
-/** Duck-typed (the application may load its own copy of `pg`): only a pool counts clients. */
-function isPool(target: pg.Pool | pg.Client): target is pg.Pool {
-  return 'totalCount' in target;
-}
-
 async function migrateOn(client: pg.ClientBase, schema: string): Promise<MigrateResult> {
-  const q = queriesFor(schema);
   const latest = latestVersion();
-  await client.query('BEGIN');
-  try {
+  // Read first, without the lock or CREATE: the common case (a current schema) changes nothing.
+  const installed = await readOnlyStatus(client, schema);
+  if (installed !== undefined) return unchanged(installed);
+  const q = queriesFor(schema);
+  return inTransaction(client, schema, 'migrate', async () => {
     await client.query(q.migrate_lock.text, [`pgpulse.migrate.${schema}`]);
     await client.query(q.migrate_create_schema.text);
     await client.query(q.migrate_create_ledger.text);
-    const fromVersion = await versionOn(client, q.migrate_version.text);
-    if (fromVersion > latest) throw newerSchemaError(schema, fromVersion, latest);
-    const applied: MigrateResult['applied'] = [];
-    for (const migration of migrations()) {
-      if (migration.id <= fromVersion) continue;
+    // Another process may have migrated while this one waited for the lock.
+    const fromVersion = await installedVersion(client, schema);
+    if (fromVersion >= latest) return unchanged(await schemaStatus(client, schema));
+    const pending = migrations().filter((migration) => migration.id > fromVersion);
+    for (const migration of pending) {
       await client.query(renderSql(migration.template, schema));
       await client.query(q.migrate_record.text, [migration.id, migration.name]);
-      applied.push({ id: migration.id, name: migration.name });
     }
+    // Once every migration is in, the ledger has the column (migration 0010).
+    await client.query(q.migrate_record_compatibility.text, [
+      pending.map((migration) => migration.id),
+      pending.map((migration) => migration.compatibleFrom),
+    ]);
+    return {
+      schema,
+      fromVersion,
+      toVersion: latest,
+      applied: pending.map(({ id, name }) => ({ id, name })),
+    };
+  });
+}
+
+/** The schema's status when nothing needs applying, undefined when migrations are pending. */
+async function readOnlyStatus(
+  client: pg.ClientBase,
+  schema: string,
+): Promise<SchemaStatus | undefined> {
+  try {
+    const status = await schemaStatus(client, schema);
+    return status.kind === 'older' ? undefined : status;
+  } catch (error) {
+    if (!(error instanceof PermissionError)) throw error;
+    throw migratePermissionError(error.cause, error.role, schema, 'migrate');
+  }
+}
+
+/** A current or newer schema: nothing to apply, unless it is newer and incompatible. */
+function unchanged(status: SchemaStatus): MigrateResult {
+  if (status.kind === 'newer-incompatible') throw newerSchemaError(status);
+  return { schema: status.schema, fromVersion: status.found, toVersion: status.found, applied: [] };
+}
+
+/**
+ * Runs `work` in a transaction on `client`; a failure rolls back, and a refused privilege becomes
+ * a `PermissionError` saying that the schema's owner must do this.
+ */
+async function inTransaction<T>(
+  client: pg.ClientBase,
+  schema: string,
+  operation: 'migrate' | 'uninstall',
+  work: () => Promise<T>,
+): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await work();
     await client.query('COMMIT');
-    return { schema, fromVersion, toVersion: latest, applied };
+    return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
+    if (sqlStateOf(error) === SqlState.insufficientPrivilege) {
+      throw migratePermissionError(error, await roleOf(client, schema), schema, operation);
+    }
+    if (error instanceof PermissionError) {
+      throw migratePermissionError(error.cause, error.role, schema, operation);
+    }
     throw error;
   }
 }
 
-/** The installed version, 0 when the schema or its ledger is missing. */
-async function installedVersion(db: Queryable, schema: string): Promise<number> {
-  try {
-    return await versionOn(db, queriesFor(schema).migrate_version.text);
-  } catch (error) {
-    const state = sqlStateOf(error);
-    if (state !== SqlState.undefinedTable && state !== SqlState.invalidSchemaName) throw error;
-    return 0;
-  }
-}
-
-async function versionOn(db: Queryable, text: string): Promise<number> {
-  const { rows } = await db.query<{ version: number }>(text);
-  return Number(rows[0]?.version ?? 0);
-}
-
-function newerSchemaError(schema: string, found: number, latest: number): SchemaVersionError {
-  return new SchemaVersionError(
-    found,
-    latest,
-    `The pgpulse schema "${schema}" is at version ${found}, newer than this code's ${latest}: ` +
-      'upgrade pgpulse before using this database',
-  );
-}
-
-/**
- * Checks that the schema is installed at exactly the version this code expects.
- *
- * @throws SchemaVersionError when it is missing, older (run `migrate()`) or newer (upgrade).
- */
-export async function assertSchemaVersion(db: Queryable, schema: string): Promise<void> {
-  const latest = latestVersion();
-  const found = await installedVersion(db, schema);
-  if (found > latest) throw newerSchemaError(schema, found, latest);
-  if (found < latest) {
-    throw new SchemaVersionError(
-      found,
-      latest,
-      `The pgpulse schema "${schema}" is at version ${found}, older than this code's ${latest}: ` +
-        'run migrate() first',
-    );
-  }
+function migratePermissionError(
+  cause: unknown,
+  role: string | undefined,
+  schema: string,
+  operation: 'migrate' | 'uninstall',
+): PermissionError {
+  const who = role === undefined ? 'The database role' : `Database role "${role}"`;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const what =
+    operation === 'migrate'
+      ? `may not install or upgrade pgpulse schema "${schema}" (${reason}): run migrate() ` +
+        '(`pgpulse migrate`) as the role that owns the schema, or may create it; an ' +
+        'application role needs only what `pgpulse grant` gives, once the schema is current'
+      : `may not drop pgpulse schema "${schema}" (${reason}): run uninstall as the role that owns it`;
+  return new PermissionError(`${who} ${what}`, { cause, role, operation, grants: [] });
 }

@@ -1,8 +1,9 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import pg from 'pg';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { createTestDatabase, useTestQueue } from '../helpers/database.js';
+import { testRoles } from '../helpers/roles.js';
 
 const { db, sql, queue } = await useTestQueue({ listen: false });
 const env = { DATABASE_URL: db.url };
@@ -27,6 +28,7 @@ describe('help', () => {
     for (const command of [
       'migrate',
       'uninstall',
+      'grant',
       'queue',
       'job',
       'dlq',
@@ -41,6 +43,7 @@ describe('help', () => {
     const leaves = [
       ['migrate'],
       ['uninstall'],
+      ['grant'],
       ['queue', 'list'],
       ['queue', 'create'],
       ['queue', 'stats'],
@@ -98,6 +101,81 @@ describe('schema', () => {
     } finally {
       await check.end();
       await fresh.drop();
+    }
+  });
+});
+
+describe('grant', () => {
+  const roles = testRoles(db);
+  afterAll(() => roles.dropAll());
+
+  async function may(role: string, privilege: string, table: string): Promise<boolean> {
+    const { rows } = await sql.query('SELECT has_table_privilege($1, $2, $3) AS ok', [
+      role,
+      table,
+      privilege,
+    ]);
+    return rows[0].ok;
+  }
+
+  test('prints the GRANTs without a database; --json lists them', async () => {
+    const printed = await runCli(['--schema', 'jobs', 'grant', 'app', '--produce', '--consume']);
+    expect(printed.stderr).toBe('');
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toMatch(/^-- pgpulse grant: /);
+    expect(printed.stdout).toContain('GRANT USAGE ON SCHEMA "jobs" TO "app";\n');
+    expect(printed.stdout).toContain('GRANT SELECT, INSERT, UPDATE ON TABLE "jobs".jobs TO "app";');
+    const listed = await runCli(['--json', 'grant', 'app', '--admin']);
+    expect(JSON.parse(listed.stdout)).toMatchObject({
+      role: 'app',
+      schema: 'pgpulse',
+      sets: ['admin'],
+      applied: false,
+      statements: expect.arrayContaining(['GRANT USAGE ON SCHEMA "pgpulse" TO "app"']),
+    });
+  });
+
+  test('--apply grants them, as the owner; the role then may what the set allows', async () => {
+    const app = await roles.create('cli_app');
+    expect(await may(app.name, 'INSERT', 'pgpulse.jobs')).toBe(false);
+    const applied = await json<{ applied: boolean; statements: string[] }>(
+      'grant',
+      app.name,
+      '--produce',
+      '--apply',
+    );
+    expect(applied.applied).toBe(true);
+    expect(await may(app.name, 'INSERT', 'pgpulse.jobs')).toBe(true);
+    expect(await may(app.name, 'DELETE', 'pgpulse.jobs')).toBe(false);
+    const sent = await runCli(['job', 'send', 'cli-granted', '{}'], { DATABASE_URL: app.url });
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    const refused = await runCli(['queue', 'pause', 'cli-granted'], { DATABASE_URL: app.url });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^pgpulse: Database role "${app.name}" may not do this .*pgpulse grant ${app.name} --admin`,
+      ),
+    );
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('bad input: one line, exit 1, nothing granted', async () => {
+    for (const [args, message] of [
+      [
+        ['grant', 'app'],
+        /^pgpulse: Say what the role may do: --produce, --consume and\/or --admin/,
+      ],
+      [['grant', 'public', '--admin'], /^pgpulse: Expected `role` to be a role name/],
+      [
+        ['grant', 'nobody_here_at_all', '--admin', '--apply'],
+        /^pgpulse: Role "nobody_here_at_all" does not exist/,
+      ],
+    ] as const) {
+      const run = await runCli([...args], env);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
     }
   });
 });

@@ -5,11 +5,13 @@ import {
   ConfigurationError,
   ErrorCode,
   migrate,
+  planMigrations,
   Queue,
   SchemaVersionError,
 } from '../../src/index.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { recordNotifications } from '../helpers/notifications.js';
+import { waitFor } from '../helpers/wait.js';
 
 const db = await createTestDatabase({ migrated: false });
 const sql = new pg.Pool({ connectionString: db.url });
@@ -128,5 +130,119 @@ test('two schemas in one database share neither jobs nor notifications', async (
     await heardByBeta.close();
     await alpha.close();
     await beta.close();
+  }
+});
+
+describe('rolling deploys: a schema newer than the code', () => {
+  /** A queue on `schema` whose warnings are kept. */
+  function watchedQueue(schema: string) {
+    const warnings: string[] = [];
+    const queue = new Queue({
+      connectionString: db.url,
+      schema,
+      logger: { warn: (message) => warnings.push(message), error: () => undefined },
+    });
+    return { queue, warnings };
+  }
+
+  test('migrate() records what each migration declares about older code', async () => {
+    const { rows } = await sql.query(
+      'SELECT id, compatible_from FROM pgpulse.migrations ORDER BY id',
+    );
+    expect(rows).toEqual(
+      migrations().map((m) => ({ id: m.id, compatible_from: m.compatibleFrom })),
+    );
+  });
+
+  test('whose newer migrations declare this code compatible: a queue warns once and works', async () => {
+    await migrate(sql, { schema: 'expanded' });
+    const newer = latestVersion() + 1;
+    // What a newer release's additive migration would do: add a column, and say older code is fine.
+    await sql.query('ALTER TABLE expanded.jobs ADD COLUMN added_later text');
+    await sql.query(
+      'INSERT INTO expanded.migrations (id, name, compatible_from) VALUES ($1, $2, $3)',
+      [newer, 'adds_a_column', latestVersion()],
+    );
+    const { queue, warnings } = watchedQueue('expanded');
+    try {
+      const { id } = await queue.send('q', { n: 1 });
+      const [job] = await queue.claim('q');
+      if (job === undefined) throw new Error('nothing claimed');
+      await queue.complete(job, 'ok');
+      expect(await queue.getJob(id)).toMatchObject({ state: 'completed', result: 'ok' });
+      expect(await queue.stats('q')).toMatchObject({ counts: { completed: 1 } });
+    } finally {
+      await queue.close();
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/at version \d+, newer than this code's \d+.*runs on/);
+    // An older process that calls migrate() at start-up finds nothing to do.
+    expect(await migrate(sql, { schema: 'expanded' })).toEqual({
+      schema: 'expanded',
+      fromVersion: newer,
+      toVersion: newer,
+      applied: [],
+    });
+    expect((await planMigrations(sql, { schema: 'expanded' })).pending).toEqual([]);
+  });
+
+  test('with a newer migration that is not compatible: SchemaVersionError, nothing written', async () => {
+    await migrate(sql, { schema: 'contracted' });
+    const latest = latestVersion();
+    // latest+1 leaves this code working; latest+2 (a contract step) needs code from latest+1.
+    await sql.query(
+      'INSERT INTO contracted.migrations (id, name, compatible_from) VALUES ($1, $2, $3), ($4, $5, $6)',
+      [latest + 1, 'expand', latest, latest + 2, 'contract', latest + 1],
+    );
+    const { queue, warnings } = watchedQueue('contracted');
+    try {
+      const error = await queue.send('q', {}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SchemaVersionError);
+      expect(error).toMatchObject({ databaseVersion: latest + 2, codeVersion: latest });
+      expect((error as Error).message).toMatch(
+        /needs? code that knows version \d+ or later: upgrade pgpulse/,
+      );
+      const { rows } = await sql.query('SELECT count(*)::int AS n FROM contracted.jobs');
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await queue.close();
+    }
+    expect(warnings).toEqual([]);
+    await expect(migrate(sql, { schema: 'contracted' })).rejects.toBeInstanceOf(SchemaVersionError);
+    await expect(planMigrations(sql, { schema: 'contracted' })).rejects.toBeInstanceOf(
+      SchemaVersionError,
+    );
+  });
+});
+
+test('a migration that fails for a transient reason (a lock timeout) is tried again', async () => {
+  const lock = "SELECT pg_advisory_xact_lock(hashtextextended('pgpulse.migrate.retried', 0))";
+  const holder = new pg.Client({ connectionString: db.url });
+  await holder.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query(lock);
+    const url = new URL(db.url);
+    url.searchParams.set('options', '-c lock_timeout=200');
+    url.searchParams.set('application_name', 'pgpulse-retried');
+    const migrating = migrate(url.toString(), { schema: 'retried' });
+    // Each attempt opens its own connection: seeing a second one wait means the first failed.
+    const waiting = async () => {
+      const { rows } = await sql.query(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgpulse-retried' AND wait_event_type = 'Lock'",
+      );
+      return rows.map((row) => row.pid as number);
+    };
+    const seen = new Set<number>();
+    await waitFor(async () => {
+      for (const pid of await waiting()) seen.add(pid);
+      return seen.size >= 2;
+    }, 'a second attempt to wait for the migration lock');
+    await holder.query('COMMIT');
+    const result = await migrating;
+    expect(result.applied).toHaveLength(latestVersion());
+    expect(await schemaExists('retried')).toBe(true);
+  } finally {
+    await holder.end();
   }
 });

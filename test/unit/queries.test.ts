@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { latestVersion, migrations } from '../../src/db/migrations.js';
+import { latestVersion, migrations, parseCompatibleWith } from '../../src/db/migrations.js';
 import { QUERY_NAMES, queriesFor, SQL_DIR } from '../../src/db/queries.js';
 
 const queryDir = join(SQL_DIR, 'queries');
@@ -67,5 +67,27 @@ describe('migrations', () => {
         expect(['{{schema}}', '{{schema_name}}']).toContain(placeholder);
       }
     }
+  });
+});
+
+describe("a migration's compatibility declaration", () => {
+  test('is its `-- compatible-with: N` line, or its own number without one', () => {
+    expect(parseCompatibleWith('-- m\n-- compatible-with: 7\nSELECT 1', 9)).toBe(7);
+    expect(parseCompatibleWith('-- m\nSELECT 1', 9)).toBe(9);
+    for (const { id, compatibleFrom } of migrations()) {
+      expect(compatibleFrom).toBeGreaterThanOrEqual(1);
+      expect(compatibleFrom).toBeLessThanOrEqual(id);
+    }
+    // Released before declarations existed: each needs code that knows it.
+    expect(migrations().find((m) => m.id === 8)?.compatibleFrom).toBe(8);
+  });
+
+  test.each([
+    '-- compatible-with: seven',
+    '-- compatible-with: 0',
+    '-- compatible-with: 10',
+    '-- compatible-with: 7\n-- compatible-with: 6',
+  ])('refuses %j in migration 9', (header) => {
+    expect(() => parseCompatibleWith(`${header}\nSELECT 1`, 9)).toThrow(/compatible-with/);
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { migrate, planMigrations, uninstall } from '../../db/migrate.js';
+import { latestVersion } from '../../db/migrations.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
 
 /** A migration as its file is named: `0007_claim_plan_cache`. */
@@ -35,11 +36,13 @@ export function schemaCommands(program: Command, globals: () => GlobalOptions): 
         }
         const result = await migrate(url, { schema });
         cli.print(result, () =>
-          result.applied.length === 0
-            ? `Schema ${schema} is up to date (version ${result.toVersion}).`
-            : `Schema ${schema}: version ${result.fromVersion} -> ${result.toVersion}, applied ${result.applied
-                .map(label)
-                .join(', ')}.`,
+          result.toVersion > latestVersion()
+            ? `Schema ${schema} is at version ${result.toVersion}, newer than this pgpulse's ${latestVersion()} but compatible with it: nothing to apply.`
+            : result.applied.length === 0
+              ? `Schema ${schema} is up to date (version ${result.toVersion}).`
+              : `Schema ${schema}: version ${result.fromVersion} -> ${result.toVersion}, applied ${result.applied
+                  .map(label)
+                  .join(', ')}.`,
         );
       }),
     );

@@ -1,0 +1,272 @@
+import { ValidationError } from '../errors.js';
+import { GRANT_SETS, type GrantSet } from '../types.js';
+import { checkBoolean, checkKnownKeys, checkOptionsObject, invalid, show } from '../validate.js';
+import type { QueryName } from './queries.js';
+import { checkSchemaName, renderSql } from './schema.js';
+
+/**
+ * What each privilege set of `grant()` needs, derived by running every operation under a role
+ * holding only that set (test/integration/privileges.test.ts), with EXECUTE revoked from PUBLIC
+ * so that no default hides a missing grant. The insert trigger and events_watched() run as the
+ * schema's owner (migration 0011), so nothing they touch appears here.
+ *
+ * Column lists keep a set from changing what it has no business changing: a producer may touch
+ * only the columns a duplicate idempotency key updates (`onDuplicate: 'replace'`), a consumer only
+ * the token bucket of a rate-limited queue.
+ */
+type Table = 'migrations' | 'queues' | 'jobs' | 'jobs_archive' | 'event_watchers';
+type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
+
+/** A privilege on a whole table, or on some of its columns. */
+interface TableGrant {
+  readonly privilege: TablePrivilege;
+  readonly columns?: readonly string[];
+}
+
+/** The functions of the schema, by the signature GRANT needs. */
+const FUNCTIONS = {
+  announce: 'announce(text, bigint, timestamptz)',
+  announce_control: 'announce_control(text)',
+  append_error: 'append_error(jsonb, jsonb, integer)',
+  claim_budget: 'claim_budget(text, integer)',
+  emit_events: 'emit_events(jsonb)',
+  events_watched: 'events_watched()',
+  fair_candidates: 'fair_candidates(text, integer, text)',
+  reject_duplicate: 'reject_duplicate(text, uuid)',
+} as const;
+type FunctionName = keyof typeof FUNCTIONS;
+
+interface PrivilegeSet {
+  readonly tables: Partial<Record<Table, readonly TableGrant[]>>;
+  readonly functions: readonly FunctionName[];
+}
+
+const TABLE_ORDER: readonly Table[] = [
+  'migrations',
+  'queues',
+  'jobs',
+  'jobs_archive',
+  'event_watchers',
+];
+const PRIVILEGE_ORDER: readonly TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
+
+const whole = (...privileges: TablePrivilege[]): TableGrant[] =>
+  privileges.map((privilege) => ({ privilege }));
+
+/** Every set: the version check reads the ledger; getJob, listJobs and stats read jobs. */
+const COMMON: PrivilegeSet = {
+  tables: { migrations: whole('SELECT'), jobs: whole('SELECT'), jobs_archive: whole('SELECT') },
+  functions: [],
+};
+
+const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
+  // send and sendBatch: the queue's stored defaults, the insert, and a duplicate key's update.
+  produce: {
+    tables: {
+      queues: whole('SELECT'),
+      jobs: [
+        { privilege: 'INSERT' },
+        { privilege: 'UPDATE', columns: ['payload', 'run_at', 'updated_at', 'idempotency_key'] },
+      ],
+    },
+    functions: ['announce', 'reject_duplicate'],
+  },
+  // Claim, heartbeat, settle, progress and log, cancel, sweep; register as an event watcher.
+  consume: {
+    tables: {
+      queues: [
+        { privilege: 'SELECT' },
+        { privilege: 'UPDATE', columns: ['rate_tokens', 'rate_updated_at'] },
+      ],
+      jobs: whole('UPDATE'),
+      event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
+    },
+    functions: [
+      'announce',
+      'append_error',
+      'claim_budget',
+      'emit_events',
+      'events_watched',
+      'fair_candidates',
+    ],
+  },
+  // Queue settings, pause, purge, delete, redrive, retention, cancel, sweep; watch events.
+  admin: {
+    tables: {
+      queues: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
+      jobs: whole('UPDATE', 'DELETE'),
+      jobs_archive: whole('INSERT', 'DELETE'),
+      event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
+    },
+    functions: ['announce', 'announce_control', 'append_error', 'emit_events', 'events_watched'],
+  },
+};
+
+/**
+ * Which sets allow each statement, for the message of a {@link PermissionError}. Empty: only the
+ * schema's owner runs it (migrations).
+ */
+export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> = (() => {
+  const all: GrantSet[] = ['produce', 'consume', 'admin'];
+  const consume: GrantSet[] = ['consume'];
+  const admin: GrantSet[] = ['admin'];
+  const either: GrantSet[] = ['consume', 'admin'];
+  const owner: GrantSet[] = [];
+  return {
+    cancel_job: either,
+    claim_jobs: consume,
+    complete_jobs: consume,
+    current_role: all,
+    fail_jobs: consume,
+    get_job: all,
+    heartbeat_jobs: consume,
+    job_log: consume,
+    job_progress: consume,
+    list_jobs: all,
+    migrate_create_ledger: owner,
+    migrate_create_schema: owner,
+    migrate_drop_schema: owner,
+    migrate_lock: owner,
+    migrate_record: owner,
+    migrate_record_compatibility: owner,
+    migrate_required_version: all,
+    migrate_schema_exists: owner,
+    migrate_version: all,
+    next_run_at: consume,
+    notify: all,
+    prune_jobs: admin,
+    queue_delete: admin,
+    queue_pause: admin,
+    queue_purge: admin,
+    queue_save: admin,
+    queue_settings: all,
+    queue_stats: all,
+    reclaim_expired: either,
+    redrive_jobs: admin,
+    release_jobs: consume,
+    send_job: ['produce'],
+    send_jobs: ['produce'],
+    unwatch_events: either,
+    watch_events: either,
+  };
+})();
+
+/** Options of {@link grantStatements} and `grant()`: which sets, on which schema. */
+export interface GrantOptions {
+  /** Send jobs (`send`, `sendBatch`, any `onDuplicate`), and read them. */
+  produce?: boolean;
+  /** Consume jobs (`work`, `observe`, `workBatch`, claim and settle by hand), `events()`, `cancel`, the sweeper, and read them. */
+  consume?: boolean;
+  /** Queue settings, pause and resume, purge, delete, redrive, retention, `cancel`, `events()`, the sweeper, and read jobs. */
+  admin?: boolean;
+  /** The schema. Default `'pgpulse'`. */
+  schema?: string;
+}
+
+/** {@link GrantOptions} checked: the schema and the chosen sets, in a fixed order. */
+export interface ResolvedGrant {
+  readonly role: string;
+  readonly schema: string;
+  readonly sets: readonly GrantSet[];
+}
+
+/** Reserved by PostgreSQL: `public` and `none` even quoted, `pg_*` for predefined roles. */
+const RESERVED_ROLES = new Set(['public', 'none']);
+
+/**
+ * A role name as PostgreSQL takes it: 1 to 63 bytes, no NUL; any other character is fine, since
+ * it is only ever written as a quoted identifier. `public` is refused: granting to everyone is
+ * not least privilege.
+ *
+ * @throws ValidationError naming `role`.
+ */
+export function checkRoleName(role: unknown): string {
+  if (
+    typeof role !== 'string' ||
+    role.length === 0 ||
+    Buffer.byteLength(role, 'utf8') > 63 ||
+    role.includes('\u0000') ||
+    RESERVED_ROLES.has(role) ||
+    role.startsWith('pg_')
+  ) {
+    throw invalid(
+      'role',
+      'a role name of 1 to 63 bytes, without NUL, other than `public`, `none` and `pg_*`',
+      role,
+    );
+  }
+  return role;
+}
+
+/** A PostgreSQL identifier, quoted: `my "role"` becomes `"my ""role"""`. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Checks a role and the options of {@link grantStatements}. */
+export function resolveGrant(role: unknown, options: unknown): ResolvedGrant {
+  const checkedRole = checkRoleName(role);
+  const opts = checkOptionsObject('options', options) as GrantOptions;
+  checkKnownKeys('options', opts as Record<string, unknown>, [...GRANT_SETS, 'schema']);
+  const sets = GRANT_SETS.filter((set) => checkBoolean(set, opts[set] ?? false));
+  if (sets.length === 0) {
+    throw new ValidationError(
+      'options',
+      `Expected at least one of \`produce\`, \`consume\` and \`admin\` to be true, got ${show(opts)}`,
+    );
+  }
+  return { role: checkedRole, schema: checkSchemaName(opts.schema ?? 'pgpulse'), sets };
+}
+
+/**
+ * The GRANT statements that let `role` produce, consume and/or administer pgpulse's queues in a
+ * schema, and nothing more: run them as the schema's owner (the role that ran `migrate()`).
+ * The role name is written only as a quoted identifier, so any name is safe.
+ *
+ * @throws ValidationError for a bad role name, no set chosen, or a bad option.
+ * @throws ConfigurationError for a bad schema name.
+ * @example
+ * ```ts
+ * console.log(grantStatements('app', { produce: true, consume: true }).join(';\n'));
+ * ```
+ */
+export function grantStatements(role: string, options: GrantOptions): string[] {
+  return statementsFor(resolveGrant(role, options));
+}
+
+/** The statements of a resolved grant (see {@link grantStatements}). */
+export function statementsFor({ role, schema, sets }: ResolvedGrant): string[] {
+  const chosen = [COMMON, ...sets.map((set) => SETS[set])];
+  const to = quoteIdentifier(role);
+  const statements = [renderSql(`GRANT USAGE ON SCHEMA {{schema}} TO ${to}`, schema)];
+  for (const table of TABLE_ORDER) {
+    const privileges = mergeTable(chosen.flatMap((set) => set.tables[table] ?? []));
+    if (privileges.length === 0) continue;
+    statements.push(
+      renderSql(`GRANT ${privileges.join(', ')} ON TABLE {{schema}}.${table} TO ${to}`, schema),
+    );
+  }
+  const functions = new Set(chosen.flatMap((set) => set.functions));
+  for (const name of (Object.keys(FUNCTIONS) as FunctionName[]).filter((f) => functions.has(f))) {
+    statements.push(
+      renderSql(`GRANT EXECUTE ON FUNCTION {{schema}}.${FUNCTIONS[name]} TO ${to}`, schema),
+    );
+  }
+  return statements;
+}
+
+/** One table's grants of several sets as GRANT's list: a whole-table grant wins over columns. */
+function mergeTable(grants: readonly TableGrant[]): string[] {
+  const out: string[] = [];
+  for (const privilege of PRIVILEGE_ORDER) {
+    const mine = grants.filter((grant) => grant.privilege === privilege);
+    if (mine.length === 0) continue;
+    if (mine.some((grant) => grant.columns === undefined)) {
+      out.push(privilege);
+      continue;
+    }
+    const columns = [...new Set(mine.flatMap((grant) => grant.columns ?? []))];
+    out.push(`${privilege} (${columns.join(', ')})`);
+  }
+  return out;
+}
