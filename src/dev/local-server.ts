@@ -1,7 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { chmod, cp, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
@@ -64,10 +64,16 @@ interface Ids {
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const ids = await serverUserIds();
   const source = options.binDir ?? (await embeddedBinDir());
-  const binDir = await reachableBinaries(source, ids, options.binDir === undefined);
   const dir = await mkdtemp(join(tmpdir(), 'pgpulse-pg-'));
   await chmod(dir, 0o777);
-  assertReachable(dir, ids, 'the data directory', 'set TMPDIR to a directory it can reach');
+  let binDir: string;
+  try {
+    assertReachable(dir, ids, 'the data directory', 'set TMPDIR to a directory it can reach');
+    binDir = await reachableBinaries(source, ids, options.binDir === undefined, dir);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   const dataDir = join(dir, 'data');
   const pgCtl = join(binDir, 'pg_ctl');
   const port = await freePort();
@@ -210,39 +216,21 @@ async function embeddedBinDir(): Promise<string> {
  * folder's whole package: `bin`, `lib` and `share` travel together). A root user's project in a
  * private directory (mode 700, as `/root` is) is the usual reason.
  */
-async function reachableBinaries(binDir: string, ids: Ids, copyable: boolean): Promise<string> {
+async function reachableBinaries(
+  binDir: string,
+  ids: Ids,
+  copyable: boolean,
+  serverDir: string,
+): Promise<string> {
   if (ids.uid === undefined || isReachable(binDir, ids)) return binDir;
   if (!copyable) {
     assertReachable(binDir, ids, 'the PostgreSQL binaries', 'make that folder reachable');
   }
-  const nativeDir = dirname(binDir);
-  const version = packageVersion(nativeDir);
-  const target = join(tmpdir(), `pgpulse-embedded-pg-${version}-${arch()}`);
-  if (!existsSync(join(target, 'bin', 'initdb'))) {
-    const staging = await mkdtemp(`${target}.tmp-`);
-    await cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
-    await chmod(staging, 0o755);
-    await rename(staging, target).catch(async () => {
-      await rm(staging, { recursive: true, force: true }); // another run copied it first
-    });
-  }
-  const copied = join(target, 'bin');
-  assertReachable(
-    copied,
-    ids,
-    'the copied PostgreSQL binaries',
-    'set TMPDIR to a shared directory',
-  );
-  return copied;
-}
-
-function packageVersion(nativeDir: string): string {
-  try {
-    const manifest = JSON.parse(readFileSync(join(dirname(nativeDir), 'package.json'), 'utf8'));
-    return String(manifest.version);
-  } catch {
-    return 'unknown';
-  }
+  // A copy of its own in the server's folder (a second or so, once per server), deleted with it.
+  const copy = join(serverDir, 'postgresql');
+  await cp(dirname(binDir), copy, { recursive: true, verbatimSymlinks: true });
+  await chmod(copy, 0o755);
+  return join(copy, 'bin');
 }
 
 /** Whether every directory from the root down to `path` lets `ids` search it. */
