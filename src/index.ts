@@ -11,22 +11,22 @@ export {
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_POOLER,
   DEFAULT_SCHEMA,
-} from './config.js';
-export type { Logger, PoolerMode, QueueOptions, ResolvedQueueOptions } from './config.js';
-export { DEFAULT_CONFIG_FILE, loadQueueOptions } from './config-sources.js';
-export type { ConfigSources } from './config-sources.js';
+} from './config/options.js';
+export type { Logger, PoolerMode, QueueOptions, ResolvedQueueOptions } from './config/options.js';
+export { DEFAULT_CONFIG_FILE, loadQueueOptions } from './config/sources.js';
+export type { ConfigSources } from './config/sources.js';
 
 // Schema
-export { migrate, planMigrations, uninstall } from './db/migrate.js';
-export type { MigrateOptions, MigrateResult, MigrationPlan } from './db/migrate.js';
+export { migrate, planMigrations, uninstall } from './schema/migrate.js';
+export type { MigrateOptions, MigrateResult, MigrationPlan } from './schema/migrate.js';
 
 // Least privilege
 export { grant } from './db/grant.js';
 export type { GrantResult } from './db/grant.js';
-export { grantStatements } from './db/privileges.js';
-export type { GrantOptions } from './db/privileges.js';
-export { GRANT_SETS } from './types.js';
-export type { GrantSet } from './types.js';
+export { grantStatements } from './schema/grants.js';
+export type { GrantOptions } from './schema/grants.js';
+export { GRANT_SETS } from './kernel/types.js';
+export type { GrantSet } from './kernel/types.js';
 
 // Producing
 export { defineJob, isJobDefinition } from './produce/define-job.js';
@@ -42,12 +42,12 @@ export type { JobSpec, OnDuplicate, SendCallOptions, SendOptions } from './produ
 export { Worker } from './consume/worker.js';
 export type { WorkerEvent } from './consume/worker.js';
 export type { ConsumerError } from './consume/consumer-events.js';
-export type { JobHandler } from './consume/executor.js';
-export type { JobContext } from './consume/job-context.js';
+export type { JobHandler } from './execute/executor.js';
+export type { JobContext } from './execute/job-context.js';
 export type { ReceivedJob } from './consume/observe.js';
-export { JOB_EVENT_TYPES } from './consume/events.js';
-export type { JobEvent, JobEventType } from './consume/events.js';
-export type { BatchHandler, BatchOutcome } from './consume/batch.js';
+export { JOB_EVENT_TYPES } from './observe/events.js';
+export type { JobEvent, JobEventType } from './observe/events.js';
+export type { BatchHandler, BatchOutcome } from './execute/batch.js';
 export type {
   BatchWorkOptions,
   ConsumeOptions,
@@ -57,8 +57,8 @@ export type {
 
 // Claiming and settling by hand
 export { JobLifecycle } from './job-lifecycle.js';
-export type { ClaimOptions } from './consume/claim.js';
-export type { HeartbeatOutcome } from './consume/lease.js';
+export type { ClaimOptions } from './claim/claim.js';
+export type { HeartbeatOutcome } from './lease/renew.js';
 export type { SettleOutcome } from './settle/outcome.js';
 export type { Completion, FailOutcome, Failure, Release } from './settle/settler.js';
 export { DEFAULT_BACKOFF, backoffDelayMs } from './settle/backoff.js';
@@ -81,7 +81,7 @@ export { Retention } from './maintain/retention.js';
 export type { PruneResult, RetentionOptions } from './maintain/retention.js';
 
 // Jobs
-export { FINISHED_STATES, JOB_STATES } from './types.js';
+export { FINISHED_STATES, JOB_STATES } from './kernel/types.js';
 export type {
   BackoffPolicy,
   ClaimedJob,
@@ -96,10 +96,10 @@ export type {
   Queryable,
   QueueStats,
   SendResult,
-} from './types.js';
+} from './kernel/types.js';
 
 // Errors
-export type { PermissionDetails } from './errors.js';
+export type { PermissionDetails } from './kernel/errors.js';
 export {
   ConfigurationError,
   ConnectionError,
@@ -120,4 +120,4 @@ export {
   ValidationError,
   WorkerStoppedError,
   isPgPulseError,
-} from './errors.js';
+} from './kernel/errors.js';

@@ -8,13 +8,31 @@ import {
   retryDeadJob,
 } from './admin/jobs.js';
 import { queueStats } from './admin/stats.js';
-import type { ResolvedQueueOptions } from './config.js';
-import { type ClaimOptions, claimJobs, resolveClaimOptions } from './consume/claim.js';
-import { type HeartbeatOutcome, renewLeases } from './consume/lease.js';
-import type { Context } from './context.js';
+import { type ClaimOptions, claimJobs, resolveClaimOptions } from './claim/claim.js';
+import type { ResolvedQueueOptions } from './config/options.js';
+import type { Context } from './db/context.js';
+import {
+  type ClaimedJob,
+  type FailingJob,
+  JOB_STATES,
+  type Job,
+  type JobState,
+  type LeasedJob,
+  type QueueStats,
+} from './kernel/types.js';
+import {
+  checkIdentifier,
+  checkInteger,
+  checkJobId,
+  checkKnownKeys,
+  checkName,
+  checkOptionsObject,
+  invalid,
+} from './kernel/validate.js';
+import { checkLeasedJob, checkLeaseOption } from './lease/leased-job.js';
+import { type HeartbeatOutcome, renewLeases } from './lease/renew.js';
 import { type PruneResult, Retention, type RetentionOptions } from './maintain/retention.js';
 import { type ReclaimedJob, Sweeper } from './maintain/sweeper.js';
-import { checkLeasedJob, checkLeaseOption } from './settle/leased-job.js';
 import type { SettleOutcome } from './settle/outcome.js';
 import {
   type Completion,
@@ -25,24 +43,6 @@ import {
   type Release,
   releaseJobs,
 } from './settle/settler.js';
-import {
-  type ClaimedJob,
-  type FailingJob,
-  JOB_STATES,
-  type Job,
-  type JobState,
-  type LeasedJob,
-  type QueueStats,
-} from './types.js';
-import {
-  checkIdentifier,
-  checkInteger,
-  checkJobId,
-  checkKnownKeys,
-  checkName,
-  checkOptionsObject,
-  invalid,
-} from './validate.js';
 
 /**
  * The explicit, pull-based job API of a {@link Queue}: claim jobs and settle them yourself,

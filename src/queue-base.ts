@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { QueueAdmin } from './admin/queues.js';
-import { type PoolerMode, type QueueOptions, resolveQueueOptions } from './config.js';
-import { createContext } from './context.js';
-import { type MigrateResult, migrate } from './db/migrate.js';
-import { QueueClosedError } from './errors.js';
+import { type PoolerMode, type QueueOptions, resolveQueueOptions } from './config/options.js';
+import { createContext } from './db/context.js';
 import { JobLifecycle } from './job-lifecycle.js';
+import { QueueClosedError } from './kernel/errors.js';
+import type { ClientOption, SendResult } from './kernel/types.js';
+import { checkName, invalid } from './kernel/validate.js';
 import { type MetricsOptions, QueueMetrics } from './observe/metrics.js';
 import { traceSend } from './observe/tracing.js';
 import {
@@ -24,9 +25,8 @@ import {
   splitSendOptions,
 } from './produce/job-spec.js';
 import { sendJobs } from './produce/producer.js';
+import { type MigrateResult, migrate } from './schema/migrate.js';
 import { describeError } from './settle/outcome.js';
-import type { ClientOption, SendResult } from './types.js';
-import { checkName, invalid } from './validate.js';
 
 /** Options of one `send` call: the job's own, what to do with a duplicate key, a client. */
 export type SendCallAndJobOptions = SendOptions & SendCallOptions & ClientOption;

@@ -1,12 +1,6 @@
 import type { Observable } from 'rxjs';
-import type { QueueOptions } from './config.js';
-import { type ConfigSources, loadQueueOptions } from './config-sources.js';
-import { type BatchHandler, batchDispatcher } from './consume/batch.js';
-import { type Dispatcher, jobDispatcher } from './consume/dispatch.js';
-import { type JobEvent, jobEvents } from './consume/events.js';
-import type { JobHandler } from './consume/executor.js';
-import { listenerFor, noListenReason } from './consume/listener-for.js';
-import type { Listener } from './consume/notifications.js';
+import type { QueueOptions } from './config/options.js';
+import { type ConfigSources, loadQueueOptions } from './config/sources.js';
 import { observeQueue, type ReceivedJob } from './consume/observe.js';
 import {
   type BatchWorkOptions,
@@ -17,15 +11,21 @@ import {
   resolveWorkOptions,
   type WorkOptions,
 } from './consume/options.js';
-import { routeDefinitions } from './consume/router.js';
 import { Worker } from './consume/worker.js';
-import { ConfigurationError } from './errors.js';
+import { type BatchHandler, batchDispatcher } from './execute/batch.js';
+import { type Dispatcher, jobDispatcher } from './execute/dispatch.js';
+import type { JobHandler } from './execute/executor.js';
+import { routeDefinitions } from './execute/router.js';
 import { allSettledOrThrow, runEvery } from './kernel/cleanup.js';
+import { ConfigurationError } from './kernel/errors.js';
+import { checkName, invalid } from './kernel/validate.js';
 import { Retention, type RetentionOptions } from './maintain/retention.js';
 import { Sweeper, type SweeperOptions } from './maintain/sweeper.js';
+import { type JobEvent, jobEvents } from './observe/events.js';
 import type { AnyJobDefinition } from './produce/define-job.js';
 import { QueueBase } from './queue-base.js';
-import { checkName, invalid } from './validate.js';
+import type { Listener } from './wake/listener.js';
+import { listenerFor, noListenReason } from './wake/listener-for.js';
 
 /** Anything started by the queue that `close()` must stop first. */
 interface Stoppable {

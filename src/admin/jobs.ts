@@ -1,7 +1,7 @@
-import type { Context } from '../context.js';
+import type { Context } from '../db/context.js';
 import { type JobRow, toJob } from '../db/rows.js';
-import { InvalidStateError, JobNotFoundError } from '../errors.js';
-import type { Job, JobState } from '../types.js';
+import { InvalidStateError, JobNotFoundError } from '../kernel/errors.js';
+import type { Job, JobState } from '../kernel/types.js';
 
 /** Reads a job by id, also from the archive; null when there is none. */
 export async function getJob<P, R>(ctx: Context, id: string): Promise<Job<P, R> | null> {

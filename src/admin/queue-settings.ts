@@ -1,13 +1,13 @@
-import { MAX_DURATION_MS } from '../config.js';
-import { resolveBackoff } from '../settle/backoff.js';
-import type { BackoffPolicy } from '../types.js';
+import { MAX_DURATION_MS } from '../config/options.js';
+import type { BackoffPolicy } from '../kernel/types.js';
 import {
   checkBoolean,
   checkInteger,
   checkKnownKeys,
   checkOptionsObject,
   invalid,
-} from '../validate.js';
+} from '../kernel/validate.js';
+import { resolveBackoff } from '../settle/backoff.js';
 
 /** How long a queue keeps finished jobs, and what happens to them then. */
 export interface QueueRetention {

@@ -1,13 +1,13 @@
-import type { Context } from '../context.js';
-import { QueueBusyError, QueueNotFoundError } from '../errors.js';
-import type { JobState, QueueStats } from '../types.js';
+import type { Context } from '../db/context.js';
+import { QueueBusyError, QueueNotFoundError } from '../kernel/errors.js';
+import type { JobState, QueueStats } from '../kernel/types.js';
 import {
   checkBoolean,
   checkKnownKeys,
   checkName,
   checkOptionsObject,
   invalid,
-} from '../validate.js';
+} from '../kernel/validate.js';
 import {
   defaultQueueInfo,
   type QueueInfo,

@@ -1,5 +1,5 @@
-import type { Context } from '../context.js';
-import type { QueueStats } from '../types.js';
+import type { Context } from '../db/context.js';
+import type { QueueStats } from '../kernel/types.js';
 
 interface StatsRow {
   queue: string;

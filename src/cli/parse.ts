@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { JOB_STATES, type JobState } from '../types.js';
+import { JOB_STATES, type JobState } from '../kernel/types.js';
 import { UsageError } from './runtime.js';
 
 // Option parsers throw commander's InvalidArgumentError: commander prints it as one line naming

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { POOLER_MODES } from '../config.js';
+import { POOLER_MODES } from '../config/options.js';
 import { devCommands } from './commands/dev.js';
 import { dlqCommands } from './commands/dlq.js';
 import { grantCommand } from './commands/grant.js';

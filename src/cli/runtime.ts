@@ -1,7 +1,12 @@
 import { createInterface } from 'node:readline/promises';
-import type { PoolerMode, QueueOptions } from '../config.js';
-import { loadQueueOptions } from '../config-sources.js';
-import { ConfigurationError, ErrorCode, isPgPulseError, SchemaVersionError } from '../errors.js';
+import type { PoolerMode, QueueOptions } from '../config/options.js';
+import { loadQueueOptions } from '../config/sources.js';
+import {
+  ConfigurationError,
+  ErrorCode,
+  isPgPulseError,
+  SchemaVersionError,
+} from '../kernel/errors.js';
 import { Queue } from '../queue.js';
 
 /** The options every command takes (see `program.ts`). */

@@ -1,7 +1,7 @@
-import type { Context } from '../context.js';
+import type { ResolvedClaimOptions } from '../claim/claim.js';
+import type { Context } from '../db/context.js';
 import { isTransient } from '../db/failure.js';
 import { describeError } from '../settle/outcome.js';
-import type { ResolvedClaimOptions } from './claim.js';
 
 /** How a consumer claims and keeps jobs. */
 export interface ConsumerConfig {

@@ -8,28 +8,28 @@ import {
   type Subscription,
   share,
 } from 'rxjs';
-import type { Context, SettledJob } from '../context.js';
+import { Claimer } from '../claim/claimer.js';
+import type { Context, SettledJob } from '../db/context.js';
 import { isTransient } from '../db/failure.js';
+import { runEvery } from '../kernel/cleanup.js';
 import {
   ErrorCode,
   InvalidStateError,
   JobCancelledError,
   type PgPulseError,
   WorkerStoppedError,
-} from '../errors.js';
-import { runEvery } from '../kernel/cleanup.js';
+} from '../kernel/errors.js';
+import type { ClaimedJob } from '../kernel/types.js';
+import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
+import { LeaseKeeper } from '../lease/lease-keeper.js';
 import { SettleBatcher } from '../settle/batcher.js';
 import type { SettleOutcome } from '../settle/outcome.js';
 import { describeError } from '../settle/outcome.js';
 import type { FailOutcome } from '../settle/settler.js';
-import type { ClaimedJob } from '../types.js';
-import { Claimer } from './claimer.js';
+import type { Listener } from '../wake/listener.js';
+import { type Notice, wakeups } from '../wake/wakeups.js';
 import { type ConsumerConfig, withStoredSettings } from './consumer-config.js';
 import type { ConsumerError } from './consumer-events.js';
-import { InFlight, type LeasedEntry } from './in-flight.js';
-import { LeaseKeeper } from './lease-keeper.js';
-import type { Listener } from './notifications.js';
-import { type Notice, wakeups } from './wakeups.js';
 
 type SettleKind = 'complete' | 'fail' | 'release';
 

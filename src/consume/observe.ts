@@ -1,12 +1,12 @@
 import { Observable } from 'rxjs';
-import { MAX_DURATION_MS } from '../config.js';
-import type { Context } from '../context.js';
-import { InvalidStateError } from '../errors.js';
-import { checkInteger } from '../validate.js';
+import { MAX_DURATION_MS } from '../config/options.js';
+import type { Context } from '../db/context.js';
+import { contextOf, type JobContext } from '../execute/job-context.js';
+import { InvalidStateError } from '../kernel/errors.js';
+import { checkInteger } from '../kernel/validate.js';
+import type { LeasedEntry } from '../lease/in-flight.js';
+import type { Listener } from '../wake/listener.js';
 import { Consumer } from './consumer.js';
-import type { LeasedEntry } from './in-flight.js';
-import { contextOf, type JobContext } from './job-context.js';
-import type { Listener } from './notifications.js';
 import type { ResolvedObserve } from './options.js';
 
 /**

@@ -1,13 +1,13 @@
-import { MAX_DURATION_MS, type ResolvedQueueOptions } from '../config.js';
-import type { SweeperOptions } from '../maintain/sweeper.js';
+import type { ResolvedClaimOptions } from '../claim/claim.js';
+import { MAX_DURATION_MS, type ResolvedQueueOptions } from '../config/options.js';
 import {
   checkIdentifier,
   checkInteger,
   checkKnownKeys,
   checkOptionsObject,
   invalid,
-} from '../validate.js';
-import type { ResolvedClaimOptions } from './claim.js';
+} from '../kernel/validate.js';
+import type { SweeperOptions } from '../maintain/sweeper.js';
 
 /** Options every consumer shares: `work`, `observe` and `workBatch`. */
 export interface ConsumeOptions {

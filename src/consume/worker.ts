@@ -1,12 +1,12 @@
 import type { Observable } from 'rxjs';
-import type { Context } from '../context.js';
+import type { Context } from '../db/context.js';
+import type { Dispatcher } from '../execute/dispatch.js';
+import { Executor } from '../execute/executor.js';
+import type { LeasedEntry } from '../lease/in-flight.js';
 import { Sweeper } from '../maintain/sweeper.js';
+import type { Listener } from '../wake/listener.js';
 import { Consumer } from './consumer.js';
 import type { ConsumerError } from './consumer-events.js';
-import type { Dispatcher } from './dispatch.js';
-import { Executor } from './executor.js';
-import type { LeasedEntry } from './in-flight.js';
-import type { Listener } from './notifications.js';
 import type { ResolvedWork } from './options.js';
 
 /** Something a worker reports as it runs (more kinds will join; switch on `type`). */

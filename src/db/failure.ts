@@ -1,4 +1,4 @@
-import { ErrorCode, isPgPulseError } from '../errors.js';
+import { ErrorCode, isPgPulseError } from '../kernel/errors.js';
 import { SqlState, sqlStateOf } from './sqlstate.js';
 
 /**

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { PermissionError, ValidationError } from '../errors.js';
-import type { GrantSet } from '../types.js';
+import { PermissionError, ValidationError } from '../kernel/errors.js';
+import type { GrantSet } from '../kernel/types.js';
+import { type GrantOptions, resolveGrant, statementsFor } from '../schema/grants.js';
 import { roleOf, translateError } from './execute.js';
-import { type GrantOptions, resolveGrant, statementsFor } from './privileges.js';
 import { withSession } from './session.js';
 import { SqlState, sqlStateOf } from './sqlstate.js';
 

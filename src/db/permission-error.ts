@@ -1,6 +1,6 @@
-import { PermissionError } from '../errors.js';
-import type { GrantSet } from '../types.js';
-import { STATEMENT_GRANTS } from './privileges.js';
+import { PermissionError } from '../kernel/errors.js';
+import type { GrantSet } from '../kernel/types.js';
+import { STATEMENT_GRANTS } from '../schema/grants.js';
 import type { QueryName } from './queries.js';
 
 /** How a command line names the sets that would allow an operation: `--consume or --admin`. */

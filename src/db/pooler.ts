@@ -1,4 +1,4 @@
-import type { PoolerMode } from '../config.js';
+import type { PoolerMode } from '../config/options.js';
 import { SqlState, sqlStateOf } from './sqlstate.js';
 
 /** What {@link poolerHint} needs to know of a queue's connection. */

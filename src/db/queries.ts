@@ -2,55 +2,63 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderSql } from './schema.js';
+import { renderSql } from './schema-name.js';
 
 /** The `sql/` folder of the package; this file sits two levels below the package root. */
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 
 /**
- * Every runtime statement, one per file in `sql/queries/<name>.sql` (parts shared by several are
- * in `sql/queries/partials/`).
+ * Every statement, one per file in `sql/queries/<stage>/<name>.sql`, by the pipeline stage that
+ * runs it (`schema` holds the migrator's own statements). Names are unique across stages.
  */
-export const QUERY_NAMES = [
-  'cancel_job',
-  'claim_jobs',
-  'complete_jobs',
-  'current_role',
-  'fail_jobs',
-  'get_job',
-  'heartbeat_jobs',
-  'job_log',
-  'job_progress',
-  'list_jobs',
-  'migrate_create_ledger',
-  'migrate_create_schema',
-  'migrate_drop_schema',
-  'migrate_lock',
-  'migrate_record',
-  'migrate_record_compatibility',
-  'migrate_required_version',
-  'migrate_schema_exists',
-  'migrate_version',
-  'next_run_at',
-  'notify',
-  'prune_jobs',
-  'queue_delete',
-  'queue_pause',
-  'queue_purge',
-  'queue_save',
-  'queue_settings',
-  'queue_stats',
-  'reclaim_expired',
-  'redrive_jobs',
-  'release_jobs',
-  'send_job',
-  'send_jobs',
-  'unwatch_events',
-  'watch_events',
-] as const;
+export const QUERIES = {
+  send_job: 'produce',
+  send_jobs: 'produce',
+  notify: 'notify',
+  claim_jobs: 'claim',
+  next_run_at: 'claim',
+  heartbeat_jobs: 'lease',
+  job_log: 'execute',
+  job_progress: 'execute',
+  complete_jobs: 'settle',
+  fail_jobs: 'settle',
+  release_jobs: 'settle',
+  prune_jobs: 'maintain',
+  reclaim_expired: 'maintain',
+  cancel_job: 'admin',
+  get_job: 'admin',
+  list_jobs: 'admin',
+  queue_delete: 'admin',
+  queue_pause: 'admin',
+  queue_purge: 'admin',
+  queue_save: 'admin',
+  queue_settings: 'admin',
+  queue_stats: 'admin',
+  redrive_jobs: 'admin',
+  unwatch_events: 'observe',
+  watch_events: 'observe',
+  current_role: 'schema',
+  migrate_create_ledger: 'schema',
+  migrate_create_schema: 'schema',
+  migrate_drop_schema: 'schema',
+  migrate_lock: 'schema',
+  migrate_record: 'schema',
+  migrate_record_compatibility: 'schema',
+  migrate_required_version: 'schema',
+  migrate_schema_exists: 'schema',
+  migrate_version: 'schema',
+} as const;
 
-/** The name of a runtime statement. */
-export type QueryName = (typeof QUERY_NAMES)[number];
+/** Every statement's name. */
+export const QUERY_NAMES = Object.keys(QUERIES) as QueryName[];
+
+/** Where a statement's file is, from `sql/queries/`. */
+export function queryPath(name: QueryName): string {
+  return join(QUERIES[name], `${name}.sql`);
+}
+
+/** The name of a statement. */
+export type QueryName = keyof typeof QUERIES;
 
 /**
  * A statement ready for `pg`. With a name, `pg` prepares it once per connection and afterwards
@@ -85,7 +93,7 @@ function loadTemplates(): ReadonlyMap<QueryName, string> {
   templates ??= new Map(
     QUERY_NAMES.map((name) => [
       name,
-      withPartials(readFileSync(join(SQL_DIR, 'queries', `${name}.sql`), 'utf8')),
+      withPartials(readFileSync(join(SQL_DIR, 'queries', queryPath(name)), 'utf8')),
     ]),
   );
   return templates;

@@ -5,7 +5,7 @@ import type {
   JobErrorRecord,
   JobLogEntry,
   JobState,
-} from '../types.js';
+} from '../kernel/types.js';
 
 /** A row of claim_jobs.sql. */
 export interface ClaimRow {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../kernel/errors.js';
 import { type LocalServer, startLocalServer } from './local-server.js';
 
 /**

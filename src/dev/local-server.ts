@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../kernel/errors.js';
 
 /**
  * A PostgreSQL server run from a folder of binaries (`initdb`, `pg_ctl`, `postgres`): those of

@@ -1,14 +1,14 @@
-import type { Context } from '../context.js';
+import type { Context } from '../db/context.js';
 import { retryTransient } from '../db/failure.js';
-import { FINISHED_STATES, type FinishedState } from '../types.js';
+import { IntervalTask } from '../kernel/interval-task.js';
+import { FINISHED_STATES, type FinishedState } from '../kernel/types.js';
 import {
   checkInteger,
   checkKnownKeys,
   checkName,
   checkOptionsObject,
   invalid,
-} from '../validate.js';
-import { IntervalTask } from './interval-task.js';
+} from '../kernel/validate.js';
 
 /**
  * Which finished jobs retention removes, and how. A queue with a stored retention policy

@@ -1,7 +1,7 @@
-import type { Context } from '../context.js';
+import type { Context } from '../db/context.js';
 import { retryTransient } from '../db/failure.js';
-import { checkInteger, checkKnownKeys, checkOptionsObject } from '../validate.js';
-import { IntervalTask } from './interval-task.js';
+import { IntervalTask } from '../kernel/interval-task.js';
+import { checkInteger, checkKnownKeys, checkOptionsObject } from '../kernel/validate.js';
 
 /** Options of the visibility-timeout sweeper. */
 export interface SweeperOptions {

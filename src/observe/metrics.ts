@@ -1,15 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Context, SettledJob } from '../context.js';
-import type { QueueStats } from '../types.js';
+import type { Context, SettledJob } from '../db/context.js';
+import type { QueueStats } from '../kernel/types.js';
 import {
   checkIdentifier,
   checkInteger,
   checkKnownKeys,
   checkOptionsObject,
   invalid,
-} from '../validate.js';
+} from '../kernel/validate.js';
 
 /** Options of {@link Queue.metrics}. */
 export interface MetricsOptions {

@@ -1,16 +1,16 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { MAX_DURATION_MS } from '../config.js';
-import type { JobContext } from '../consume/job-context.js';
-import { ValidationError } from '../errors.js';
-import { resolveBackoff } from '../settle/backoff.js';
-import type { BackoffPolicy } from '../types.js';
+import { MAX_DURATION_MS } from '../config/options.js';
+import type { JobContext } from '../execute/job-context.js';
+import { ValidationError } from '../kernel/errors.js';
+import type { BackoffPolicy } from '../kernel/types.js';
 import {
   checkInteger,
   checkKnownKeys,
   checkName,
   checkOptionsObject,
   invalid,
-} from '../validate.js';
+} from '../kernel/validate.js';
+import { resolveBackoff } from '../settle/backoff.js';
 import type { SendOptions } from './job-spec.js';
 
 const DEFINITION = Symbol.for('pgpulse.jobDefinition');

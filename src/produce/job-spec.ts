@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { MAX_DURATION_MS } from '../config.js';
-import { type ResolvedBackoff, resolveBackoff } from '../settle/backoff.js';
-import type { BackoffPolicy, Queryable } from '../types.js';
+import { MAX_DURATION_MS } from '../config/options.js';
+import type { BackoffPolicy, Queryable } from '../kernel/types.js';
 import {
   checkBoolean,
   checkClient,
@@ -13,7 +12,8 @@ import {
   checkName,
   checkOptionsObject,
   invalid,
-} from '../validate.js';
+} from '../kernel/validate.js';
+import { type ResolvedBackoff, resolveBackoff } from '../settle/backoff.js';
 import { serializeJson } from './json-value.js';
 
 /** Options of one job, for `send` and for each item of `sendBatch`. */

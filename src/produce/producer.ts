@@ -1,6 +1,6 @@
-import type { Context } from '../context.js';
-import type { Queryable, SendResult } from '../types.js';
-import { invalid } from '../validate.js';
+import type { Context } from '../db/context.js';
+import type { Queryable, SendResult } from '../kernel/types.js';
+import { invalid } from '../kernel/validate.js';
 import { type OnDuplicate, type ResolvedJobSpec, toSendJson } from './job-spec.js';
 
 interface KeyedRow {

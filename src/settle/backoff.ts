@@ -1,5 +1,11 @@
-import type { BackoffPolicy } from '../types.js';
-import { type CheckKind, checkInteger, checkKnownKeys, checkNumber, invalid } from '../validate.js';
+import type { BackoffPolicy } from '../kernel/types.js';
+import {
+  type CheckKind,
+  checkInteger,
+  checkKnownKeys,
+  checkNumber,
+  invalid,
+} from '../kernel/validate.js';
 
 /** A backoff policy with every field filled in. */
 export type ResolvedBackoff =

@@ -4,9 +4,9 @@ import {
   LeaseLostError,
   NonRetryableError,
   type PgPulseError,
-} from '../errors.js';
-import type { JobErrorRecord } from '../types.js';
-import { toStorableText } from '../validate.js';
+} from '../kernel/errors.js';
+import type { JobErrorRecord } from '../kernel/types.js';
+import { toStorableText } from '../kernel/validate.js';
 
 /** The outcome of one job in a batch settlement or heartbeat. */
 export type SettleOutcome =

@@ -1,8 +1,8 @@
-import type { Context } from '../context.js';
+import type { Context } from '../db/context.js';
 import { jsonArrayParam } from '../db/json-param.js';
-import { isPgPulseError, type PgPulseError } from '../errors.js';
+import { isPgPulseError, type PgPulseError } from '../kernel/errors.js';
+import type { FailingJob, LeasedJob } from '../kernel/types.js';
 import { serializeJson } from '../produce/json-value.js';
-import type { FailingJob, LeasedJob } from '../types.js';
 import { backoffDelayMs, effectiveBackoff } from './backoff.js';
 import {
   inInputOrder,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
-import type { QueueOptions } from '../../src/config.js';
+import type { QueueOptions } from '../../src/config/options.js';
 import { dropScratchDatabase } from '../../src/dev/database.js';
 import { Queue } from '../../src/queue.js';
 

@@ -1,8 +1,8 @@
 import { expect, test } from 'vitest';
-import { resolveQueueOptions } from '../../src/config.js';
-import { resolveClaimOptions } from '../../src/consume/claim.js';
-import { Claimer } from '../../src/consume/claimer.js';
-import { createContext } from '../../src/context.js';
+import { resolveClaimOptions } from '../../src/claim/claim.js';
+import { Claimer } from '../../src/claim/claimer.js';
+import { resolveQueueOptions } from '../../src/config/options.js';
+import { createContext } from '../../src/db/context.js';
 import type { ClaimedJob } from '../../src/index.js';
 import { useTestQueue } from '../helpers/database.js';
 

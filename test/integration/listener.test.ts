@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, expect, test } from 'vitest';
-import { Listener } from '../../src/consume/notifications.js';
+import { Listener } from '../../src/wake/listener.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -1,9 +1,9 @@
 import { afterAll, expect, test } from 'vitest';
-import { resolveQueueOptions } from '../../src/config.js';
-import { InFlight } from '../../src/consume/in-flight.js';
-import { LeaseKeeper } from '../../src/consume/lease-keeper.js';
-import { createContext } from '../../src/context.js';
+import { resolveQueueOptions } from '../../src/config/options.js';
+import { createContext } from '../../src/db/context.js';
 import type { ClaimedJob, PgPulseError } from '../../src/index.js';
+import { InFlight } from '../../src/lease/in-flight.js';
+import { LeaseKeeper } from '../../src/lease/lease-keeper.js';
 import { useTestQueue } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 

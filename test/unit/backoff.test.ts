@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { ValidationError } from '../../src/index.js';
+import type { BackoffPolicy } from '../../src/kernel/types.js';
 import {
   backoffDelayMs,
   DEFAULT_BACKOFF,
   effectiveBackoff,
   resolveBackoff,
 } from '../../src/settle/backoff.js';
-import type { BackoffPolicy } from '../../src/types.js';
 
 const noJitter = () => 0;
 

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
-import { resolveQueueOptions } from '../../src/config.js';
+import { resolveQueueOptions } from '../../src/config/options.js';
 import { poolerHint } from '../../src/db/pooler.js';
-import { channelsFor, checkSchemaName, renderSql } from '../../src/db/schema.js';
+import { channelsFor, checkSchemaName, renderSql } from '../../src/db/schema-name.js';
 import { ConfigurationError, DEFAULT_BACKOFF } from '../../src/index.js';
 import { ownPoolConnection } from '../../src/queue-base.js';
 

@@ -1,22 +1,27 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { latestVersion, migrations, parseCompatibleWith } from '../../src/db/migrations.js';
-import { QUERY_NAMES, queriesFor, SQL_DIR } from '../../src/db/queries.js';
+import { QUERY_NAMES, queriesFor, queryPath, SQL_DIR } from '../../src/db/queries.js';
+import { latestVersion, migrations, parseCompatibleWith } from '../../src/schema/migrations.js';
 
 const queryDir = join(SQL_DIR, 'queries');
 
 describe('the query registry', () => {
-  test('names exactly the files in sql/queries', () => {
+  test('names exactly the files in the stage folders of sql/queries, each where it says', () => {
     const files = readdirSync(queryDir)
-      .filter((file) => file.endsWith('.sql'))
-      .map((file) => file.slice(0, -'.sql'.length))
+      .filter((entry) => entry !== 'partials' && statSync(join(queryDir, entry)).isDirectory())
+      .flatMap((stage) =>
+        readdirSync(join(queryDir, stage))
+          .filter((file) => file.endsWith('.sql'))
+          .map((file) => join(stage, file)),
+      )
       .sort();
-    expect([...QUERY_NAMES].sort()).toEqual(files);
+    expect(QUERY_NAMES.map(queryPath).sort()).toEqual(files);
+    expect(readdirSync(queryDir).filter((entry) => entry.endsWith('.sql'))).toEqual([]);
   });
 
   test.each(QUERY_NAMES)('%s opens with a comment naming each $n it uses', (name) => {
-    const text = readFileSync(join(queryDir, `${name}.sql`), 'utf8');
+    const text = readFileSync(join(queryDir, queryPath(name)), 'utf8');
     expect(text.startsWith('-- ')).toBe(true);
     const header = text
       .split('\n')

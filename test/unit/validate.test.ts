@@ -8,7 +8,7 @@ import {
   MAX_DATE_MS,
   MIN_DATE_MS,
   toStorableText,
-} from '../../src/validate.js';
+} from '../../src/kernel/validate.js';
 
 describe('isStorableText', () => {
   test.each([

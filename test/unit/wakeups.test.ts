@@ -1,7 +1,7 @@
 import { map, type Observable, of, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, test } from 'vitest';
-import { dueTimer, MAX_TIMER_MS, type Notice, wakeups } from '../../src/consume/wakeups.js';
+import { dueTimer, MAX_TIMER_MS, type Notice, wakeups } from '../../src/wake/wakeups.js';
 
 function scheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));

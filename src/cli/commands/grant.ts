@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { grant } from '../../db/grant.js';
-import { grantStatements } from '../../db/privileges.js';
-import { GRANT_SETS, type GrantSet } from '../../types.js';
+import { GRANT_SETS, type GrantSet } from '../../kernel/types.js';
+import { grantStatements } from '../../schema/grants.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
 
 /** `pgpulse grant <role>`: the GRANTs of least privilege, printed, or applied with --apply. */

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { JobNotFoundError } from '../../errors.js';
+import { JobNotFoundError } from '../../kernel/errors.js';
+import type { Job, JobState } from '../../kernel/types.js';
+import { checkJobId } from '../../kernel/validate.js';
 import type { OnDuplicate } from '../../produce/job-spec.js';
 import type { SendCallAndJobOptions } from '../../queue-base.js';
-import type { Job, JobState } from '../../types.js';
-import { checkJobId } from '../../validate.js';
 import { brief, duration, fields, table } from '../format.js';
 import { date, integer, json, states } from '../parse.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { QueueSettings } from '../../admin/queue-settings.js';
-import { QueueNotFoundError } from '../../errors.js';
-import type { JobState, QueueStats } from '../../types.js';
+import { QueueNotFoundError } from '../../kernel/errors.js';
+import type { JobState, QueueStats } from '../../kernel/types.js';
 import { duration, fields, table } from '../format.js';
 import { integer, json, rateLimit, states } from '../parse.js';
 import { type Cli, type GlobalOptions, runCommand, UsageError } from '../runtime.js';

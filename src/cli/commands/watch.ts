@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { JobEvent } from '../../consume/events.js';
-import type { QueueStats } from '../../types.js';
+import type { QueueStats } from '../../kernel/types.js';
+import type { JobEvent } from '../../observe/events.js';
 import { brief, duration, table } from '../format.js';
 import { integer } from '../parse.js';
 import { type Cli, type GlobalOptions, runCommand } from '../runtime.js';

@@ -1,12 +1,12 @@
 import type pg from 'pg';
-import type { ResolvedQueueOptions } from './config.js';
-import { execute } from './db/execute.js';
-import { poolerHint } from './db/pooler.js';
-import { type QueryName, type QueryRegistry, queriesFor } from './db/queries.js';
-import { type Channels, channelsFor } from './db/schema.js';
-import { assertSchemaVersion } from './db/schema-version.js';
-import { QueueClosedError } from './errors.js';
-import type { Queryable } from './types.js';
+import type { ResolvedQueueOptions } from '../config/options.js';
+import { QueueClosedError } from '../kernel/errors.js';
+import type { Queryable } from '../kernel/types.js';
+import { assertSchemaVersion } from '../schema/version.js';
+import { execute } from './execute.js';
+import { poolerHint } from './pooler.js';
+import { type QueryName, type QueryRegistry, queriesFor } from './queries.js';
+import { type Channels, channelsFor } from './schema-name.js';
 
 /** How a job this process held ended, for metrics. */
 export interface SettledJob {

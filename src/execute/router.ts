@@ -1,12 +1,12 @@
-import { NonRetryableError } from '../errors.js';
+import { NonRetryableError } from '../kernel/errors.js';
+import type { ClaimedJob } from '../kernel/types.js';
+import { invalid } from '../kernel/validate.js';
 import {
   type AnyJobDefinition,
   isJobDefinition,
   type JobDefinition,
   validatePayload,
 } from '../produce/define-job.js';
-import type { ClaimedJob } from '../types.js';
-import { invalid } from '../validate.js';
 import type { JobHandler } from './executor.js';
 
 /** A handler that routes each job to its definition by name, and each job's timeout. */

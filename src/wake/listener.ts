@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import pgListen, { type Subscriber } from 'pg-listen';
 import { BehaviorSubject, filter, firstValueFrom, Observable, Subject, timeout } from 'rxjs';
-import type { Logger } from '../config.js';
+import type { Logger } from '../config/options.js';
 import { isTransient } from '../db/failure.js';
 import { describeError } from '../settle/outcome.js';
 

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { type QueueOptions, resolveQueueOptions } from './config.js';
-import { ConfigurationError } from './errors.js';
-import { checkBoolean, checkInteger, checkKnownKeys, invalid } from './validate.js';
+import { ConfigurationError } from '../kernel/errors.js';
+import { checkBoolean, checkInteger, checkKnownKeys, invalid } from '../kernel/validate.js';
+import { type QueueOptions, resolveQueueOptions } from './options.js';
 
 /** Where {@link loadQueueOptions} looks besides the options in code. */
 export interface ConfigSources {

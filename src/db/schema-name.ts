@@ -1,5 +1,5 @@
-import { ConfigurationError } from '../errors.js';
-import { show } from '../validate.js';
+import { ConfigurationError } from '../kernel/errors.js';
+import { show } from '../kernel/validate.js';
 
 /**
  * A schema name pgpulse accepts: lowercase letters, digits and `_`, starting with a letter or

@@ -1,12 +1,12 @@
-import type { Logger } from '../config.js';
-import type { Context } from '../context.js';
-import { ErrorCode, JobTimeoutError } from '../errors.js';
+import type { Logger } from '../config/options.js';
+import type { Consumer } from '../consume/consumer.js';
+import type { Context } from '../db/context.js';
+import { ErrorCode, JobTimeoutError } from '../kernel/errors.js';
+import type { ClaimedJob } from '../kernel/types.js';
+import type { LeasedEntry } from '../lease/in-flight.js';
 import { traceProcess } from '../observe/tracing.js';
 import { decideSettlement, describeError, type Settlement } from '../settle/outcome.js';
-import type { ClaimedJob } from '../types.js';
-import type { Consumer } from './consumer.js';
 import type { Executor, JobHandler } from './executor.js';
-import type { LeasedEntry } from './in-flight.js';
 import { contextOf } from './job-context.js';
 
 /** Turns leased jobs into handler calls on the executor. */

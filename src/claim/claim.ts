@@ -1,14 +1,14 @@
-import { MAX_DURATION_MS } from '../config.js';
-import type { Context } from '../context.js';
+import { MAX_DURATION_MS } from '../config/options.js';
+import type { Context } from '../db/context.js';
 import { type ClaimRow, toClaimedJob } from '../db/rows.js';
-import type { ClaimedJob } from '../types.js';
+import type { ClaimedJob } from '../kernel/types.js';
 import {
   checkIdentifier,
   checkInteger,
   checkKnownKeys,
   checkName,
   checkOptionsObject,
-} from '../validate.js';
+} from '../kernel/validate.js';
 
 /** Options of {@link Queue.claim}. */
 export interface ClaimOptions {

@@ -1,8 +1,8 @@
-import type { Context } from '../context.js';
+import type { Context } from '../db/context.js';
 import { jsonArrayParam } from '../db/json-param.js';
-import type { PgPulseError } from '../errors.js';
+import type { PgPulseError } from '../kernel/errors.js';
+import type { LeasedJob } from '../kernel/types.js';
 import { inInputOrder, refusal } from '../settle/outcome.js';
-import type { LeasedJob } from '../types.js';
 
 /** The outcome of renewing one lease. */
 export type HeartbeatOutcome =

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { ResolvedQueueOptions } from '../config.js';
-import type { Context } from '../context.js';
-import { Listener } from './notifications.js';
+import type { ResolvedQueueOptions } from '../config/options.js';
+import type { Context } from '../db/context.js';
+import { Listener } from './listener.js';
 
 /**
  * Why a queue has no LISTEN connection, or null when it has one: `listen: false`, or a

@@ -1,20 +1,15 @@
 import type pg from 'pg';
-import { DEFAULT_SCHEMA } from '../config.js';
-import { PermissionError } from '../errors.js';
-import { checkOptionsObject } from '../validate.js';
-import { roleOf } from './execute.js';
-import { isTransient } from './failure.js';
+import { DEFAULT_SCHEMA } from '../config/options.js';
+import { roleOf } from '../db/execute.js';
+import { isTransient } from '../db/failure.js';
+import { queriesFor } from '../db/queries.js';
+import { checkSchemaName, renderSql } from '../db/schema-name.js';
+import { withSession } from '../db/session.js';
+import { SqlState, sqlStateOf } from '../db/sqlstate.js';
+import { PermissionError } from '../kernel/errors.js';
+import { checkOptionsObject } from '../kernel/validate.js';
 import { latestVersion, migrations } from './migrations.js';
-import { queriesFor } from './queries.js';
-import { checkSchemaName, renderSql } from './schema.js';
-import {
-  installedVersion,
-  newerSchemaError,
-  type SchemaStatus,
-  schemaStatus,
-} from './schema-version.js';
-import { withSession } from './session.js';
-import { SqlState, sqlStateOf } from './sqlstate.js';
+import { installedVersion, newerSchemaError, type SchemaStatus, schemaStatus } from './version.js';
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions {

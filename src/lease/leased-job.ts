@@ -1,12 +1,12 @@
-import { MAX_DURATION_MS } from '../config.js';
-import type { FailingJob, LeasedJob } from '../types.js';
+import { MAX_DURATION_MS } from '../config/options.js';
+import type { FailingJob, LeasedJob } from '../kernel/types.js';
 import {
   checkInteger,
   checkJobId,
   checkKnownKeys,
   checkOptionsObject,
   invalid,
-} from '../validate.js';
+} from '../kernel/validate.js';
 
 /**
  * Checks a job handed back to a lease-fenced call: an object with a job id and a lease token

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import { checkSchemaName } from './db/schema.js';
-import { ConfigurationError } from './errors.js';
-import { DEFAULT_BACKOFF, type ResolvedBackoff, resolveBackoff } from './settle/backoff.js';
-import type { BackoffPolicy } from './types.js';
+import { checkSchemaName } from '../db/schema-name.js';
+import { ConfigurationError } from '../kernel/errors.js';
+import type { BackoffPolicy } from '../kernel/types.js';
 import {
   checkBoolean,
   checkIdentifier,
@@ -12,7 +11,8 @@ import {
   checkKnownKeys,
   checkOptionsObject,
   invalid,
-} from './validate.js';
+} from '../kernel/validate.js';
+import { DEFAULT_BACKOFF, type ResolvedBackoff, resolveBackoff } from '../settle/backoff.js';
 
 /** Where pgpulse reports problems it recovers from by itself. */
 export interface Logger {

@@ -1,8 +1,14 @@
-import { ValidationError } from '../errors.js';
-import { GRANT_SETS, type GrantSet } from '../types.js';
-import { checkBoolean, checkKnownKeys, checkOptionsObject, invalid, show } from '../validate.js';
-import type { QueryName } from './queries.js';
-import { checkSchemaName, renderSql } from './schema.js';
+import type { QueryName } from '../db/queries.js';
+import { checkSchemaName, renderSql } from '../db/schema-name.js';
+import { ValidationError } from '../kernel/errors.js';
+import { GRANT_SETS, type GrantSet } from '../kernel/types.js';
+import {
+  checkBoolean,
+  checkKnownKeys,
+  checkOptionsObject,
+  invalid,
+  show,
+} from '../kernel/validate.js';
 
 /**
  * What each privilege set of `grant()` needs, derived by running every operation under a role

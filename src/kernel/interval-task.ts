@@ -1,4 +1,4 @@
-import type { Logger } from '../config.js';
+import type { Logger } from '../config/options.js';
 import { describeError } from '../settle/outcome.js';
 
 /** Runs an async pass now and then on a jittered interval; passes never overlap. */

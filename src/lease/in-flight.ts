@@ -1,5 +1,5 @@
 import { firstValueFrom, race, Subject, timer } from 'rxjs';
-import type { ClaimedJob } from '../types.js';
+import type { ClaimedJob } from '../kernel/types.js';
 
 /** One leased job of a consumer. */
 export interface LeasedEntry<P = unknown> {

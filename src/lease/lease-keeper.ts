@@ -1,8 +1,8 @@
-import type { Context } from '../context.js';
-import { LeaseLostError, type PgPulseError } from '../errors.js';
-import { IntervalTask } from '../maintain/interval-task.js';
+import type { Context } from '../db/context.js';
+import { LeaseLostError, type PgPulseError } from '../kernel/errors.js';
+import { IntervalTask } from '../kernel/interval-task.js';
 import type { InFlight, LeasedEntry } from './in-flight.js';
-import { renewLeases } from './lease.js';
+import { renewLeases } from './renew.js';
 
 /**
  * Renews every lease a consumer holds, all in one statement, each heartbeat interval. A lease

@@ -1,8 +1,8 @@
-import type { Logger } from '../config.js';
-import type { Context } from '../context.js';
+import type { Logger } from '../config/options.js';
+import type { Context } from '../db/context.js';
+import type { LeasedEntry } from '../lease/in-flight.js';
 import { describeError, type HandlerOutcome, type Settlement } from '../settle/outcome.js';
 import { armTimeout, type Dispatcher, settleEntry } from './dispatch.js';
-import type { LeasedEntry } from './in-flight.js';
 import { contextOf, type JobContext } from './job-context.js';
 
 /** The outcome of one job of a batch, in the batch's order. */

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Observable, type Subscription } from 'rxjs';
-import type { Context } from '../context.js';
+import type { Context } from '../db/context.js';
 import { isTransient, retryTransient } from '../db/failure.js';
-import { ConfigurationError } from '../errors.js';
-import { IntervalTask } from '../maintain/interval-task.js';
+import { ConfigurationError } from '../kernel/errors.js';
+import { IntervalTask } from '../kernel/interval-task.js';
 import { describeError } from '../settle/outcome.js';
-import type { Listener } from './notifications.js';
+import type { Listener } from '../wake/listener.js';
 
 /** Every kind of lifecycle event. */
 export const JOB_EVENT_TYPES = [

@@ -1,7 +1,7 @@
-import type { Context } from '../context.js';
-import type { ClaimedJob } from '../types.js';
+import type { Context } from '../db/context.js';
+import type { ClaimedJob } from '../kernel/types.js';
+import type { WakeReason } from '../wake/wakeups.js';
 import { claimBatch, type ResolvedClaimOptions } from './claim.js';
-import type { WakeReason } from './wakeups.js';
 
 /** What a claimer reports besides jobs: when the next delayed job is due, on the local clock. */
 export interface NextDue {
