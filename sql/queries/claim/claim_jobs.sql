@@ -68,7 +68,9 @@ WITH settings AS MATERIALIZED (
       lease_expires_at = now() + $3 * interval '1 millisecond',
       worker_id = $4,
       heartbeat_at = now(),
-      started_at = now(),
+      -- A limited queue's claims take turns on its row lock: a job starts when its claim was
+      -- granted (the rate limit's clock), not when the claim began waiting for the lock.
+      started_at = coalesce((SELECT at FROM limited), now()),
       updated_at = now()
   FROM picked
   WHERE j.id = ANY (ARRAY(SELECT id FROM picked)) AND j.id = picked.id
