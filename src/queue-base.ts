@@ -3,6 +3,7 @@ import { QueueAdmin } from './admin/queues.js';
 import { type PoolerMode, type QueueOptions, resolveQueueOptions } from './config/options.js';
 import { createContext } from './db/context.js';
 import { JobLifecycle } from './job-lifecycle.js';
+import { describeError } from './kernel/error-record.js';
 import { QueueClosedError } from './kernel/errors.js';
 import type { ClientOption, SendResult } from './kernel/types.js';
 import { checkName, invalid } from './kernel/validate.js';
@@ -26,7 +27,6 @@ import {
 } from './produce/job-spec.js';
 import { sendJobs } from './produce/producer.js';
 import { type MigrateResult, migrate } from './schema/migrate.js';
-import { describeError } from './settle/outcome.js';
 
 /** Options of one `send` call: the job's own, what to do with a duplicate key, a client. */
 export type SendCallAndJobOptions = SendOptions & SendCallOptions & ClientOption;

@@ -1,7 +1,7 @@
 import type { ResolvedClaimOptions } from '../claim/claim.js';
 import type { Context } from '../db/context.js';
 import { isTransient } from '../db/failure.js';
-import { describeError } from '../settle/outcome.js';
+import { describeError } from '../kernel/error-record.js';
 
 /** How a consumer claims and keeps jobs. */
 export interface ConsumerConfig {

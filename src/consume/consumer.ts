@@ -12,6 +12,7 @@ import { Claimer } from '../claim/claimer.js';
 import type { Context, SettledJob } from '../db/context.js';
 import { isTransient } from '../db/failure.js';
 import { runEvery } from '../kernel/cleanup.js';
+import { describeError } from '../kernel/error-record.js';
 import {
   ErrorCode,
   InvalidStateError,
@@ -24,7 +25,6 @@ import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
 import { SettleBatcher } from '../settle/batcher.js';
 import type { SettleOutcome } from '../settle/outcome.js';
-import { describeError } from '../settle/outcome.js';
 import type { FailOutcome } from '../settle/settler.js';
 import type { Listener } from '../wake/listener.js';
 import { type Notice, wakeups } from '../wake/wakeups.js';
@@ -95,11 +95,6 @@ export class Consumer {
     });
     // Nobody need await `ready`: a failure is reported through `events` and the logger too.
     this.#ready.catch(() => undefined);
-  }
-
-  /** The lease of each claimed job, in ms: the caller's, the queue's stored one, or the default. */
-  get leaseMs(): number {
-    return this.#config.claim.leaseMs;
   }
 
   /**
@@ -298,11 +293,6 @@ export class Consumer {
       () => this.#events.complete(),
     ]);
     return this.#stopping;
-  }
-
-  /** Whether `stop()` was called. */
-  get stopping(): boolean {
-    return this.#stopping !== undefined;
   }
 
   #onClaimed(jobs: ClaimedJob[], sentAt: number): void {

@@ -3,7 +3,8 @@ import { show } from '../kernel/validate.js';
 
 /**
  * A schema name pgpulse accepts: lowercase letters, digits and `_`, starting with a letter or
- * `_`, at most 48 characters (so `<schema>.control` fits PostgreSQL's 63-byte channel names),
+ * `_`, at most 48 characters (so `<schema>.events`, and a listener's `<schema>.probe.<8 hex>`, fit PostgreSQL's 63-byte
+ * channel names),
  * and not `pg_...`, which PostgreSQL reserves. Such a name is safe both quoted as an identifier
  * and bare inside a string literal, which is all the SQL files ever do with it.
  */

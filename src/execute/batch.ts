@@ -1,7 +1,8 @@
 import type { Logger } from '../config/options.js';
 import type { Context } from '../db/context.js';
+import { describeError } from '../kernel/error-record.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
-import { describeError, type HandlerOutcome, type Settlement } from '../settle/outcome.js';
+import type { HandlerOutcome, Settlement } from '../settle/outcome.js';
 import { armTimeout, type Dispatcher, settleEntry } from './dispatch.js';
 import { contextOf, type JobContext } from './job-context.js';
 

@@ -1,11 +1,12 @@
 import type { Logger } from '../config/options.js';
 import type { Consumer } from '../consume/consumer.js';
 import type { Context } from '../db/context.js';
+import { describeError } from '../kernel/error-record.js';
 import { ErrorCode, JobTimeoutError } from '../kernel/errors.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
 import { traceProcess } from '../observe/tracing.js';
-import { decideSettlement, describeError, type Settlement } from '../settle/outcome.js';
+import { decideSettlement, type Settlement } from '../settle/outcome.js';
 import type { Executor, JobHandler } from './executor.js';
 import { contextOf } from './job-context.js';
 

@@ -33,9 +33,4 @@ export class Executor {
   get waiting(): number {
     return this.#queue.size;
   }
-
-  /** Resolves when no handler call runs or waits. */
-  onIdle(): Promise<void> {
-    return this.#queue.onIdle();
-  }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../config/options.js';
-import { describeError } from '../settle/outcome.js';
+import { describeError } from './error-record.js';
 
 /** Runs an async pass now and then on a jittered interval; passes never overlap. */
 export class IntervalTask<T> {
@@ -31,11 +31,6 @@ export class IntervalTask<T> {
     if (this.#started || this.#stopping !== undefined) return;
     this.#started = true;
     this.#schedule();
-  }
-
-  /** Whether the interval is running. */
-  get running(): boolean {
-    return this.#started && this.#stopping === undefined;
   }
 
   /** Stops the interval and waits for a pass in progress. Memoised: every call gets one promise. */

@@ -42,11 +42,6 @@ export class LeaseKeeper {
     this.#task.start();
   }
 
-  /** One renewal now (tests, and before a long pause). */
-  renewNow(): Promise<void> {
-    return this.#task.runOnce();
-  }
-
   stop(): Promise<void> {
     return this.#task.stop();
   }

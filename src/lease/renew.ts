@@ -2,7 +2,7 @@ import type { Context } from '../db/context.js';
 import { jsonArrayParam } from '../db/json-param.js';
 import type { PgPulseError } from '../kernel/errors.js';
 import type { LeasedJob } from '../kernel/types.js';
-import { inInputOrder, refusal } from '../settle/outcome.js';
+import { inInputOrder, refusal } from './fencing.js';
 
 /** The outcome of renewing one lease. */
 export type HeartbeatOutcome =

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Observable, type Subscription } from 'rxjs';
 import type { Context } from '../db/context.js';
 import { isTransient, retryTransient } from '../db/failure.js';
+import { describeError } from '../kernel/error-record.js';
 import { ConfigurationError } from '../kernel/errors.js';
 import { IntervalTask } from '../kernel/interval-task.js';
-import { describeError } from '../settle/outcome.js';
 import type { Listener } from '../wake/listener.js';
 
 /** Every kind of lifecycle event. */

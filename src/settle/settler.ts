@@ -1,16 +1,12 @@
 import type { Context } from '../db/context.js';
 import { jsonArrayParam } from '../db/json-param.js';
+import { toErrorRecord } from '../kernel/error-record.js';
 import { isPgPulseError, type PgPulseError } from '../kernel/errors.js';
 import type { FailingJob, LeasedJob } from '../kernel/types.js';
+import { inInputOrder, refusal } from '../lease/fencing.js';
 import { serializeJson } from '../produce/json-value.js';
 import { backoffDelayMs, effectiveBackoff } from './backoff.js';
-import {
-  inInputOrder,
-  isRetryable,
-  refusal,
-  type SettleOutcome,
-  toErrorRecord,
-} from './outcome.js';
+import { isRetryable, type SettleOutcome } from './outcome.js';
 
 /** One completion of a batch: the job and what its handler returned. */
 export interface Completion {

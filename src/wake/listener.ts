@@ -4,7 +4,7 @@ import pgListen, { type Subscriber } from 'pg-listen';
 import { BehaviorSubject, filter, firstValueFrom, Observable, Subject, timeout } from 'rxjs';
 import type { Logger } from '../config/options.js';
 import { isTransient } from '../db/failure.js';
-import { describeError } from '../settle/outcome.js';
+import { describeError } from '../kernel/error-record.js';
 
 /**
  * Where the listener stands: notifications flow only while `listening`. `unavailable`:

@@ -5,7 +5,9 @@ import {
   LeaseLostError,
   NonRetryableError,
 } from '../../src/index.js';
-import { inInputOrder, isRetryable, refusal, toErrorRecord } from '../../src/settle/outcome.js';
+import { toErrorRecord } from '../../src/kernel/error-record.js';
+import { inInputOrder, refusal } from '../../src/lease/fencing.js';
+import { isRetryable } from '../../src/settle/outcome.js';
 
 describe('refusal', () => {
   test('names why a fenced call was refused', () => {

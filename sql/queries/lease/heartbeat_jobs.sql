@@ -1,5 +1,5 @@
 -- Renews the leases of many running jobs in one statement. A lease renews only if its token still
--- matches; the rest come back with renewed = false and the row's current state, so the caller
+-- matches; the rest come back with ok = false and the row's current state, so the caller
 -- can abort those jobs (lost to the sweeper or another worker, cancelled, or gone).
 -- $1 leases: jsonb array of {id, token}
 -- $2 lease_ms: integer, new lease duration from now
