@@ -9,7 +9,7 @@ import {
   share,
 } from 'rxjs';
 import { Claimer } from '../claim/claimer.js';
-import type { Context, SettledJob } from '../db/context.js';
+import type { Context } from '../db/context.js';
 import { isTransient } from '../db/failure.js';
 import { runEvery } from '../kernel/cleanup.js';
 import { describeError } from '../kernel/error-record.js';
@@ -23,15 +23,11 @@ import {
 import type { ClaimedJob } from '../kernel/types.js';
 import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
-import { SettleBatcher } from '../settle/batcher.js';
-import type { SettleOutcome } from '../settle/outcome.js';
-import type { FailOutcome } from '../settle/settler.js';
+import { Settlements, type SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { type Notice, wakeups } from '../wake/wakeups.js';
 import { type ConsumerConfig, withStoredSettings } from './consumer-config.js';
 import type { ConsumerError } from './consumer-events.js';
-
-type SettleKind = 'complete' | 'fail' | 'release';
 
 /**
  * A notification on the jobs channel: `announce()` in the schema sends `{queue, count, runAt}`
@@ -49,8 +45,9 @@ interface JobsNotice {
  * The consuming half of pgpulse for one queue: wakes (notifications, polls, timers for delayed
  * jobs, freed capacity) drive a claimer that leases at most `capacity` jobs; leases are renewed in
  * one statement per heartbeat; cancellations abort the job's signal; settlements are batched.
- * What happens to a claimed job is up to `dispatch` (run a handler, or emit to a subscriber),
- * which must end every job through `complete`, `fail`, `release` or an abort.
+ * What happens to a claimed job is up to its dispatcher (run a handler, or emit to a
+ * subscriber), which must end every job through its settle port: complete, fail, release or
+ * abort.
  */
 export class Consumer {
   readonly inFlight = new InFlight();
@@ -58,7 +55,8 @@ export class Consumer {
   readonly #listener: Listener | null;
   #config: ConsumerConfig;
   readonly #dispatch: (entry: LeasedEntry) => void;
-  readonly #settler: SettleBatcher;
+  /** How this consumer's jobs end: the port its dispatcher was given. */
+  readonly #settlements: Settlements;
   #claimer: Claimer | undefined;
   #leases: LeaseKeeper | undefined;
   readonly #dueTimes = new Subject<number>();
@@ -78,17 +76,23 @@ export class Consumer {
   /** When a transient problem was last logged, by what the consumer was doing. */
   readonly #lastWarned = new Map<string, number>();
 
+  /**
+   * @param dispatcher - makes what runs each claimed job, given the port through which the job
+   *   must end (complete, fail, release or abort).
+   */
   constructor(
     ctx: Context,
     listener: Listener | null,
     config: ConsumerConfig,
-    dispatch: (entry: LeasedEntry) => void,
+    dispatcher: (port: SettlePort) => (entry: LeasedEntry) => void,
   ) {
     this.#ctx = ctx;
     this.#listener = listener;
     this.#config = config;
-    this.#dispatch = dispatch;
-    this.#settler = new SettleBatcher(ctx);
+    this.#settlements = new Settlements(ctx, this.inFlight, config.queue, (job) => {
+      for (const observe of ctx.observers) observe(job);
+    });
+    this.#dispatch = dispatcher(this.#settlements);
     this.#ready = new Promise<void>((resolve, reject) => {
       this.#markReady = resolve;
       this.#failReady = reject;
@@ -179,7 +183,7 @@ export class Consumer {
       ctx,
       this.inFlight,
       { leaseMs: config.claim.leaseMs, heartbeatMs: config.heartbeatMs },
-      (entry, reason) => this.abort(entry, reason),
+      (entry, reason) => this.#settlements.abort(entry, reason),
       (error) => this.problem(error, 'heartbeat'),
     );
     const listener = this.#listener;
@@ -209,7 +213,9 @@ export class Consumer {
       .pipe(filter((notice) => typeof notice?.cancel === 'string'))
       .subscribe((notice) => {
         const entry = this.inFlight.get(notice.cancel as string);
-        if (entry !== undefined) this.abort(entry, new JobCancelledError(entry.job.id));
+        if (entry !== undefined) {
+          this.#settlements.abort(entry, new JobCancelledError(entry.job.id));
+        }
       });
     this.#wakes = wakeups(
       {
@@ -229,45 +235,6 @@ export class Consumer {
   }
 
   /**
-   * Stops the job: aborts its signal with `reason`. A cancelled job or a lost lease leaves the
-   * in-flight set at once (nothing about it can be written any more); other reasons (a timeout,
-   * the worker stopping) leave it to be settled or released.
-   */
-  abort(entry: LeasedEntry, reason: PgPulseError): void {
-    this.inFlight.abort(entry.job.id, reason);
-    if (reason.code === ErrorCode.jobCancelled || reason.code === ErrorCode.leaseLost) {
-      this.inFlight.remove(entry.job.id);
-    }
-  }
-
-  /** Completes the job with `result` (batched with other settlements). */
-  complete(entry: LeasedEntry, result: unknown): Promise<SettleOutcome> {
-    return this.#settle(entry, 'complete', () =>
-      this.#settler.complete({ job: entry.job, result }, () => entry.deadline),
-    );
-  }
-
-  /** Fails the job: retried after backoff, or dead (not retryable, or out of attempts). */
-  fail(entry: LeasedEntry, error: unknown, retryable?: boolean): Promise<FailOutcome> {
-    return this.#settle(entry, 'fail', () =>
-      this.#settler.fail(
-        { job: entry.job, error, ...(retryable === undefined ? {} : { retryable }) },
-        () => entry.deadline,
-      ),
-    );
-  }
-
-  /** Gives the job back without spending an attempt. */
-  release(entry: LeasedEntry, delayMs?: number): Promise<SettleOutcome> {
-    return this.#settle(entry, 'release', () =>
-      this.#settler.release(
-        { job: entry.job, ...(delayMs === undefined ? {} : { delayMs }) },
-        () => entry.deadline,
-      ),
-    );
-  }
-
-  /**
    * Shuts down in order: stop waking and claiming; let held jobs finish while heartbeats go on,
    * until `graceMs`; abort the rest and release them back to pending at once (not when their
    * lease would expire); write what is pending; let go of the listener. Memoised.
@@ -282,9 +249,11 @@ export class Consumer {
         const unfinished = this.inFlight.entries().filter((entry) => !entry.settling);
         const stopped = new WorkerStoppedError();
         for (const entry of unfinished) this.inFlight.abort(entry.job.id, stopped);
-        return Promise.all(unfinished.map((entry) => this.release(entry).catch(() => undefined)));
+        return Promise.all(
+          unfinished.map((entry) => this.#settlements.release(entry).catch(() => undefined)),
+        );
       },
-      () => this.#settler.drain(),
+      () => this.#settlements.drain(),
       () => this.#leases?.stop(),
       () => this.#cancels?.unsubscribe(),
       () => this.#dueTimes.complete(),
@@ -300,59 +269,10 @@ export class Consumer {
       const entry = this.inFlight.add(job, sentAt, this.#config.claim.leaseMs);
       if (this.#stopping !== undefined) {
         // Claimed while stopping: straight back to pending, unstarted.
-        void this.release(entry).catch(() => undefined);
+        void this.#settlements.release(entry).catch(() => undefined);
       } else {
         this.#dispatch(entry);
       }
     }
-  }
-
-  #report(entry: LeasedEntry, kind: SettleKind, outcome: { ok: boolean }): void {
-    const settled: SettledJob = {
-      queue: this.#config.queue,
-      outcome:
-        kind === 'fail'
-          ? (outcome as { state?: string }).state === 'dead'
-            ? 'dead'
-            : 'retried'
-          : kind === 'complete'
-            ? 'completed'
-            : 'released',
-      durationMs: performance.now() - entry.claimedAt,
-    };
-    for (const observe of this.#ctx.observers) observe(settled);
-  }
-
-  async #settle<Outcome extends { ok: boolean }>(
-    entry: LeasedEntry,
-    kind: SettleKind,
-    write: () => Promise<Outcome>,
-  ): Promise<Outcome | { id: string; ok: false; error: PgPulseError }> {
-    const id = entry.job.id;
-    if (this.inFlight.get(id) !== entry) {
-      // Cancelled or lost while running (the database would refuse it), or settled already.
-      const { signal } = entry.controller;
-      const error = signal.aborted
-        ? (signal.reason as PgPulseError)
-        : new InvalidStateError(id, 'settled', `Job ${id} was already settled by this consumer`);
-      return { id, ok: false, error };
-    }
-    this.inFlight.markSettling(id);
-    let outcome: Outcome;
-    try {
-      outcome = await write();
-    } catch (error) {
-      this.inFlight.remove(id);
-      throw error;
-    }
-    const refused = (outcome as { error?: PgPulseError }).error;
-    if (refused?.code === ErrorCode.validation) {
-      // Nothing was written (e.g. a result that is not JSON): the job is still ours to settle.
-      this.inFlight.unmarkSettling(id);
-    } else {
-      this.inFlight.remove(id);
-    }
-    if (outcome.ok && this.#ctx.observers.size > 0) this.#report(entry, kind, outcome);
-    return outcome;
   }
 }

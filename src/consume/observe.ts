@@ -2,9 +2,10 @@ import { Observable } from 'rxjs';
 import { MAX_DURATION_MS } from '../config/options.js';
 import type { Context } from '../db/context.js';
 import { contextOf, type JobContext } from '../execute/job-context.js';
-import { InvalidStateError } from '../kernel/errors.js';
+import { ErrorCode, InvalidStateError, type PgPulseError } from '../kernel/errors.js';
 import { checkInteger } from '../kernel/validate.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
+import type { SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { Consumer } from './consumer.js';
 import type { ResolvedObserve } from './options.js';
@@ -57,7 +58,7 @@ export function observeQueue<P>(
         leaseFromQueue: options.leaseFromQueue,
         heartbeatFromLease: options.heartbeatFromLease,
       },
-      (entry) => subscriber.next(received(ctx, consumer, entry as LeasedEntry<P>)),
+      (port) => (entry) => subscriber.next(received(ctx, port, entry as LeasedEntry<P>)),
     );
     const untrack = track({
       stop: async () => {
@@ -81,7 +82,7 @@ export function observeQueue<P>(
   });
 }
 
-function received<P>(ctx: Context, consumer: Consumer, entry: LeasedEntry<P>): ReceivedJob<P> {
+function received<P>(ctx: Context, port: SettlePort, entry: LeasedEntry<P>): ReceivedJob<P> {
   let settled = false;
   const once = async <O extends { ok: boolean }>(write: () => Promise<O>): Promise<void> => {
     if (settled) {
@@ -93,16 +94,21 @@ function received<P>(ctx: Context, consumer: Consumer, entry: LeasedEntry<P>): R
     }
     settled = true;
     const outcome = await write();
-    if (!outcome.ok) throw (outcome as unknown as { error: Error }).error;
+    if (!outcome.ok) {
+      const { error } = outcome as unknown as { error: PgPulseError };
+      // Refused before anything was written (a result that is not JSON): still the caller's.
+      if (error.code === ErrorCode.validation) settled = false;
+      throw error;
+    }
   };
   const release = (delayMs?: number) => {
     if (delayMs !== undefined) checkInteger('delayMs', delayMs, 0, MAX_DURATION_MS);
-    return once(() => consumer.release(entry, delayMs));
+    return once(() => port.release(entry, delayMs));
   };
   return {
     ...contextOf(ctx, entry),
-    ack: (result) => once(() => consumer.complete(entry, result)),
-    nack: (error, options) => once(() => consumer.fail(entry, error, options?.retryable)),
+    ack: (result) => once(() => port.complete(entry, result)),
+    nack: (error, options) => once(() => port.fail(entry, error, options?.retryable)),
     release: (options) => release(options?.delayMs),
     snooze: (delayMs) => release(checkInteger('delayMs', delayMs, 0, MAX_DURATION_MS)),
   };

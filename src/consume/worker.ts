@@ -45,7 +45,6 @@ export class Worker implements AsyncDisposable {
     this.queue = queue;
     this.#graceMs = options.graceMs;
     this.#executor = new Executor(options.concurrency);
-    let dispatch: (entry: LeasedEntry) => void = () => undefined;
     this.#consumer = new Consumer(
       ctx,
       listener,
@@ -58,9 +57,8 @@ export class Worker implements AsyncDisposable {
         leaseFromQueue: options.leaseFromQueue,
         heartbeatFromLease: options.heartbeatFromLease,
       },
-      (entry) => dispatch(entry),
+      (port) => dispatcher(port, this.#executor),
     );
-    dispatch = dispatcher(this.#consumer, this.#executor);
     this.#sweeper = options.sweeper === null ? null : new Sweeper(ctx, options.sweeper).start();
     this.#consumer.start();
   }

@@ -30,7 +30,7 @@ export function batchDispatcher<P>(
   ctx: Context,
 ): Dispatcher {
   const { logger } = ctx.options;
-  return (consumer, executor) => {
+  return (port, executor) => {
     let open: LeasedEntry<P>[] = [];
     let timer: NodeJS.Timeout | undefined;
 
@@ -38,7 +38,7 @@ export function batchDispatcher<P>(
       const timers =
         options.timeoutMs === null
           ? []
-          : batch.map((entry) => armTimeout(consumer, entry, options.timeoutMs as number, logger));
+          : batch.map((entry) => armTimeout(port, entry, options.timeoutMs as number, logger));
       void executor
         .run(() => handler(batch.map((entry) => contextOf(ctx, entry))))
         .then(async (outcome) => {
@@ -47,7 +47,7 @@ export function batchDispatcher<P>(
           await Promise.all(
             batch.map((entry, index) =>
               settleEntry(
-                consumer,
+                port,
                 entry,
                 entry.controller.signal.aborted
                   ? { action: 'none' }

@@ -1,17 +1,19 @@
 import type { Logger } from '../config/options.js';
-import type { Consumer } from '../consume/consumer.js';
 import type { Context } from '../db/context.js';
 import { describeError } from '../kernel/error-record.js';
-import { ErrorCode, JobTimeoutError } from '../kernel/errors.js';
+import { JobTimeoutError } from '../kernel/errors.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
 import { traceProcess } from '../observe/tracing.js';
 import { decideSettlement, type Settlement } from '../settle/outcome.js';
+import type { SettlePort } from '../settle/settlements.js';
 import type { Executor, JobHandler } from './executor.js';
 import { contextOf } from './job-context.js';
 
-/** Turns leased jobs into handler calls on the executor. */
-export type Dispatcher = (consumer: Consumer, executor: Executor) => (entry: LeasedEntry) => void;
+/**
+ * Turns leased jobs into handler calls on the executor, each ending through the settle port.
+ */
+export type Dispatcher = (port: SettlePort, executor: Executor) => (entry: LeasedEntry) => void;
 
 /**
  * Runs one handler call per job, in a CONSUMER span that continues the sender's trace, failing
@@ -23,36 +25,31 @@ export function jobDispatcher<P, R>(
   ctx: Context,
 ): Dispatcher {
   const { logger } = ctx.options;
-  return (consumer, executor) => (entry) => {
+  return (port, executor) => (entry) => {
     const timeoutMs = timeoutFor(entry.job);
-    const timer = timeoutMs === null ? undefined : armTimeout(consumer, entry, timeoutMs, logger);
+    const timer = timeoutMs === null ? undefined : armTimeout(port, entry, timeoutMs, logger);
     void executor
       .run(() =>
         traceProcess(entry.job, async () => handler(contextOf(ctx, entry as LeasedEntry<P>))),
       )
       .then((outcome) => {
         clearTimeout(timer);
-        return settleEntry(
-          consumer,
-          entry,
-          decideSettlement(entry.controller.signal, outcome),
-          logger,
-        );
+        return settleEntry(port, entry, decideSettlement(entry.controller.signal, outcome), logger);
       });
   };
 }
 
 /** Aborts and fails the job when it runs past `timeoutMs`, without waiting for its handler. */
 export function armTimeout(
-  consumer: Consumer,
+  port: SettlePort,
   entry: LeasedEntry,
   timeoutMs: number,
   logger: Logger,
 ): ReturnType<typeof setTimeout> {
   return setTimeout(() => {
     const reason = new JobTimeoutError(entry.job.id, timeoutMs);
-    consumer.abort(entry, reason);
-    void settleEntry(consumer, entry, { action: 'fail', error: reason }, logger);
+    port.abort(entry, reason);
+    void settleEntry(port, entry, { action: 'fail', error: reason }, logger);
   }, timeoutMs);
 }
 
@@ -63,21 +60,18 @@ export function armTimeout(
  * normal and leaves nothing to do.
  */
 export async function settleEntry(
-  consumer: Consumer,
+  port: SettlePort,
   entry: LeasedEntry,
   settlement: Settlement,
   logger: Logger,
 ): Promise<void> {
   try {
     if (settlement.action !== 'none' && entry.snoozeMs !== undefined) {
-      await consumer.release(entry, entry.snoozeMs);
+      await port.release(entry, entry.snoozeMs);
     } else if (settlement.action === 'complete') {
-      const outcome = await consumer.complete(entry, settlement.result);
-      if (!outcome.ok && outcome.error.code === ErrorCode.validation) {
-        await consumer.fail(entry, outcome.error, false);
-      }
+      await port.complete(entry, settlement.result, { invalidResult: 'fail' });
     } else if (settlement.action === 'fail') {
-      await consumer.fail(entry, settlement.error, settlement.retryable);
+      await port.fail(entry, settlement.error, settlement.retryable);
     }
   } catch (error) {
     logger.warn(

@@ -1,6 +1,11 @@
 import { bufferCount, mergeMap, take } from 'rxjs';
 import { describe, expect, test } from 'vitest';
-import { InvalidStateError, JobCancelledError, type ReceivedJob } from '../../src/index.js';
+import {
+  InvalidStateError,
+  JobCancelledError,
+  type ReceivedJob,
+  ValidationError,
+} from '../../src/index.js';
 import { useTestQueue } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -63,6 +68,22 @@ describe('observe', () => {
       await received[0]?.ack();
       await expect(received[0]?.ack()).rejects.toBeInstanceOf(InvalidStateError);
       await expect(received[0]?.nack(new Error('x'))).rejects.toBeInstanceOf(InvalidStateError);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  test('an ack refused for a result that cannot be stored leaves the job to settle otherwise', async () => {
+    const { id } = await queue.send('obs-bad-result', {});
+    const { received, subscription } = collect('obs-bad-result');
+    try {
+      await waitFor(() => received.length === 1, 'the job');
+      const [job] = received;
+      if (job === undefined) throw new Error('no job');
+      await expect(job.ack({ big: 10n })).rejects.toBeInstanceOf(ValidationError);
+      expect((await queue.getJob(id))?.state).toBe('running');
+      await job.nack(new Error('could not serialise'), { retryable: false });
+      expect((await queue.getJob(id))?.state).toBe('dead');
     } finally {
       subscription.unsubscribe();
     }
