@@ -2,8 +2,6 @@
 
 // The queue
 export { Queue } from './queue.js';
-export { QueueBase } from './queue-base.js';
-export type { SendCallAndJobOptions } from './queue-base.js';
 export { MAX_BATCH_SIZE } from './produce/job-spec.js';
 export {
   DEFAULT_LEASE_MS,
@@ -36,11 +34,16 @@ export type {
   JobDefinition,
   JobDefinitionOptions,
 } from './produce/define-job.js';
-export type { JobSpec, OnDuplicate, SendCallOptions, SendOptions } from './produce/job-spec.js';
+export type {
+  JobOptions,
+  JobSpec,
+  OnDuplicate,
+  SendBatchOptions,
+  SendOptions,
+} from './produce/job-spec.js';
 
 // Streaming consumers
-export { Worker } from './consume/worker.js';
-export type { WorkerEvent } from './consume/worker.js';
+export type { Worker, WorkerEvent } from './consume/worker.js';
 export type { ConsumerError } from './consume/consumer-events.js';
 export type { JobHandler } from './execute/executor.js';
 export type { JobContext } from './execute/job-context.js';
@@ -56,7 +59,6 @@ export type {
 } from './consume/options.js';
 
 // Claiming and settling by hand
-export { JobLifecycle } from './job-lifecycle.js';
 export type { ClaimOptions } from './claim/claim.js';
 export type { HeartbeatOutcome } from './lease/renew.js';
 export type { SettleOutcome } from './settle/outcome.js';
@@ -65,27 +67,22 @@ export { DEFAULT_BACKOFF, backoffDelayMs } from './settle/backoff.js';
 export type { ResolvedBackoff } from './settle/backoff.js';
 
 // Queue control
-export { QueueAdmin } from './admin/queues.js';
-export type { QueueSummary } from './admin/queues.js';
+export type { QueueAdmin, QueueSummary } from './admin/queues.js';
 export type { QueueInfo, QueueRetention, QueueSettings } from './admin/queue-settings.js';
 
 // Observability
-export { QueueMetrics } from './observe/metrics.js';
-export type { MetricsOptions, MetricsServer } from './observe/metrics.js';
+export type { MetricsOptions, MetricsServer, QueueMetrics } from './observe/metrics.js';
 
 // Inspecting and maintaining
 export type { CancelResult, ListJobsOptions } from './admin/jobs.js';
-export { Sweeper } from './maintain/sweeper.js';
-export type { ReclaimedJob, SweeperOptions } from './maintain/sweeper.js';
-export { Retention } from './maintain/retention.js';
-export type { PruneResult, RetentionOptions } from './maintain/retention.js';
+export type { ReclaimedJob, Sweeper, SweeperOptions } from './maintain/sweeper.js';
+export type { PruneResult, Retention, RetentionOptions } from './maintain/retention.js';
 
 // Jobs
 export { FINISHED_STATES, JOB_STATES } from './kernel/types.js';
 export type {
   BackoffPolicy,
   ClaimedJob,
-  ClientOption,
   FailingJob,
   FinishedState,
   Job,

@@ -1,41 +1,52 @@
+import type pg from 'pg';
 import type { Observable } from 'rxjs';
-import type { QueueOptions } from './config/options.js';
-import { type ConfigSources, loadQueueOptions } from './config/sources.js';
-import { observeQueue, type ReceivedJob } from './consume/observe.js';
+import { JobAdmin } from './admin/job-admin.js';
+import type { CancelResult, ListJobsOptions } from './admin/jobs.js';
+import { QueueAdmin } from './admin/queues.js';
+import type { ClaimOptions } from './claim/claim.js';
 import {
-  type BatchWorkOptions,
-  type ObserveOptions,
-  type ResolvedWork,
-  resolveBatchWorkOptions,
-  resolveObserveOptions,
-  resolveWorkOptions,
-  type WorkOptions,
-} from './consume/options.js';
-import { Worker } from './consume/worker.js';
-import { type BatchHandler, batchDispatcher } from './execute/batch.js';
-import { type Dispatcher, jobDispatcher } from './execute/dispatch.js';
+  type QueueOptions,
+  type ResolvedQueueOptions,
+  resolveQueueOptions,
+} from './config/options.js';
+import { type ConfigSources, loadQueueOptions } from './config/sources.js';
+import { Consumers } from './consume/consumers.js';
+import type { ReceivedJob } from './consume/observe.js';
+import type { BatchWorkOptions, ObserveOptions, WorkOptions } from './consume/options.js';
+import { PullApi } from './consume/pull.js';
+import type { Worker } from './consume/worker.js';
+import { type Context, createContext } from './db/context.js';
+import { createPool } from './db/pool.js';
+import type { BatchHandler } from './execute/batch.js';
 import type { JobHandler } from './execute/executor.js';
-import { routeDefinitions } from './execute/router.js';
-import { allSettledOrThrow, runEvery } from './kernel/cleanup.js';
-import { ConfigurationError } from './kernel/errors.js';
-import { checkName, invalid } from './kernel/validate.js';
-import { Retention, type RetentionOptions } from './maintain/retention.js';
-import { Sweeper, type SweeperOptions } from './maintain/sweeper.js';
-import { type JobEvent, jobEvents } from './observe/events.js';
-import type { AnyJobDefinition } from './produce/define-job.js';
-import { QueueBase } from './queue-base.js';
-import type { Listener } from './wake/listener.js';
-import { listenerFor, noListenReason } from './wake/listener-for.js';
-
-/** Anything started by the queue that `close()` must stop first. */
-interface Stoppable {
-  stop(): Promise<void>;
-}
+import { runEvery } from './kernel/cleanup.js';
+import { QueueClosedError } from './kernel/errors.js';
+import type {
+  ClaimedJob,
+  FailingJob,
+  Job,
+  LeasedJob,
+  QueueStats,
+  SendResult,
+} from './kernel/types.js';
+import type { HeartbeatOutcome } from './lease/renew.js';
+import { Maintenance } from './maintain/maintenance.js';
+import type { PruneResult, Retention, RetentionOptions } from './maintain/retention.js';
+import type { ReclaimedJob, Sweeper, SweeperOptions } from './maintain/sweeper.js';
+import type { JobEvent } from './observe/events.js';
+import { type MetricsOptions, QueueMetrics } from './observe/metrics.js';
+import type { AnyJobDefinition, InputOf } from './produce/define-job.js';
+import type { JobSpec, SendBatchOptions, SendOptions } from './produce/job-spec.js';
+import { Producer } from './produce/producer.js';
+import { type MigrateResult, migrate } from './schema/migrate.js';
+import type { SettleOutcome } from './settle/outcome.js';
+import type { Completion, FailOutcome, Failure, Release } from './settle/settler.js';
 
 /**
  * A pgpulse queue on one PostgreSQL database: send jobs, consume them as a stream (`work`,
  * `observe`, `workBatch`) or claim and settle them yourself, inspect and maintain them. One
- * `Queue` serves every queue name in its schema.
+ * `Queue` serves every queue name in its schema. A façade: it owns the connection and hands
+ * each call to the part that does it.
  *
  * @example
  * ```ts
@@ -43,13 +54,20 @@ interface Stoppable {
  * await queue.migrate();
  * const worker = queue.work('emails', async (job) => sendMail(job.payload, { signal: job.signal }));
  * await queue.send('emails', { to: 'ada@example.com' });
- * // ...
  * await queue.close(); // stops the worker gracefully, then the connections
  * ```
  */
-export class Queue extends QueueBase implements AsyncDisposable {
-  readonly #consumers = new Set<Stoppable>();
-  #listener: Listener | null | undefined;
+export class Queue implements AsyncDisposable {
+  /** The validated options, with defaults filled in. */
+  readonly options: ResolvedQueueOptions;
+  /** Queue control: stored settings, limits, fairness, pause and resume, purge and delete. */
+  readonly queues: QueueAdmin;
+  readonly #ctx: Context;
+  readonly #producer: Producer;
+  readonly #consumers: Consumers;
+  readonly #pull: PullApi;
+  readonly #jobs: JobAdmin;
+  readonly #maintenance: Maintenance;
   #closing: Promise<void> | undefined;
 
   /**
@@ -57,36 +75,90 @@ export class Queue extends QueueBase implements AsyncDisposable {
    * {@link loadQueueOptions}).
    *
    * @throws ConfigurationError naming the option, and the variable or file that set it.
-   * @example
-   * ```ts
-   * // DATABASE_URL=postgres://... PGPULSE_LEASE_MS=60000 node app.js
-   * const queue = Queue.fromConfig({ workerId: 'api-1' });
-   * ```
    */
   static fromConfig(options?: QueueOptions, sources?: ConfigSources): Queue {
     return new Queue(loadQueueOptions(options, sources));
   }
 
+  /** @throws ConfigurationError for bad options; nothing connects until the first call. */
+  constructor(options: QueueOptions) {
+    this.options = resolveQueueOptions(options);
+    this.#ctx = createContext(
+      createPool(this.options, () => this.#closing !== undefined),
+      this.options,
+    );
+    this.queues = new QueueAdmin(this.#ctx);
+    this.#producer = new Producer(this.#ctx);
+    this.#consumers = new Consumers(this.#ctx);
+    this.#pull = new PullApi(this.#ctx);
+    this.#jobs = new JobAdmin(this.#ctx);
+    this.#maintenance = new Maintenance(this.#ctx);
+  }
+
+  /** The pool the queue runs on. */
+  get pool(): pg.Pool {
+    return this.#ctx.pool;
+  }
+
   /**
-   * Runs `handler` for every job of `queue` as it arrives: a job inserted anywhere wakes the
-   * worker through NOTIFY within about a millisecond; a poll is the fallback. The handler's
-   * return value is stored as the job's result; a throw fails the attempt (retried after
-   * backoff); a `NonRetryableError` sends the job to dead at once. Honour `job.signal`.
+   * Installs or upgrades the schema; safe to call from many processes at once. On a current
+   * schema it only reads the ledger, so an application role with only `grant()`'s privileges may
+   * call it; applying migrations needs the schema's owner.
+   */
+  async migrate(): Promise<MigrateResult> {
+    return migrate(this.#ctx.pool, { schema: this.options.schema });
+  }
+
+  /**
+   * Sends one job. With `options.client` it is written on that connection (e.g. inside your own
+   * transaction: it exists, and wakes workers, only if that commits). Given a job definition
+   * ({@link defineJob}), the payload is typed and validated by its schema.
    *
-   * Given job definitions ({@link defineJob}) instead of a handler, each job goes to the
-   * definition of its name; a job of an unknown name, or whose payload fails its schema, goes to
-   * dead with a reason that says so.
+   * @returns its id; with an `idempotencyKey` already held, the holder's id with `duplicate: true`.
+   * @throws ValidationError for a bad queue name, payload or option; nothing is written.
+   * @throws JobAlreadyExistsError with `onDuplicate: 'reject'` when the key is held.
+   */
+  send<D extends AnyJobDefinition>(
+    queue: string,
+    definition: D,
+    payload: InputOf<D>,
+    options?: SendOptions,
+  ): Promise<SendResult>;
+  send<P>(queue: string, payload: P, options?: SendOptions): Promise<SendResult>;
+  async send(queue: string, ...args: unknown[]): Promise<SendResult> {
+    this.#assertOpen();
+    return this.#producer.send(queue, args);
+  }
+
+  /**
+   * Sends many jobs to one queue in one statement (all or nothing); results in input order. Given
+   * a job definition first, every item is of that type.
+   *
+   * @throws ValidationError naming the first bad item (`items[3].payload`); nothing is written.
+   */
+  sendBatch<D extends AnyJobDefinition>(
+    queue: string,
+    definition: D,
+    items: readonly JobSpec<InputOf<D>>[],
+    options?: SendBatchOptions,
+  ): Promise<SendResult[]>;
+  sendBatch<P>(
+    queue: string,
+    items: readonly JobSpec<P>[],
+    options?: SendBatchOptions,
+  ): Promise<SendResult[]>;
+  async sendBatch(queue: string, ...args: unknown[]): Promise<SendResult[]> {
+    this.#assertOpen();
+    return this.#producer.sendBatch(queue, args);
+  }
+
+  /**
+   * Runs `handler` for every job of `queue` as it arrives (NOTIFY wakes it; a poll is the
+   * fallback). Its return value is the job's result; a throw fails the attempt (retried after
+   * backoff); a `NonRetryableError` sends the job to dead at once. Honour `job.signal`. Given job
+   * definitions instead, each job goes to the definition of its name.
    *
    * @throws ConfigurationError for bad options (synchronously).
-   * @example
-   * ```ts
-   * queue.work('emails', [welcomeEmail, passwordReset], { concurrency: 20 });
-   * const worker = queue.work<{ to: string }>('emails', async (job) => {
-   *   await mailer.send(job.payload.to, { signal: job.signal });
-   *   return { sentAt: new Date().toISOString() };
-   * }, { concurrency: 20 });
-   * await worker.stop({ graceMs: 5000 });
-   * ```
    */
   work<P = unknown, R = unknown>(
     queue: string,
@@ -95,128 +167,180 @@ export class Queue extends QueueBase implements AsyncDisposable {
   ): Worker;
   work(queue: string, definitions: readonly AnyJobDefinition[], options?: WorkOptions): Worker;
   work(queue: string, handler: unknown, options?: WorkOptions): Worker {
-    this.assertOpen();
-    checkName('queue', queue, 'configuration');
-    const resolved = resolveWorkOptions(options, this.options);
-    const routes = Array.isArray(handler)
-      ? routeDefinitions(queue, handler, resolved.timeoutMs)
-      : { handler: handler as JobHandler, timeoutFor: () => resolved.timeoutMs };
-    if (typeof routes.handler !== 'function') {
-      throw invalid(
-        'handler',
-        'a function or an array of job definitions',
-        handler,
-        'configuration',
-      );
-    }
-    return this.#startWorker(
-      queue,
-      { ...resolved, capacity: resolved.concurrency },
-      jobDispatcher(routes.handler, routes.timeoutFor, this.ctx),
-    );
+    this.#assertOpen();
+    return this.#consumers.work(queue, handler, options);
   }
 
   /**
-   * Runs `handler` on batches of up to `batchSize` jobs: a batch goes out when full or
-   * `maxWaitMs` after its first job arrived. The handler returns one outcome per job, so one
-   * failing job does not fail the others.
-   *
-   * @example
-   * ```ts
-   * queue.workBatch<{ row: Row }>('ingest', async (jobs) => {
-   *   const results = await db.insertMany(jobs.map((job) => job.payload.row));
-   *   return results.map((r) => (r.ok ? { ok: true } : { ok: false, error: r.error }));
-   * }, { batchSize: 100, maxWaitMs: 20 });
-   * ```
+   * Runs `handler` on batches of up to `batchSize` jobs (a batch leaves when full or `maxWaitMs`
+   * after its first job); it returns one outcome per job, so one failing job fails no other.
    */
   workBatch<P = unknown>(
     queue: string,
     handler: BatchHandler<P>,
     options?: BatchWorkOptions,
   ): Worker {
-    this.assertOpen();
-    checkName('queue', queue, 'configuration');
-    if (typeof handler !== 'function')
-      throw invalid('handler', 'a function', handler, 'configuration');
-    const resolved = resolveBatchWorkOptions(options, this.options);
-    return this.#startWorker(
-      queue,
-      { ...resolved, capacity: resolved.batchSize * resolved.concurrency },
-      batchDispatcher(handler, resolved, this.ctx),
-    );
+    this.#assertOpen();
+    return this.#consumers.workBatch(queue, handler, options);
   }
 
   /**
-   * The jobs of `queue` as a cold Observable: each subscriber gets its own consumer, receives at
-   * most `prefetch` jobs it has not yet settled, and settles each with `ack`, `nack` or
-   * `release`. Unsubscribing releases the unsettled jobs at once. Leases are renewed for you.
-   *
-   * @throws ConfigurationError for bad options (synchronously).
-   * @example
-   * ```ts
-   * queue.observe<Order>('orders', { prefetch: 8 })
-   *   .pipe(mergeMap(async (job) => job.ack(await charge(job.payload)), 4))
-   *   .subscribe();
-   * ```
+   * The jobs of `queue` as a cold Observable: each subscriber gets its own consumer, holds at
+   * most `prefetch` unsettled jobs and settles each with `ack`, `nack` or `release`;
+   * unsubscribing releases the unsettled ones at once. Leases are renewed for you.
    */
   observe<P = unknown>(queue: string, options?: ObserveOptions): Observable<ReceivedJob<P>> {
-    this.assertOpen();
-    checkName('queue', queue, 'configuration');
-    const resolved = resolveObserveOptions(options, this.options);
-    return observeQueue<P>(this.ctx, this.#getListener(), queue, resolved, (consumer) =>
-      this.#track(consumer),
-    );
+    this.#assertOpen();
+    return this.#consumers.observe<P>(queue, options);
   }
 
   /**
-   * Lifecycle events (enqueued, started, completed, failed, retried, dead, cancelled, released)
-   * of one queue, or of every queue, caused by any process. Hot: only what happens while
-   * subscribed. While anyone subscribes, every statement emits its events; otherwise none pays.
+   * Lifecycle events (enqueued, started, completed, failed, retried, dead, cancelled, released,
+   * progress) of one queue or all, from any process. Hot; statements emit events only while
+   * someone subscribes.
    *
-   * @throws ConfigurationError when the queue has no LISTEN connection: `listen: false`, or
-   *   `pooler: 'transaction'` without a `listenConnectionString`.
-   * @example
-   * ```ts
-   * queue.events('emails').pipe(filter((e) => e.type === 'dead')).subscribe((e) => alert(e.id));
-   * ```
+   * @throws ConfigurationError when the queue has no LISTEN connection.
    */
   events(queue?: string): Observable<JobEvent> {
-    this.assertOpen();
-    if (queue !== undefined) checkName('queue', queue, 'configuration');
-    const listener = this.#getListener();
-    if (listener === null) {
-      throw new ConfigurationError(
-        `events() needs LISTEN/NOTIFY, but ${noListenReason(this.options) ?? 'it is off'}`,
-      );
-    }
-    return jobEvents(this.ctx, listener, queue ?? null, (subscription) =>
-      this.#track(subscription),
-    );
+    this.#assertOpen();
+    return this.#consumers.events(queue);
+  }
+
+  /** Claims up to `batchSize` due jobs, leasing each to the caller for `leaseMs`. */
+  async claim<P = unknown>(queue: string, options?: ClaimOptions): Promise<ClaimedJob<P>[]> {
+    return this.#pull.claim<P>(queue, options);
+  }
+
+  /** Extends a job's lease; throws `LeaseLostError` (or `JobCancelledError`) if it is gone. */
+  async heartbeat(job: LeasedJob, options?: { leaseMs?: number }): Promise<Date> {
+    return this.#pull.heartbeat(job, options);
+  }
+
+  /** Extends many leases in one statement; reports per job instead of throwing. */
+  async heartbeatMany(
+    jobs: readonly LeasedJob[],
+    options?: { leaseMs?: number },
+  ): Promise<HeartbeatOutcome[]> {
+    return this.#pull.heartbeatMany(jobs, options);
+  }
+
+  /** Completes a job and stores `result` (JSON; default null). Fenced by its lease token. */
+  async complete(job: LeasedJob, result?: unknown): Promise<void> {
+    return this.#pull.complete(job, result);
+  }
+
+  /** Completes many jobs in one statement; reports per job instead of throwing. */
+  async completeMany(items: readonly Completion[]): Promise<SettleOutcome[]> {
+    return this.#pull.completeMany(items);
+  }
+
+  /**
+   * Records a failed attempt: retried after backoff, or dead when not retryable or out of
+   * attempts. Returns where the job went.
+   */
+  async fail(
+    job: FailingJob,
+    error: unknown,
+    options?: { retryable?: boolean },
+  ): Promise<{ state: 'pending' | 'dead'; runAt: Date }> {
+    return this.#pull.fail(job, error, options);
+  }
+
+  /** Records many failures in one statement; reports per job instead of throwing. */
+  async failMany(items: readonly Failure[]): Promise<FailOutcome[]> {
+    return this.#pull.failMany(items);
+  }
+
+  /** Gives a job back without spending an attempt, keeping its place in line or due later. */
+  async release(job: LeasedJob, options?: { delayMs?: number }): Promise<void> {
+    return this.#pull.release(job, options);
+  }
+
+  /** Releases many jobs in one statement; reports per job instead of throwing. */
+  async releaseMany(items: readonly Release[]): Promise<SettleOutcome[]> {
+    return this.#pull.releaseMany(items);
+  }
+
+  /**
+   * Cancels a pending or running job (a running one's handler is aborted, and its later complete
+   * or fail refused); a cancelled one is left as it is.
+   *
+   * @throws JobNotFoundError; InvalidStateError for a completed or dead job.
+   */
+  async cancel(id: string): Promise<CancelResult> {
+    return this.#jobs.cancel(id);
+  }
+
+  /** The newest jobs of a queue (not the archive), optionally of some states and one tenant. */
+  async listJobs<P = unknown, R = unknown>(
+    queue: string,
+    options?: ListJobsOptions,
+  ): Promise<Job<P, R>[]> {
+    return this.#jobs.listJobs<P, R>(queue, options);
+  }
+
+  /** Reads a job, also from the archive; null when no job has this id. */
+  async getJob<P = unknown, R = unknown>(id: string): Promise<Job<P, R> | null> {
+    return this.#jobs.getJob<P, R>(id);
+  }
+
+  /** Brings a dead job back to pending with fresh attempts. */
+  async retryDead(id: string): Promise<void> {
+    return this.#jobs.retryDead(id);
+  }
+
+  /** Brings a queue's dead jobs (or the given ones) back to pending; returns their ids. */
+  async redrive(queue: string, options?: { ids?: string[]; limit?: number }): Promise<string[]> {
+    return this.#jobs.redrive(queue, options);
+  }
+
+  /** Counts per state and the oldest due job's wait, for one queue or every queue with jobs. */
+  stats(): Promise<QueueStats[]>;
+  stats(queue: string): Promise<QueueStats>;
+  async stats(queue?: string): Promise<QueueStats | QueueStats[]> {
+    return queue === undefined ? this.#jobs.stats() : this.#jobs.stats(queue);
   }
 
   /** A visibility-timeout sweeper to `start()`; `close()` stops it. */
   sweeper(options?: SweeperOptions): Sweeper {
-    return this.track(new Sweeper(this.ctx, options));
+    return this.#maintenance.sweeper(options);
   }
 
   /** A retention task to `start()` or `runOnce()`; `close()` stops it. */
   retention(options?: RetentionOptions): Retention {
-    return this.track(new Retention(this.ctx, options));
+    return this.#maintenance.retention(options);
+  }
+
+  /** One sweeper pass: requeues jobs whose lease expired (or kills those out of attempts). */
+  async reclaimExpired(): Promise<ReclaimedJob[]> {
+    return this.#maintenance.reclaimExpired();
+  }
+
+  /** One retention pass: deletes or archives finished jobs older than the cutoff. */
+  async prune(options?: RetentionOptions): Promise<PruneResult> {
+    return this.#maintenance.prune(options);
   }
 
   /**
-   * Closes the queue: refuses new work at once, stops its workers and observers gracefully
-   * (each with its own grace period), then its sweepers and retention tasks, the LISTEN
-   * connection, and its own pool (a pool passed in stays open). Memoised.
+   * Prometheus metrics of every queue in the schema and of this process's workers; `serve()`
+   * them if you like. `close()` of the queue closes them and any server they started.
+   */
+  metrics(options?: MetricsOptions): QueueMetrics {
+    return this.#maintenance.track(new QueueMetrics(this.#ctx, () => this.stats(), options));
+  }
+
+  /**
+   * Closes the queue: refuses new work at once; stops its workers and observers gracefully,
+   * then the LISTEN connection, its sweepers, retention tasks and metrics, and its own pool (a
+   * pool passed in stays open), each step even when one before it failed. Memoised.
    */
   close(): Promise<void> {
-    this.closing = true;
     this.#closing ??= runEvery([
-      () => allSettledOrThrow([...this.#consumers].map((consumer) => consumer.stop())),
-      () => this.#listener?.close(),
-      () => this.ctx.markClosed(),
-      () => allSettledOrThrow([...this.tasks].map((task) => task.stop())),
-      () => (this.ownsPool ? this.ctx.pool.end() : undefined),
+      () => this.#consumers.stop(),
+      () => this.#consumers.closeListener(),
+      () => this.#ctx.markClosed(),
+      () => this.#maintenance.stop(),
+      () => (this.options.connection.kind === 'url' ? this.#ctx.pool.end() : undefined),
     ]);
     return this.#closing;
   }
@@ -226,27 +350,7 @@ export class Queue extends QueueBase implements AsyncDisposable {
     return this.close();
   }
 
-  #startWorker(
-    queue: string,
-    options: ResolvedWork & { capacity: number },
-    dispatcher: Dispatcher,
-  ): Worker {
-    const worker = new Worker(this.ctx, this.#getListener(), queue, options, dispatcher, () =>
-      this.#consumers.delete(worker),
-    );
-    this.#consumers.add(worker);
-    return worker;
-  }
-
-  /** Remembers a consumer or subscription for `close()`; returns its untracker. */
-  #track(consumer: Stoppable): () => void {
-    this.#consumers.add(consumer);
-    return () => this.#consumers.delete(consumer);
-  }
-
-  /** The queue's one LISTEN connection, opened on first use; null with `listen: false`. */
-  #getListener(): Listener | null {
-    if (this.#listener === undefined) this.#listener = listenerFor(this.ctx);
-    return this.#listener;
+  #assertOpen(): void {
+    if (this.#closing !== undefined) throw new QueueClosedError();
   }
 }

@@ -2,7 +2,6 @@ import type { Observable } from 'rxjs';
 import type { Context } from '../db/context.js';
 import type { Dispatcher } from '../execute/dispatch.js';
 import { Executor } from '../execute/executor.js';
-import type { LeasedEntry } from '../lease/in-flight.js';
 import { Sweeper } from '../maintain/sweeper.js';
 import type { Listener } from '../wake/listener.js';
 import { Consumer } from './consumer.js';

@@ -179,12 +179,3 @@ export interface QueueStats {
 
 /** Anything that runs a query: a `pg.Pool`, a `pg.Client`, or a client checked out of a pool. */
 export type Queryable = Pick<pg.ClientBase, 'query'>;
-
-/** Options for calls that may run on the caller's own connection. */
-export interface ClientOption {
-  /**
-   * Run on this client instead of the queue's pool, e.g. inside your own transaction: a job sent
-   * this way exists, and wakes workers, only if that transaction commits.
-   */
-  client?: Queryable;
-}

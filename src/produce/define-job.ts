@@ -11,7 +11,7 @@ import {
   invalid,
 } from '../kernel/validate.js';
 import { resolveBackoff } from '../settle/backoff.js';
-import type { SendOptions } from './job-spec.js';
+import type { JobOptions } from './job-spec.js';
 
 const DEFINITION = Symbol.for('pgpulse.jobDefinition');
 
@@ -153,9 +153,9 @@ export async function validatePayload<Output>(
 /** A job's send options with the definition's defaults under the caller's. */
 export function withDefinitionDefaults(
   definition: JobDefinition,
-  options: SendOptions | undefined,
-): SendOptions {
-  const given = checkOptionsObject('options', options) as SendOptions;
+  options: JobOptions | undefined,
+): JobOptions {
+  const given = checkOptionsObject('options', options) as JobOptions;
   if (given.name !== undefined && given.name !== definition.name) {
     throw invalid('name', `absent or ${JSON.stringify(definition.name)}`, given.name);
   }
@@ -183,7 +183,7 @@ export async function applyDefinition(
       if (item === null || typeof item !== 'object' || !('payload' in item)) {
         throw invalid(field, 'an object with a `payload`', item);
       }
-      const { payload, ...options } = item as { payload: unknown } & SendOptions;
+      const { payload, ...options } = item as { payload: unknown } & JobOptions;
       return {
         ...withDefinitionDefaults(definition, options),
         payload: await validatePayload(definition, payload, `${field}.payload`),

@@ -17,7 +17,7 @@ import { type ResolvedBackoff, resolveBackoff } from '../settle/backoff.js';
 import { serializeJson } from './json-value.js';
 
 /** Options of one job, for `send` and for each item of `sendBatch`. */
-export interface SendOptions {
+export interface JobOptions {
   /** The job type within the queue, for routing in the worker. Default `'default'`. */
   name?: string;
   /**
@@ -50,8 +50,11 @@ export interface SendOptions {
 /** What a send does when a job already holds its idempotency key. */
 export type OnDuplicate = 'return' | 'reject' | 'replace';
 
-/** Options of one `send` call, besides the job's own. */
-export interface SendCallOptions {
+/**
+ * Options of `send`: the job's own ({@link JobOptions}), what to do when its idempotency key is
+ * held, and the connection to write on.
+ */
+export interface SendOptions extends JobOptions {
   /**
    * When a job already holds the key: `return` its id with `duplicate: true` (the default);
    * `reject` with a JobAlreadyExistsError, writing nothing; or `replace` a pending holder's payload
@@ -59,10 +62,18 @@ export interface SendCallOptions {
    * it is, and returned as a duplicate).
    */
   onDuplicate?: OnDuplicate;
+  /**
+   * Run on this client instead of the queue's pool, e.g. inside your own transaction: a job sent
+   * this way exists, and wakes workers, only if that transaction commits.
+   */
+  client?: Queryable;
 }
 
+/** Options of `sendBatch` as a whole (each item carries its job's own options). */
+export type SendBatchOptions = Pick<SendOptions, 'onDuplicate' | 'client'>;
+
 /** One item of `sendBatch`: a payload and its options. */
-export interface JobSpec<P = unknown> extends SendOptions {
+export interface JobSpec<P = unknown> extends JobOptions {
   payload: P;
 }
 

@@ -1,102 +1,68 @@
 import type { Context } from '../db/context.js';
-import type { Queryable, SendResult } from '../kernel/types.js';
-import { invalid } from '../kernel/validate.js';
-import { type OnDuplicate, type ResolvedJobSpec, toSendJson } from './job-spec.js';
-
-interface KeyedRow {
-  id: string;
-  idempotency_key: string;
-  key_retained: boolean;
-  replaced: boolean;
-}
-
-/** How a batch is sent. */
-export interface SendContext {
-  readonly client: Queryable | undefined;
-  readonly onDuplicate: OnDuplicate;
-  /** W3C trace context of the producer's span, stored on each job; null when none. */
-  readonly traceContext: string | null;
-}
+import type { SendResult } from '../kernel/types.js';
+import { checkName, invalid } from '../kernel/validate.js';
+import { traceSend } from '../observe/tracing.js';
+import {
+  type AnyJobDefinition,
+  applyDefinition,
+  isJobDefinition,
+  validatePayload,
+  withDefinitionDefaults,
+} from './define-job.js';
+import { sendJobs } from './insert.js';
+import {
+  type JobSpecDefaults,
+  resolveBatch,
+  resolveJobSpec,
+  splitSendOptions,
+} from './job-spec.js';
 
 /**
- * Inserts validated jobs into one queue in one statement and reports, per job in input order,
- * its id and whether it was a duplicate of a job holding the same idempotency key. Items of one
- * batch sharing a key become one job: the first is sent, the rest are duplicates (or, in reject
- * mode, the batch is refused).
- *
- * @throws JobAlreadyExistsError in reject mode when a key is held; nothing is written.
+ * Sends jobs: turns a `send` or `sendBatch` call (a payload or a job definition's, and options)
+ * into validated jobs, traces it, and inserts them in one statement.
  */
-export async function sendJobs(
-  ctx: Context,
-  queue: string,
-  specs: readonly ResolvedJobSpec[],
-  how: SendContext,
-): Promise<SendResult[]> {
-  if (specs.length === 0) return [];
-  const [only] = specs;
-  if (specs.length === 1 && only !== undefined && only.idempotencyKey === null) {
-    // One job, no key: a plain INSERT, the cheapest statement there is.
-    await ctx.run('send_job', sendJobValues(ctx, queue, only, how.traceContext), how.client);
-    return [{ id: only.id, duplicate: false, replaced: false }];
+export class Producer {
+  readonly #ctx: Context;
+  readonly #defaults: JobSpecDefaults;
+
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+    this.#defaults = { maxPayloadBytes: ctx.options.maxPayloadBytes };
   }
-  const keyOf = (spec: ResolvedJobSpec) => `${spec.keyRetained ? 'r' : 'u'}:${spec.idempotencyKey}`;
-  const first = new Map<string, ResolvedJobSpec>();
-  const toInsert = specs.filter((spec, index) => {
-    if (spec.idempotencyKey === null) return true;
-    const holder = first.get(keyOf(spec));
-    if (holder === undefined) {
-      first.set(keyOf(spec), spec);
-      return true;
-    }
-    if (how.onDuplicate === 'reject') {
+
+  /** `send(queue, payload, options?)` or `send(queue, definition, payload, options?)`. */
+  async send(queue: string, args: readonly unknown[]): Promise<SendResult> {
+    checkName('queue', queue);
+    const definition = isJobDefinition(args[0]) ? (args[0] as AnyJobDefinition) : undefined;
+    const { job, client, onDuplicate } = splitSendOptions(args[definition ? 2 : 1]);
+    const payload = definition ? await validatePayload(definition, args[1]) : args[0];
+    const options = definition ? withDefinitionDefaults(definition, job) : job;
+    const spec = resolveJobSpec('', payload, options, this.#defaults);
+    const [result] = await traceSend(queue, 1, (traceContext) =>
+      sendJobs(this.#ctx, queue, [spec], { client, onDuplicate, traceContext }),
+    );
+    if (result === undefined) throw new Error('send_jobs returned no result');
+    return result;
+  }
+
+  /** `sendBatch(queue, items, options?)` or `sendBatch(queue, definition, items, options?)`. */
+  async sendBatch(queue: string, args: readonly unknown[]): Promise<SendResult[]> {
+    checkName('queue', queue);
+    const [first, second, third] = args;
+    const definition = isJobDefinition(first) ? (first as AnyJobDefinition) : undefined;
+    const items = definition ? await applyDefinition(definition, second) : first;
+    const specs = resolveBatch(items, this.#defaults);
+    const { job, client, onDuplicate } = splitSendOptions(definition ? third : second);
+    if (job !== undefined && Object.keys(job).length > 0) {
+      // A batch's job options belong to its items.
       throw invalid(
-        `items[${index}].idempotencyKey`,
-        'unique within the batch in reject mode',
-        spec.idempotencyKey,
+        'options',
+        'an object with only `client` and `onDuplicate`',
+        Object.keys(job)[0],
       );
     }
-    return false;
-  });
-  const json = toSendJson(toInsert, how.traceContext);
-  const rows = await ctx.run<KeyedRow>(
-    'send_jobs',
-    [json, queue, ctx.options.maxAttempts, how.onDuplicate],
-    how.client,
-  );
-  const holders = new Map(
-    rows.map((row) => [`${row.key_retained ? 'r' : 'u'}:${row.idempotency_key}`, row]),
-  );
-  return specs.map((spec) => {
-    if (spec.idempotencyKey === null) return { id: spec.id, duplicate: false, replaced: false };
-    const holder = holders.get(keyOf(spec));
-    if (holder === undefined) {
-      // send_jobs.sql returns a row for every keyed job; reaching this is a bug, not a race.
-      throw new Error(`send_jobs returned no id for idempotency key ${spec.idempotencyKey}`);
-    }
-    const duplicate = first.get(keyOf(spec)) !== spec || holder.id !== spec.id;
-    return { id: holder.id, duplicate, replaced: duplicate && holder.replaced };
-  });
-}
-
-/** The parameters of send_job.sql. */
-function sendJobValues(
-  ctx: Context,
-  queue: string,
-  spec: ResolvedJobSpec,
-  traceContext: string | null,
-): unknown[] {
-  return [
-    spec.id,
-    queue,
-    spec.name,
-    spec.payloadJson,
-    spec.priority,
-    spec.runAt,
-    spec.delayMs,
-    spec.maxAttempts,
-    spec.backoff === null ? null : JSON.stringify(spec.backoff),
-    spec.tenant,
-    traceContext,
-    ctx.options.maxAttempts,
-  ];
+    return traceSend(queue, specs.length, (traceContext) =>
+      sendJobs(this.#ctx, queue, specs, { client, onDuplicate, traceContext }),
+    );
+  }
 }

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { JobNotFoundError } from '../../kernel/errors.js';
 import type { Job, JobState } from '../../kernel/types.js';
 import { checkJobId } from '../../kernel/validate.js';
-import type { OnDuplicate } from '../../produce/job-spec.js';
-import type { SendCallAndJobOptions } from '../../queue-base.js';
+import type { OnDuplicate, SendOptions } from '../../produce/job-spec.js';
 import { brief, duration, fields, table } from '../format.js';
 import { date, integer, json, states } from '../parse.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
@@ -122,7 +121,7 @@ export function jobCommands(program: Command, globals: () => GlobalOptions): voi
         if (flags.delay !== undefined && flags.runAt !== undefined) {
           throw new UsageError('Give --delay or --run-at, not both');
         }
-        const options: SendCallAndJobOptions = {
+        const options: SendOptions = {
           ...(flags.delay === undefined ? {} : { delayMs: flags.delay }),
           ...(flags.runAt === undefined ? {} : { runAt: flags.runAt }),
           ...(flags.priority === undefined ? {} : { priority: flags.priority }),

@@ -1,0 +1,57 @@
+import pg from 'pg';
+import type { PoolerMode, ResolvedQueueOptions } from '../config/options.js';
+import { describeError } from '../kernel/error-record.js';
+
+/**
+ * The connection of the pool a queue makes itself, with session settings added after any
+ * `options` the connection string gives (none behind a pooler, which refuses startup options:
+ * PgBouncer does unless `ignore_startup_parameters` lists them, and then drops them; the README
+ * says how to set this for the role instead). `plan_cache_mode=force_generic_plan`: pgpulse's
+ * statements are written to have one good plan whatever the statistics say (by primary key, or
+ * down a partial index), so planning them again on every call is pure cost. Left to itself,
+ * PostgreSQL re-plans a prepared statement whenever its generic plan looks costlier than the
+ * custom plans it has averaged, which a backlog that grew since those were made causes for
+ * thousands of calls (bench/NOTES.md).
+ */
+export function ownPoolConnection(
+  connectionString: string,
+  pooler: PoolerMode = 'none',
+): {
+  connectionString: string;
+  options?: string;
+} {
+  if (pooler !== 'none') return { connectionString };
+  const ours = '-c plan_cache_mode=force_generic_plan';
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { connectionString, options: ours }; // not a URL (a socket path)
+  }
+  // pg lets the connection string's parameters win over the config's: merge them there.
+  const given = url.searchParams.get('options');
+  url.searchParams.set('options', given ? `${given} ${ours}` : ours);
+  return { connectionString: url.toString() };
+}
+
+/**
+ * The pool of a queue given a connection string (a pool given in `options` is used as it is):
+ * bounded connect time, `application_name` pgpulse, the session settings above. An idle client
+ * that loses its server is reported and dropped, and the pool goes on; once `closing()` says so,
+ * connections ending is what was asked for.
+ */
+export function createPool(options: ResolvedQueueOptions, closing: () => boolean): pg.Pool {
+  const { connection } = options;
+  if (connection.kind === 'pool') return connection.pool;
+  const pool = new pg.Pool({
+    ...ownPoolConnection(connection.connectionString, options.pooler),
+    max: connection.poolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    application_name: 'pgpulse',
+  });
+  pool.on('error', (error) => {
+    if (closing()) return;
+    options.logger.warn('pgpulse: idle database connection failed', describeError(error));
+  });
+  return pool;
+}
