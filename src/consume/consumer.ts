@@ -17,23 +17,12 @@ import { JobCancelledError, WorkerStoppedError } from '../kernel/errors.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
+import { decodeJobsNotice, type JobsNotice } from '../notify/jobs-channel.js';
 import { Settlements, type SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { type Notice, wakeups } from '../wake/wakeups.js';
 import { type ConsumerConfig, withStoredSettings } from './consumer-config.js';
 import type { ConsumerError } from './consumer-events.js';
-
-/**
- * A notification on the jobs channel: `announce()` in the schema sends `{queue, count, runAt}`
- * for jobs that became pending; cancel_job.sql sends `{cancel, queue}` for a running job;
- * `announce_control()` sends `{control}` when a queue's settings change (pause, resume...).
- */
-interface JobsNotice {
-  queue?: string;
-  runAt?: number | null;
-  cancel?: string;
-  control?: string;
-}
 
 /**
  * The consuming half of pgpulse for one queue: wakes (notifications, polls, timers for delayed
@@ -184,7 +173,9 @@ export class Consumer {
     const channel =
       listener === null
         ? EMPTY
-        : listener.channel<JobsNotice>(ctx.channels.jobs).pipe(
+        : listener.channel<unknown>(ctx.channels.jobs).pipe(
+            map(decodeJobsNotice),
+            filter((notice): notice is JobsNotice => notice?.queue === queue),
             // A listener that failed for good (no privilege...) stops this consumer too.
             catchError((error: unknown) => {
               this.problem(error, 'listen');
@@ -192,25 +183,23 @@ export class Consumer {
             }),
             share(),
           );
+    // Jobs became pending, or the queue's settings changed: a reason to claim.
     const notices = channel.pipe(
-      filter(
-        (notice) =>
-          (notice?.queue === queue && notice.cancel === undefined) || notice?.control === queue,
-      ),
+      filter((notice) => notice.kind !== 'cancel'),
       map(
         (notice): Notice => ({
-          dueAt: typeof notice.runAt === 'number' ? notice.runAt - this.#clockOffsetMs : null,
+          dueAt:
+            notice.kind === 'pending' && notice.runAt !== null
+              ? notice.runAt - this.#clockOffsetMs
+              : null,
         }),
       ),
     );
-    this.#cancels = channel
-      .pipe(filter((notice) => typeof notice?.cancel === 'string'))
-      .subscribe((notice) => {
-        const entry = this.inFlight.get(notice.cancel as string);
-        if (entry !== undefined) {
-          this.#settlements.abort(entry, new JobCancelledError(entry.job.id));
-        }
-      });
+    this.#cancels = channel.subscribe((notice) => {
+      if (notice.kind !== 'cancel') return;
+      const entry = this.inFlight.get(notice.id);
+      if (entry !== undefined) this.#settlements.abort(entry, new JobCancelledError(entry.job.id));
+    });
     this.#wakes = wakeups(
       {
         notices,

@@ -2,11 +2,11 @@ import type pg from 'pg';
 import type { ResolvedQueueOptions } from '../config/options.js';
 import { QueueClosedError } from '../kernel/errors.js';
 import type { Queryable } from '../kernel/types.js';
+import { type Channels, channelsFor } from '../notify/channels.js';
 import { assertSchemaVersion } from '../schema/version.js';
 import { execute } from './execute.js';
 import { poolerHint } from './pooler.js';
 import { type QueryName, type QueryRegistry, queriesFor } from './queries.js';
-import { type Channels, channelsFor } from './schema-name.js';
 
 /** How a job this process held ended, for metrics. */
 export interface SettledJob {

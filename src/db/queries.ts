@@ -74,26 +74,12 @@ export type QueryRegistry = Readonly<Record<QueryName, PreparedQuery>>;
 
 let templates: ReadonlyMap<QueryName, string> | undefined;
 
-/** `{{> name}}`: the text of `sql/queries/partials/<name>.sql`, shared by several statements. */
-const PARTIAL = /\{\{> ([a-z_]+)\}\}/g;
-
-/** The template with its partials (and theirs) written in. */
-function withPartials(template: string, depth = 0): string {
-  if (depth > 4) throw new Error('SQL partials include each other too deeply (a cycle?)');
-  return template.replace(PARTIAL, (_, name: string) =>
-    withPartials(
-      readFileSync(join(SQL_DIR, 'queries', 'partials', `${name}.sql`), 'utf8').trimEnd(),
-      depth + 1,
-    ),
-  );
-}
-
 /** Reads the SQL files once per process. */
 function loadTemplates(): ReadonlyMap<QueryName, string> {
   templates ??= new Map(
     QUERY_NAMES.map((name) => [
       name,
-      withPartials(readFileSync(join(SQL_DIR, 'queries', queryPath(name)), 'utf8')),
+      readFileSync(join(SQL_DIR, 'queries', queryPath(name)), 'utf8'),
     ]),
   );
   return templates;

@@ -26,26 +26,6 @@ export function checkSchemaName(value: unknown): string {
   return value;
 }
 
-/** The NOTIFY channels of one schema, so two schemas in one database never cross-talk. */
-export interface Channels {
-  /**
-   * New, released and retried jobs, `{queue, count, runAt, r}`, and running jobs that were
-   * cancelled, `{cancel, queue}`. One channel for both keeps the LISTEN connection to two
-   * channels, which pg-listen restores after a reconnect without piling queries on its client.
-   */
-  readonly jobs: string;
-  /** Lifecycle events, as JSON arrays, sent only while someone watches. */
-  readonly events: string;
-}
-
-/** The channel names of a validated schema; they match the literals in the SQL files. */
-export function channelsFor(schema: string): Channels {
-  return Object.freeze({
-    jobs: `${schema}.jobs`,
-    events: `${schema}.events`,
-  });
-}
-
 /** Fills a SQL template: `{{schema}}` becomes the quoted identifier, `{{schema_name}}` the name. */
 export function renderSql(template: string, schema: string): string {
   return template.replaceAll('{{schema}}', `"${schema}"`).replaceAll('{{schema_name}}', schema);

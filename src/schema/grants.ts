@@ -32,7 +32,10 @@ interface TableGrant {
 /** The functions of the schema, by the signature GRANT needs. */
 const FUNCTIONS = {
   announce: 'announce(text, bigint, timestamptz)',
+  announce_cancel: 'announce_cancel(uuid, text)',
   announce_control: 'announce_control(text)',
+  announce_freed: 'announce_freed(text[])',
+  after_failure: 'after_failure(jsonb)',
   append_error: 'append_error(jsonb, jsonb, integer)',
   claim_budget: 'claim_budget(text, integer)',
   emit_events: 'emit_events(jsonb)',
@@ -88,7 +91,10 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
     },
     functions: [
+      'after_failure',
       'announce',
+      'announce_cancel',
+      'announce_freed',
       'append_error',
       'claim_budget',
       'emit_events',
@@ -104,7 +110,16 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       jobs_archive: whole('INSERT', 'DELETE'),
       event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
     },
-    functions: ['announce', 'announce_control', 'append_error', 'emit_events', 'events_watched'],
+    functions: [
+      'after_failure',
+      'announce',
+      'announce_cancel',
+      'announce_control',
+      'announce_freed',
+      'append_error',
+      'emit_events',
+      'events_watched',
+    ],
   },
 };
 

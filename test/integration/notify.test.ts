@@ -1,4 +1,5 @@
 import { afterAll, beforeEach, expect, test } from 'vitest';
+import { decodeJobsNotice } from '../../src/notify/jobs-channel.js';
 import { useTestQueue } from '../helpers/database.js';
 import { type Recorder, recordNotifications } from '../helpers/notifications.js';
 
@@ -127,5 +128,30 @@ test('a retried, released or reclaimed job is announced again', async () => {
     { queue: 'again', count: 1 },
     { queue: 'again', count: 1 },
     { queue: 'again', count: 1 },
+  ]);
+});
+
+// The jobs channel's protocol: each kind of notice is sent by a function of the schema and
+// decoded by decodeJobsNotice; here both ends meet through PostgreSQL.
+test('every notice the schema sends on the jobs channel decodes to its kind', async () => {
+  const id = '0193c5f2-6a4e-7d1c-9b0a-3f1e2d4c5b6a';
+  await sql.query(`SELECT pgpulse.announce('mail', 3, '2030-01-01T00:00:00Z')`);
+  await sql.query(`SELECT pgpulse.announce('mail', 1, NULL)`);
+  await sql.query('SELECT pgpulse.announce_cancel($1, $2)', [id, 'mail']);
+  await sql.query(`SELECT pgpulse.announce_control('mail')`);
+  await recorder.barrier();
+  expect(recorder.received.map(decodeJobsNotice)).toEqual([
+    { kind: 'pending', queue: 'mail', count: 3, runAt: Date.parse('2030-01-01T00:00:00Z') },
+    { kind: 'pending', queue: 'mail', count: 1, runAt: null },
+    { kind: 'cancel', id, queue: 'mail' },
+    { kind: 'control', queue: 'mail' },
+  ]);
+  // What is not the protocol decodes to nothing, whoever sent it.
+  expect([null, 'text', 42, { probe: 'x' }, { cancel: 7 }].map(decodeJobsNotice)).toEqual([
+    null,
+    null,
+    null,
+    null,
+    null,
   ]);
 });

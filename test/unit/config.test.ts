@@ -3,8 +3,9 @@ import { describe, expect, test } from 'vitest';
 import { resolveQueueOptions } from '../../src/config/options.js';
 import { ownPoolConnection } from '../../src/db/pool.js';
 import { poolerHint } from '../../src/db/pooler.js';
-import { channelsFor, checkSchemaName, renderSql } from '../../src/db/schema-name.js';
+import { checkSchemaName, renderSql } from '../../src/db/schema-name.js';
 import { ConfigurationError, DEFAULT_BACKOFF } from '../../src/index.js';
+import { channelsFor } from '../../src/notify/channels.js';
 
 const url = 'postgres://user:s3cret@localhost/db';
 

@@ -14,14 +14,13 @@ WITH prev AS MATERIALIZED (
   WHERE j.id = prev.id AND prev.state IN ('pending', 'running')
   RETURNING j.id, j.queue
 ), notified AS (
-  SELECT pg_notify('{{schema_name}}.jobs', json_build_object('cancel', prev.id, 'queue', prev.queue)::text)
+  SELECT {{schema}}.announce_cancel(prev.id, prev.queue)
   FROM prev JOIN done ON done.id = prev.id
   WHERE prev.state = 'running'
 ), freed AS (
   -- A cancelled running job frees a slot of a queue with a concurrency limit.
-  SELECT {{schema}}.announce(q.name, 1, now()) FROM {{schema}}.queues AS q
-  WHERE q.name IN (SELECT prev.queue FROM prev WHERE prev.state = 'running')
-    AND q.concurrency_limit IS NOT NULL
+  SELECT {{schema}}.announce_freed(ARRAY(SELECT prev.queue FROM prev WHERE prev.state = 'running'))
+    AS freed
 ), events AS (
   SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
     'type', 'cancelled', 'id', id, 'queue', queue, 'at', now()))) END
@@ -29,7 +28,7 @@ WITH prev AS MATERIALIZED (
   WHERE {{schema}}.events_watched()
 )
 SELECT prev.state AS previous_state, done.id IS NOT NULL AS cancelled,
-       (SELECT count(*) FROM notified) AS notified, (SELECT count(*) FROM freed) AS freed
+       (SELECT count(*) FROM notified) AS notified, (SELECT freed FROM freed) AS freed
 FROM prev
 CROSS JOIN events
 

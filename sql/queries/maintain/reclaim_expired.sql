@@ -34,7 +34,8 @@ WITH expired AS MATERIALIZED (
   FROM expired
   WHERE j.id = ANY (ARRAY(SELECT id FROM expired)) AND j.id = expired.id
   RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, expired.error
-), {{> after_failure}}
-SELECT id, queue, state, (SELECT count(*) FROM notified) AS notified,
-       (SELECT count(*) FROM freed) AS freed
-FROM done CROSS JOIN events
+), follow AS MATERIALIZED (
+  SELECT * FROM {{schema}}.after_failure((SELECT coalesce(jsonb_agg(to_jsonb(done)), '[]') FROM done))
+)
+SELECT id, queue, state, follow.notified, follow.freed
+FROM done CROSS JOIN follow

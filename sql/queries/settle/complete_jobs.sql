@@ -20,7 +20,10 @@ WITH input AS (
   WHERE j.id = ANY (ARRAY(SELECT id FROM input))
     AND j.id = input.id AND j.lease_token = input.token
   RETURNING j.id, j.queue, j.attempts, j.finished_at
-), {{> freed}}, events AS (
+), freed AS MATERIALIZED (
+  -- A finished running job frees a slot of a queue with a concurrency limit: announce it.
+  SELECT {{schema}}.announce_freed(ARRAY(SELECT DISTINCT queue FROM done)) AS freed
+), events AS (
   SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
     'type', 'completed', 'id', id, 'queue', queue, 'attempt', attempts, 'at', finished_at))) END
   FROM done
@@ -31,8 +34,9 @@ SELECT input.id, done.id IS NOT NULL AS ok,
        CASE WHEN done.id IS NULL
          THEN (SELECT cur.state FROM {{schema}}.jobs AS cur WHERE cur.id = input.id) END
          AS current_state,
-       (SELECT count(*) FROM freed) AS freed
+       freed.freed
 FROM input
 CROSS JOIN events
+CROSS JOIN freed
 
 LEFT JOIN done ON done.id = input.id

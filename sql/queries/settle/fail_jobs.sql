@@ -35,14 +35,16 @@ WITH input AS (
   WHERE j.id = ANY (ARRAY(SELECT id FROM failed))
     AND j.id = failed.id AND j.lease_token = failed.token
   RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, failed.error
-), {{> after_failure}}
+), follow AS MATERIALIZED (
+  SELECT * FROM {{schema}}.after_failure((SELECT coalesce(jsonb_agg(to_jsonb(done)), '[]') FROM done))
+)
 -- Only refused rows are looked up again, by primary key (a join would scan the table).
 SELECT input.id, done.id IS NOT NULL AS ok, done.state AS new_state, done.run_at,
        CASE WHEN done.id IS NULL
          THEN (SELECT cur.state FROM {{schema}}.jobs AS cur WHERE cur.id = input.id) END
          AS current_state,
-       (SELECT count(*) FROM notified) AS notified, (SELECT count(*) FROM freed) AS freed
+       follow.notified, follow.freed
 FROM input
-CROSS JOIN events
+CROSS JOIN follow
 
 LEFT JOIN done ON done.id = input.id

@@ -1,0 +1,40 @@
+/**
+ * The jobs channel's protocol, decoded. Three functions of the schema send it
+ * (sql/migrations/0012_notify_and_settle_functions.sql); this is its one reader, and a test sends
+ * each kind through PostgreSQL and decodes it (test/integration/notify.test.ts).
+ */
+export type JobsNotice =
+  /** `announce(queue, count, run_at)`: `count` jobs of `queue` became pending, the earliest due at `runAt`. */
+  | {
+      readonly kind: 'pending';
+      readonly queue: string;
+      readonly count: number;
+      readonly runAt: number | null;
+    }
+  /** `announce_cancel(id, queue)`: a running job of `queue` was cancelled; whoever runs it aborts it. */
+  | { readonly kind: 'cancel'; readonly id: string; readonly queue: string }
+  /** `announce_control(queue)`: `queue`'s settings changed (pause, resume, limits...): claim again. */
+  | { readonly kind: 'control'; readonly queue: string };
+
+/**
+ * A notice from the parsed JSON payload of a notification on the jobs channel, or null for
+ * anything else (someone NOTIFYing by hand, a newer release's notice): a hint never trusted
+ * beyond its shape.
+ */
+export function decodeJobsNotice(payload: unknown): JobsNotice | null {
+  if (payload === null || typeof payload !== 'object') return null;
+  const notice = payload as Record<string, unknown>;
+  if (typeof notice.cancel === 'string' && typeof notice.queue === 'string') {
+    return { kind: 'cancel', id: notice.cancel, queue: notice.queue };
+  }
+  if (typeof notice.control === 'string') return { kind: 'control', queue: notice.control };
+  if (typeof notice.queue === 'string') {
+    return {
+      kind: 'pending',
+      queue: notice.queue,
+      count: typeof notice.count === 'number' ? notice.count : 1,
+      runAt: typeof notice.runAt === 'number' ? notice.runAt : null,
+    };
+  }
+  return null;
+}
