@@ -46,8 +46,8 @@ export function listenerFor(ctx: Context): Listener | null {
             connectionString: connection.connectionString,
             connectionTimeoutMillis: connectTimeoutMs,
           }
-        : // A pg.Pool keeps the client configuration it was created with.
-          (connection.pool as unknown as { options: pg.ClientConfig }).options;
+        : // The pool's own client configuration (pg.Pool's public `options`).
+          connection.pool.options;
   return new Listener({
     connection: config,
     logger,
