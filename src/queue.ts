@@ -112,7 +112,7 @@ export class Queue implements AsyncDisposable {
   /**
    * Sends one job. With `options.client` it is written on that connection (e.g. inside your own
    * transaction: it exists, and wakes workers, only if that commits). Given a job definition
-   * ({@link defineJob}), the payload is typed and validated by its schema.
+   * (`defineJob()`), the payload is typed and validated by its schema.
    *
    * @returns its id; with an `idempotencyKey` already held, the holder's id with `duplicate: true`.
    * @throws ValidationError for a bad queue name, payload or option; nothing is written.
@@ -124,7 +124,11 @@ export class Queue implements AsyncDisposable {
     payload: InputOf<D>,
     options?: SendOptions,
   ): Promise<SendResult>;
-  send<P>(queue: string, payload: P, options?: SendOptions): Promise<SendResult>;
+  send<P>(
+    queue: string,
+    payload: P extends AnyJobDefinition ? never : P,
+    options?: SendOptions,
+  ): Promise<SendResult>;
   async send(queue: string, ...args: unknown[]): Promise<SendResult> {
     this.#assertOpen();
     return this.#producer.send(queue, args);

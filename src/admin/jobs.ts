@@ -9,7 +9,7 @@ export async function getJob<P, R>(ctx: Context, id: string): Promise<Job<P, R> 
   return row === undefined ? null : toJob<P, R>(row);
 }
 
-/** Options of {@link listJobs}. */
+/** Options of `queue.listJobs()`. */
 export interface ListJobsOptions {
   /** Only jobs in these states. Default: every state. */
   states?: JobState[];
@@ -34,7 +34,7 @@ export async function listJobs<P, R>(
   return rows.map((row) => toJob<P, R>(row));
 }
 
-/** What {@link cancelJob} did. */
+/** What `queue.cancel()` did. */
 export interface CancelResult {
   id: string;
   /** The state the job was in: `pending` or `running` if this call cancelled it. */

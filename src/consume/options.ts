@@ -26,7 +26,7 @@ export interface ConsumeOptions {
   workerId?: string;
 }
 
-/** Options of {@link Queue.work}. */
+/** Options of `queue.work()`. */
 export interface WorkOptions extends ConsumeOptions {
   /** Handlers running at once. Default 10. */
   concurrency?: number;

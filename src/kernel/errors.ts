@@ -43,12 +43,12 @@ export const ErrorCode = {
   permission: 'PGPULSE_PERMISSION',
 } as const;
 
-/** One of the values of {@link ErrorCode}. */
+/** One of the values of the `ErrorCode` object. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** The base class of every pgpulse error. */
 export class PgPulseError extends Error {
-  /** A stable code from {@link ErrorCode}. */
+  /** A stable code, one of the values of `ErrorCode`. */
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {

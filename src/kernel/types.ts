@@ -166,7 +166,7 @@ export interface SendResult {
   replaced: boolean;
 }
 
-/** Counts and age of one queue, from {@link Queue.stats}. */
+/** Counts and age of one queue, from `queue.stats()`. */
 export interface QueueStats {
   queue: string;
   /** Jobs per state. */

@@ -107,6 +107,7 @@ export class Retention {
   readonly #options: ResolvedRetention;
   readonly #task: IntervalTask<PruneResult>;
 
+  /** @internal Made by `queue.retention()`. */
   constructor(ctx: Context, options?: RetentionOptions) {
     this.#ctx = ctx;
     this.#options = resolveRetention(options);

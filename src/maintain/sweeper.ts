@@ -42,6 +42,7 @@ export class Sweeper {
   readonly #batchSize: number;
   readonly #task: IntervalTask<ReclaimedJob[]>;
 
+  /** @internal Made by `queue.sweeper()`. */
   constructor(ctx: Context, options?: SweeperOptions) {
     const opts = checkOptionsObject('options', options);
     checkKnownKeys('options', opts, ['intervalMs', 'batchSize']);

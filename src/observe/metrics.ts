@@ -139,7 +139,8 @@ export class QueueMetrics {
   /**
    * Serves the metrics over HTTP at `/metrics` (opt-in; nothing listens until this is called).
    *
-   * @param options.port default 9464 (0 picks a free port); `host` default `127.0.0.1`.
+   * @param options - `port` (default 9464; 0 picks a free port) and `host` (default
+   *   `127.0.0.1`).
    */
   async serve(options?: { port?: number; host?: string }): Promise<MetricsServer> {
     const opts = checkOptionsObject('options', options);

@@ -15,7 +15,7 @@ import type { JobOptions } from './job-spec.js';
 
 const DEFINITION = Symbol.for('pgpulse.jobDefinition');
 
-/** What {@link defineJob} takes. */
+/** What `defineJob()` takes. */
 export interface JobDefinitionOptions<Output, Result> {
   /** The job type: jobs of this definition carry it as their `name`, and workers route by it. */
   name: string;
@@ -38,8 +38,9 @@ export interface JobDefinitionOptions<Output, Result> {
 }
 
 /**
- * A typed job type from {@link defineJob}: send it with `queue.send(queueName, definition,
- * payload)` and work it with `queue.work(queueName, [definitions...])`.
+ * A typed job type from `defineJob()`: send it with
+ * `queue.send(queueName, definition, payload)` and work it with
+ * `queue.work(queueName, [definitions...])`.
  * `Input` is what `send` accepts, `Output` what the handler receives.
  */
 export interface JobDefinition<Input = unknown, Output = Input, Result = unknown> {
@@ -117,7 +118,7 @@ export function defineJob(options: JobDefinitionOptions<unknown, unknown>): JobD
   });
 }
 
-/** Whether `value` came from {@link defineJob}. */
+/** Whether `value` came from `defineJob()`. */
 export function isJobDefinition(value: unknown): value is JobDefinition {
   return typeof value === 'object' && value !== null && DEFINITION in value;
 }

@@ -1,0 +1,91 @@
+/**
+ * Type tests of the public API: checked by `npm run typecheck` (tsc), never run. A change to what
+ * users see in their editor fails here, as a change to the API's shape fails the checked-in API
+ * report (etc/pgpulse.api.md).
+ */
+import type { Observable } from 'rxjs';
+import { expectTypeOf } from 'vitest';
+import { z } from 'zod';
+import * as api from '../../src/index.js';
+import {
+  defineJob,
+  type JobContext,
+  type JobEvent,
+  type JobSpec,
+  type Queue,
+  type ReceivedJob,
+  type SendOptions,
+  type SendResult,
+  type Worker,
+  type WorkerEvent,
+} from '../../src/index.js';
+
+declare const queue: Queue;
+
+// defineJob: the payload type comes from the schema (input for send, output for the handler).
+const welcome = defineJob({
+  name: 'welcome',
+  schema: z.object({ to: z.string().email(), retries: z.number().default(0) }),
+  handler: async (job) => {
+    expectTypeOf(job.payload).toEqualTypeOf<{ to: string; retries: number }>();
+    return { sent: true };
+  },
+});
+// ...without a schema, from the type argument.
+const plain = defineJob<{ n: number }, string>({
+  name: 'plain',
+  handler: (job) => {
+    expectTypeOf(job.payload).toEqualTypeOf<{ n: number }>();
+    return String(job.payload.n);
+  },
+});
+
+// send: a definition types the payload (the schema's input: defaults may be left out)...
+expectTypeOf(queue.send('emails', welcome, { to: 'a@b.c' })).toEqualTypeOf<Promise<SendResult>>();
+// @ts-expect-error a payload the definition's schema does not accept
+void queue.send('emails', welcome, { to: 42 });
+// @ts-expect-error a definition's payload cannot be left out
+void queue.send('emails', plain);
+// ...and a plain payload is whatever it is.
+void queue.send('emails', { anything: [1, 2, 3] });
+// One options type for send, sendBatch's items carry their own job options.
+expectTypeOf<Parameters<Queue['send']>>().toBeArray();
+const options: SendOptions = { delayMs: 5, idempotencyKey: 'k', onDuplicate: 'reject' };
+void queue.send('emails', {}, options);
+const items: JobSpec<{ n: number }>[] = [{ payload: { n: 1 }, priority: -1 }];
+expectTypeOf(queue.sendBatch('emails', items)).toEqualTypeOf<Promise<SendResult[]>>();
+void queue.sendBatch('emails', plain, [{ payload: { n: 1 } }]);
+// @ts-expect-error sendBatch's options are the call's, not a job's
+void queue.sendBatch('emails', items, { delayMs: 5 });
+
+// work: the handler sees the payload type it names, with signal and helpers.
+const worker = queue.work<{ to: string }, { ok: boolean }>('emails', async (job) => {
+  expectTypeOf(job).toMatchTypeOf<JobContext<{ to: string }>>();
+  expectTypeOf(job.signal).toEqualTypeOf<AbortSignal>();
+  return { ok: true };
+});
+expectTypeOf(worker).toEqualTypeOf<Worker>();
+expectTypeOf(worker.ready).toEqualTypeOf<Promise<void>>();
+expectTypeOf(worker.events).toEqualTypeOf<Observable<WorkerEvent>>();
+void queue.work('emails', [welcome, plain]);
+
+// observe: the generic flows into the received jobs.
+const stream = queue.observe<{ order: number }>('orders');
+expectTypeOf(stream).toEqualTypeOf<Observable<ReceivedJob<{ order: number }>>>();
+stream.subscribe((job) => {
+  expectTypeOf(job.payload.order).toBeNumber();
+  expectTypeOf(job.ack).parameter(0).toBeUnknown();
+});
+
+// events: a stream of JobEvent, switched on its type.
+expectTypeOf(queue.events('emails')).toEqualTypeOf<Observable<JobEvent>>();
+
+// Worker and the other parts are types only: nothing unconstructible is a value.
+export function neverCalled(): unknown[] {
+  return [
+    // @ts-expect-error Worker is exported as a type, not as a class users could construct
+    api.Worker,
+    // @ts-expect-error so is QueueAdmin
+    api.QueueAdmin,
+  ];
+}
