@@ -5,7 +5,7 @@
  * Reports the median CPU time of the rounds; run it before and after a change to the checks.
  */
 import { resolveBatch } from '../src/produce/job-spec.js';
-import { serializeJson } from '../src/produce/json-value.js';
+import { serializeJson } from '../src/kernel/json-value.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 15;
 const count = 10_000;

@@ -10,7 +10,8 @@ export {
   DEFAULT_POOLER,
   DEFAULT_SCHEMA,
 } from './config/options.js';
-export type { Logger, PoolerMode, QueueOptions, ResolvedQueueOptions } from './config/options.js';
+export type { PoolerMode, QueueOptions, ResolvedQueueOptions } from './config/options.js';
+export type { Logger } from './kernel/logger.js';
 export { DEFAULT_CONFIG_FILE, loadQueueOptions } from './config/sources.js';
 export type { ConfigSources } from './config/sources.js';
 
@@ -19,8 +20,8 @@ export { migrate, planMigrations, uninstall } from './schema/migrate.js';
 export type { MigrateOptions, MigrateResult, MigrationPlan } from './schema/migrate.js';
 
 // Least privilege
-export { grant } from './db/grant.js';
-export type { GrantResult } from './db/grant.js';
+export { grant } from './schema/grant.js';
+export type { GrantResult } from './schema/grant.js';
 export { grantStatements } from './schema/grants.js';
 export type { GrantOptions } from './schema/grants.js';
 export { GRANT_SETS } from './kernel/types.js';
@@ -63,8 +64,9 @@ export type { ClaimOptions } from './claim/claim.js';
 export type { HeartbeatOutcome } from './lease/renew.js';
 export type { SettleOutcome } from './settle/outcome.js';
 export type { Completion, FailOutcome, Failure, Release } from './settle/settler.js';
-export { DEFAULT_BACKOFF, backoffDelayMs } from './settle/backoff.js';
-export type { ResolvedBackoff } from './settle/backoff.js';
+export { DEFAULT_BACKOFF } from './config/backoff.js';
+export type { ResolvedBackoff } from './config/backoff.js';
+export { backoffDelayMs } from './settle/backoff.js';
 
 // Queue control
 export type { QueueAdmin, QueueSummary } from './admin/queues.js';

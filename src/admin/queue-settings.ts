@@ -1,3 +1,4 @@
+import { resolveBackoff } from '../config/backoff.js';
 import { MAX_DURATION_MS } from '../config/options.js';
 import type { BackoffPolicy } from '../kernel/types.js';
 import {
@@ -7,7 +8,6 @@ import {
   checkOptionsObject,
   invalid,
 } from '../kernel/validate.js';
-import { resolveBackoff } from '../settle/backoff.js';
 
 /** How long a queue keeps finished jobs, and what happens to them then. */
 export interface QueueRetention {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import { checkSchemaName } from '../db/schema-name.js';
 import { ConfigurationError } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
 import type { BackoffPolicy } from '../kernel/types.js';
 import {
   checkBoolean,
@@ -12,13 +12,8 @@ import {
   checkOptionsObject,
   invalid,
 } from '../kernel/validate.js';
-import { DEFAULT_BACKOFF, type ResolvedBackoff, resolveBackoff } from '../settle/backoff.js';
-
-/** Where pgpulse reports problems it recovers from by itself. */
-export interface Logger {
-  warn(message: string, details?: Record<string, unknown>): void;
-  error(message: string, details?: Record<string, unknown>): void;
-}
+import { DEFAULT_BACKOFF, type ResolvedBackoff, resolveBackoff } from './backoff.js';
+import { checkSchemaName } from './schema-name.js';
 
 /**
  * What sits between a queue and PostgreSQL, by the pooler's pool mode (PgBouncer's `pool_mode`):

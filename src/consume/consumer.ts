@@ -17,6 +17,7 @@ import { JobCancelledError, WorkerStoppedError } from '../kernel/errors.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
+import { channelsFor } from '../notify/channels.js';
 import { decodeJobsNotice, type JobsNotice } from '../notify/jobs-channel.js';
 import { Settlements, type SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
@@ -173,7 +174,7 @@ export class Consumer {
     const channel =
       listener === null
         ? EMPTY
-        : listener.channel<unknown>(ctx.channels.jobs).pipe(
+        : listener.channel<unknown>(channelsFor(ctx.options.schema).jobs).pipe(
             map(decodeJobsNotice),
             filter((notice): notice is JobsNotice => notice?.queue === queue),
             // A listener that failed for good (no privilege...) stops this consumer too.
@@ -211,7 +212,9 @@ export class Consumer {
     ).subscribe((reason) => claimer.wake(reason));
     this.#leases.start();
     void (async () => {
-      if (listener !== null) await listener.whenReady(ctx.channels.jobs).catch(() => undefined);
+      if (listener !== null) {
+        await listener.whenReady(channelsFor(ctx.options.schema).jobs).catch(() => undefined);
+      }
       await claimer.quiet();
       if (this.#fatal === undefined) this.#markReady();
     })();

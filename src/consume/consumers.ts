@@ -3,7 +3,6 @@ import type { Context } from '../db/context.js';
 import { type BatchHandler, batchDispatcher } from '../execute/batch.js';
 import { type Dispatcher, jobDispatcher } from '../execute/dispatch.js';
 import type { JobHandler } from '../execute/executor.js';
-import { routeDefinitions } from '../execute/router.js';
 import { allSettledOrThrow } from '../kernel/cleanup.js';
 import { ConfigurationError } from '../kernel/errors.js';
 import { checkName, invalid } from '../kernel/validate.js';
@@ -22,6 +21,7 @@ import {
   resolveWorkOptions,
   type WorkOptions,
 } from './options.js';
+import { routeDefinitions } from './router.js';
 import { Worker } from './worker.js';
 
 /**

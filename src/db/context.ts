@@ -2,11 +2,10 @@ import type pg from 'pg';
 import type { ResolvedQueueOptions } from '../config/options.js';
 import { QueueClosedError } from '../kernel/errors.js';
 import type { Queryable } from '../kernel/types.js';
-import { type Channels, channelsFor } from '../notify/channels.js';
-import { assertSchemaVersion } from '../schema/version.js';
 import { execute } from './execute.js';
 import { poolerHint } from './pooler.js';
 import { type QueryName, type QueryRegistry, queriesFor } from './queries.js';
+import { assertSchemaVersion } from './schema-version.js';
 
 /** How a job this process held ended, for metrics. */
 export interface SettledJob {
@@ -23,7 +22,6 @@ export interface Context {
   readonly pool: pg.Pool;
   readonly queries: QueryRegistry;
   readonly options: ResolvedQueueOptions;
-  readonly channels: Channels;
   /**
    * Runs a registered statement on the pool, or on `client` when given. The first call checks
    * the schema version; every call after `close()` throws `QueueClosedError`.
@@ -74,7 +72,6 @@ export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Con
     pool,
     queries,
     options,
-    channels: channelsFor(options.schema),
     get closed() {
       return closed;
     },

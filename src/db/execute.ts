@@ -1,7 +1,7 @@
 import { ConnectionError, JobAlreadyExistsError, SchemaVersionError } from '../kernel/errors.js';
 import type { Queryable } from '../kernel/types.js';
-import { latestVersion } from '../schema/migrations.js';
 import { isTransient } from './failure.js';
+import { latestVersion } from './migrations.js';
 import { statementPermissionError } from './permission-error.js';
 import { type PreparedQuery, type QueryName, queriesFor } from './queries.js';
 import { SqlState, sqlStateOf } from './sqlstate.js';

@@ -1,7 +1,7 @@
 import { PermissionError } from '../kernel/errors.js';
 import type { GrantSet } from '../kernel/types.js';
-import { STATEMENT_GRANTS } from '../schema/grants.js';
 import type { QueryName } from './queries.js';
+import { STATEMENT_GRANTS } from './statement-grants.js';
 
 /** How a command line names the sets that would allow an operation: `--consume or --admin`. */
 export function describeGrants(role: string | undefined, grants: readonly GrantSet[]): string {

@@ -1,6 +1,6 @@
-import type { Logger } from '../config/options.js';
 import type { Context } from '../db/context.js';
 import { describeError } from '../kernel/error-record.js';
+import type { Logger } from '../kernel/logger.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
 import type { HandlerOutcome, Settlement } from '../settle/outcome.js';
 import { armTimeout, type Dispatcher, settleEntry } from './dispatch.js';

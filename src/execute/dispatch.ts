@@ -1,7 +1,7 @@
-import type { Logger } from '../config/options.js';
 import type { Context } from '../db/context.js';
 import { describeError } from '../kernel/error-record.js';
 import { JobTimeoutError } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
 import { traceProcess } from '../observe/tracing.js';

@@ -1,10 +1,10 @@
 import { MAX_DURATION_MS } from '../config/options.js';
 import type { Context } from '../db/context.js';
+import { serializeJson } from '../kernel/json-value.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import { checkInteger, invalid, toStorableText } from '../kernel/validate.js';
 import { refusal } from '../lease/fencing.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
-import { serializeJson } from '../produce/json-value.js';
 
 /** How many log entries a job keeps (the newest). */
 export const MAX_LOG_ENTRIES = 100;

@@ -1,5 +1,5 @@
-import type { Logger } from '../config/options.js';
 import { describeError } from './error-record.js';
+import type { Logger } from './logger.js';
 
 /** Runs an async pass now and then on a jittered interval; passes never overlap. */
 export class IntervalTask<T> {

@@ -5,6 +5,7 @@ import { isTransient, retryTransient } from '../db/failure.js';
 import { describeError } from '../kernel/error-record.js';
 import { ConfigurationError } from '../kernel/errors.js';
 import { IntervalTask } from '../kernel/interval-task.js';
+import { channelsFor } from '../notify/channels.js';
 import type { Listener } from '../wake/listener.js';
 
 /** Every kind of lifecycle event. */
@@ -66,7 +67,7 @@ export function jobEvents(
   track: (subscription: { stop(): Promise<void> }) => () => void,
 ): Observable<JobEvent> {
   return new Observable<JobEvent>((subscriber) => {
-    const channel = ctx.channels.events;
+    const channel = channelsFor(ctx.options.schema).events;
     const watcherId = randomUUID();
     let payloads: Subscription | undefined;
     let closing: Promise<void> | undefined;

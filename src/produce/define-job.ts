@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { resolveBackoff } from '../config/backoff.js';
 import { MAX_DURATION_MS } from '../config/options.js';
 import type { JobContext } from '../execute/job-context.js';
 import { ValidationError } from '../kernel/errors.js';
@@ -10,7 +11,6 @@ import {
   checkOptionsObject,
   invalid,
 } from '../kernel/validate.js';
-import { resolveBackoff } from '../settle/backoff.js';
 import type { JobOptions } from './job-spec.js';
 
 const DEFINITION = Symbol.for('pgpulse.jobDefinition');

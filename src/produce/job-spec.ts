@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
+import { type ResolvedBackoff, resolveBackoff } from '../config/backoff.js';
 import { MAX_DURATION_MS } from '../config/options.js';
+import { serializeJson } from '../kernel/json-value.js';
 import type { BackoffPolicy, Queryable } from '../kernel/types.js';
 import {
   checkBoolean,
@@ -13,8 +15,6 @@ import {
   checkOptionsObject,
   invalid,
 } from '../kernel/validate.js';
-import { type ResolvedBackoff, resolveBackoff } from '../settle/backoff.js';
-import { serializeJson } from './json-value.js';
 
 /** Options of one job, for `send` and for each item of `sendBatch`. */
 export interface JobOptions {

@@ -1,5 +1,5 @@
-import type { QueryName } from '../db/queries.js';
-import { checkSchemaName, renderSql } from '../db/schema-name.js';
+import { checkSchemaName } from '../config/schema-name.js';
+import { renderSql } from '../db/render-sql.js';
 import { ValidationError } from '../kernel/errors.js';
 import { GRANT_SETS, type GrantSet } from '../kernel/types.js';
 import {
@@ -122,55 +122,6 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
     ],
   },
 };
-
-/**
- * Which sets allow each statement, for the message of a {@link PermissionError}. Empty: only the
- * schema's owner runs it (migrations).
- */
-export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> = (() => {
-  const all: GrantSet[] = ['produce', 'consume', 'admin'];
-  const consume: GrantSet[] = ['consume'];
-  const admin: GrantSet[] = ['admin'];
-  const either: GrantSet[] = ['consume', 'admin'];
-  const owner: GrantSet[] = [];
-  return {
-    cancel_job: either,
-    claim_jobs: consume,
-    complete_jobs: consume,
-    current_role: all,
-    fail_jobs: consume,
-    get_job: all,
-    heartbeat_jobs: consume,
-    job_log: consume,
-    job_progress: consume,
-    list_jobs: all,
-    migrate_create_ledger: owner,
-    migrate_create_schema: owner,
-    migrate_drop_schema: owner,
-    migrate_lock: owner,
-    migrate_record: owner,
-    migrate_record_compatibility: owner,
-    migrate_required_version: all,
-    migrate_schema_exists: owner,
-    migrate_version: all,
-    next_run_at: consume,
-    notify: all,
-    prune_jobs: admin,
-    queue_delete: admin,
-    queue_pause: admin,
-    queue_purge: admin,
-    queue_save: admin,
-    queue_settings: all,
-    queue_stats: all,
-    reclaim_expired: either,
-    redrive_jobs: admin,
-    release_jobs: consume,
-    send_job: ['produce'],
-    send_jobs: ['produce'],
-    unwatch_events: either,
-    watch_events: either,
-  };
-})();
 
 /** Options of {@link grantStatements} and `grant()`: which sets, on which schema. */
 export interface GrantOptions {

@@ -1,15 +1,21 @@
 import type pg from 'pg';
 import { DEFAULT_SCHEMA } from '../config/options.js';
+import { checkSchemaName } from '../config/schema-name.js';
 import { roleOf } from '../db/execute.js';
 import { isTransient } from '../db/failure.js';
+import { latestVersion, migrations } from '../db/migrations.js';
 import { queriesFor } from '../db/queries.js';
-import { checkSchemaName, renderSql } from '../db/schema-name.js';
+import { renderSql } from '../db/render-sql.js';
+import {
+  installedVersion,
+  newerSchemaError,
+  type SchemaStatus,
+  schemaStatus,
+} from '../db/schema-version.js';
 import { withSession } from '../db/session.js';
 import { SqlState, sqlStateOf } from '../db/sqlstate.js';
 import { PermissionError } from '../kernel/errors.js';
 import { checkOptionsObject } from '../kernel/validate.js';
-import { latestVersion, migrations } from './migrations.js';
-import { installedVersion, newerSchemaError, type SchemaStatus, schemaStatus } from './version.js';
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions {

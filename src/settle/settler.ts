@@ -2,9 +2,9 @@ import type { Context } from '../db/context.js';
 import { jsonArrayParam } from '../db/json-param.js';
 import { toErrorRecord } from '../kernel/error-record.js';
 import { isPgPulseError, type PgPulseError } from '../kernel/errors.js';
+import { serializeJson } from '../kernel/json-value.js';
 import type { FailingJob, LeasedJob } from '../kernel/types.js';
 import { inInputOrder, refusal } from '../lease/fencing.js';
-import { serializeJson } from '../produce/json-value.js';
 import { backoffDelayMs, effectiveBackoff } from './backoff.js';
 import { isRetryable, type SettleOutcome } from './outcome.js';
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import pgListen, { type Subscriber } from 'pg-listen';
 import { BehaviorSubject, filter, firstValueFrom, Observable, Subject, timeout } from 'rxjs';
-import type { Logger } from '../config/options.js';
 import { isTransient } from '../db/failure.js';
 import { describeError } from '../kernel/error-record.js';
+import type { Logger } from '../kernel/logger.js';
 
 /**
  * Where the listener stands: notifications flow only while `listening`. `unavailable`:

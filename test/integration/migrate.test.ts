@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
+import { latestVersion, migrations } from '../../src/db/migrations.js';
 import {
   ConfigurationError,
   ErrorCode,
@@ -8,7 +9,6 @@ import {
   Queue,
   SchemaVersionError,
 } from '../../src/index.js';
-import { latestVersion, migrations } from '../../src/schema/migrations.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { recordNotifications } from '../helpers/notifications.js';
 import { waitFor } from '../helpers/wait.js';

@@ -1,12 +1,8 @@
 import { describe, expect, test } from 'vitest';
+import { DEFAULT_BACKOFF, resolveBackoff } from '../../src/config/backoff.js';
 import { ValidationError } from '../../src/index.js';
 import type { BackoffPolicy } from '../../src/kernel/types.js';
-import {
-  backoffDelayMs,
-  DEFAULT_BACKOFF,
-  effectiveBackoff,
-  resolveBackoff,
-} from '../../src/settle/backoff.js';
+import { backoffDelayMs, effectiveBackoff } from '../../src/settle/backoff.js';
 
 const noJitter = () => 0;
 

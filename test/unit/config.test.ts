@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
 import { resolveQueueOptions } from '../../src/config/options.js';
+import { checkSchemaName } from '../../src/config/schema-name.js';
 import { ownPoolConnection } from '../../src/db/pool.js';
 import { poolerHint } from '../../src/db/pooler.js';
-import { checkSchemaName, renderSql } from '../../src/db/schema-name.js';
+import { renderSql } from '../../src/db/render-sql.js';
 import { ConfigurationError, DEFAULT_BACKOFF } from '../../src/index.js';
 import { channelsFor } from '../../src/notify/channels.js';
 

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { ValidationError } from '../../src/index.js';
-import { MAX_JSON_DEPTH, serializeJson } from '../../src/produce/json-value.js';
+import { MAX_JSON_DEPTH, serializeJson } from '../../src/kernel/json-value.js';
 
 function rejection(value: unknown, maxBytes = 10_000): ValidationError {
   try {

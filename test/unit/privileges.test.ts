@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { QUERY_NAMES } from '../../src/db/queries.js';
+import { STATEMENT_GRANTS } from '../../src/db/statement-grants.js';
 import { ConfigurationError, grantStatements, ValidationError } from '../../src/index.js';
-import { STATEMENT_GRANTS } from '../../src/schema/grants.js';
 
 describe('grantStatements', () => {
   test('one statement per object, sets merged, a whole-table grant winning over columns', () => {

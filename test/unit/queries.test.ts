@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { latestVersion, migrations, parseCompatibleWith } from '../../src/db/migrations.js';
 import { QUERY_NAMES, queriesFor, queryPath, SQL_DIR } from '../../src/db/queries.js';
-import { latestVersion, migrations, parseCompatibleWith } from '../../src/schema/migrations.js';
 
 const queryDir = join(SQL_DIR, 'queries');
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { grant } from '../../db/grant.js';
 import { GRANT_SETS, type GrantSet } from '../../kernel/types.js';
+import { grant } from '../../schema/grant.js';
 import { grantStatements } from '../../schema/grants.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
 

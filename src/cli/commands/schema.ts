@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { latestVersion } from '../../db/migrations.js';
 import { migrate, planMigrations, uninstall } from '../../schema/migrate.js';
-import { latestVersion } from '../../schema/migrations.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
 
 /** A migration as its file is named: `0007_claim_plan_cache`. */

@@ -1,5 +1,5 @@
-import { ValidationError } from '../kernel/errors.js';
-import { invalid, isStorableText } from '../kernel/validate.js';
+import { ValidationError } from './errors.js';
+import { invalid, isStorableText } from './validate.js';
 
 /**
  * Deepest nesting of arrays and objects accepted in a payload or result: `[[1]]` is 2 levels.

@@ -1,3 +1,4 @@
+import type { JobHandler } from '../execute/executor.js';
 import { NonRetryableError } from '../kernel/errors.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import { invalid } from '../kernel/validate.js';
@@ -7,7 +8,6 @@ import {
   type JobDefinition,
   validatePayload,
 } from '../produce/define-job.js';
-import type { JobHandler } from './executor.js';
 
 /** A handler that routes each job to its definition by name, and each job's timeout. */
 export interface Routes {

@@ -1,11 +1,11 @@
-import type { Logger } from '../config/options.js';
-import { roleOf } from '../db/execute.js';
-import { statementPermissionError } from '../db/permission-error.js';
-import { queriesFor } from '../db/queries.js';
-import { SqlState, sqlStateOf } from '../db/sqlstate.js';
 import { SchemaVersionError } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
 import type { Queryable } from '../kernel/types.js';
+import { roleOf } from './execute.js';
 import { latestVersion } from './migrations.js';
+import { statementPermissionError } from './permission-error.js';
+import { queriesFor } from './queries.js';
+import { SqlState, sqlStateOf } from './sqlstate.js';
 
 /**
  * Where a schema stands against this code: `current` (the version the code expects), `older`

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SQL_DIR } from '../db/queries.js';
+import { SQL_DIR } from './queries.js';
 
 /** One numbered file of `sql/migrations/`, e.g. `0001_init.sql`. */
 export interface Migration {

@@ -1,10 +1,10 @@
 import type pg from 'pg';
+import { roleOf, translateError } from '../db/execute.js';
+import { withSession } from '../db/session.js';
+import { SqlState, sqlStateOf } from '../db/sqlstate.js';
 import { PermissionError, ValidationError } from '../kernel/errors.js';
 import type { GrantSet } from '../kernel/types.js';
-import { type GrantOptions, resolveGrant, statementsFor } from '../schema/grants.js';
-import { roleOf, translateError } from './execute.js';
-import { withSession } from './session.js';
-import { SqlState, sqlStateOf } from './sqlstate.js';
+import { type GrantOptions, resolveGrant, statementsFor } from './grants.js';
 
 /** What {@link grant} did. */
 export interface GrantResult {
