@@ -9,10 +9,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { startDevDatabase } from '../src/dev/database.js';
-import { type KillResult, killTrial } from './faults/kills.js';
-import { type OrphanResult, orphanTrial } from './faults/orphan.js';
-import { printSummary } from './faults/report.js';
-import { type RestartResult, restartTrial } from './faults/restarts.js';
+import { killTrial } from './faults/kills.js';
+import { orphanTrial } from './faults/orphan.js';
+import { type FaultResults, printSummary } from './faults/report.js';
+import { restartTrial } from './faults/restarts.js';
 import { killAllWorkers } from './faults/worker-processes.js';
 
 const quick = process.argv.includes('--quick');
@@ -47,21 +47,6 @@ const SETTINGS = {
     jobMs: 5,
   },
 } as const;
-
-/** Everything the trial measured, as written to the JSON file. */
-export interface FaultResults {
-  readonly startedAt: string;
-  readonly quick: boolean;
-  readonly machine: string;
-  readonly server: string;
-  /** 1-, 5- and 15-minute load averages before and after each part. */
-  readonly load: Record<string, { before: number[]; after: number[] }>;
-  readonly restarts: RestartResult;
-  readonly kills: KillResult;
-  readonly orphan: OrphanResult;
-  /** Worker and library output per part (warnings, errors), for the investigation of anomalies. */
-  readonly logs: Record<string, string[]>;
-}
 
 async function main(): Promise<void> {
   const startedAt = new Date();

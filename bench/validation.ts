@@ -4,8 +4,9 @@
  * 10,000 payloads of about 200 bytes. `npx tsx bench/validation.ts [-- --rounds 15]`.
  * Reports the median CPU time of the rounds; run it before and after a change to the checks.
  */
-import { resolveBatch } from '../src/produce/job-spec.js';
+
 import { serializeJson } from '../src/kernel/json-value.js';
+import { resolveBatch } from '../src/produce/job-spec.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 15;
 const count = 10_000;

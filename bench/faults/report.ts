@@ -1,8 +1,22 @@
 import { percentile } from '../../src/dev/percentiles.js';
-import type { FaultResults } from '../faults.js';
 import type { KillResult } from './kills.js';
 import type { OrphanResult } from './orphan.js';
 import type { RestartResult } from './restarts.js';
+
+/** Everything the trial measured, as written to the JSON file. */
+export interface FaultResults {
+  readonly startedAt: string;
+  readonly quick: boolean;
+  readonly machine: string;
+  readonly server: string;
+  /** 1-, 5- and 15-minute load averages before and after each part. */
+  readonly load: Record<string, { before: number[]; after: number[] }>;
+  readonly restarts: RestartResult;
+  readonly kills: KillResult;
+  readonly orphan: OrphanResult;
+  /** Worker and library output per part (warnings, errors), for the investigation of anomalies. */
+  readonly logs: Record<string, string[]>;
+}
 
 /** Prints each part's details, then one summary table. */
 export function printSummary(results: FaultResults): void {
