@@ -1,6 +1,6 @@
 import type { Context } from '../db/context.js';
 import { type JobRow, toJob } from '../db/rows.js';
-import { InvalidStateError, JobNotFoundError } from '../kernel/errors.js';
+import { InvalidStateError, JobNotFoundError } from '../kernel/job-errors.js';
 import type { Job, JobState } from '../kernel/types.js';
 
 /** Reads a job by id, also from the archive; null when there is none. */

@@ -13,7 +13,7 @@ import type { Context } from '../db/context.js';
 import { isTransient } from '../db/failure.js';
 import { runEvery } from '../kernel/cleanup.js';
 import { describeError } from '../kernel/error-record.js';
-import { JobCancelledError, WorkerStoppedError } from '../kernel/errors.js';
+import { JobCancelledError, WorkerStoppedError } from '../kernel/job-errors.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';

@@ -1,5 +1,5 @@
 import type { JobHandler } from '../execute/executor.js';
-import { NonRetryableError } from '../kernel/errors.js';
+import { NonRetryableError } from '../kernel/job-errors.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import { invalid } from '../kernel/validate.js';
 import {

@@ -1,4 +1,5 @@
-import { ConnectionError, JobAlreadyExistsError, SchemaVersionError } from '../kernel/errors.js';
+import { ConnectionError, SchemaVersionError } from '../kernel/errors.js';
+import { JobAlreadyExistsError } from '../kernel/job-errors.js';
 import type { Queryable } from '../kernel/types.js';
 import { isTransient } from './failure.js';
 import { latestVersion } from './migrations.js';

@@ -1,6 +1,6 @@
 import type { Context } from '../db/context.js';
 import { describeError } from '../kernel/error-record.js';
-import { JobTimeoutError } from '../kernel/errors.js';
+import { JobTimeoutError } from '../kernel/job-errors.js';
 import type { Logger } from '../kernel/logger.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import type { LeasedEntry } from '../lease/in-flight.js';

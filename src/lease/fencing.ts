@@ -1,9 +1,5 @@
-import {
-  JobCancelledError,
-  JobNotFoundError,
-  LeaseLostError,
-  type PgPulseError,
-} from '../kernel/errors.js';
+import type { PgPulseError } from '../kernel/errors.js';
+import { JobCancelledError, JobNotFoundError, LeaseLostError } from '../kernel/job-errors.js';
 
 /*
  * Fencing: every call for a claimed job (heartbeat, complete, fail, release, progress) presents

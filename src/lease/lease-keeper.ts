@@ -1,6 +1,7 @@
 import type { Context } from '../db/context.js';
-import { LeaseLostError, type PgPulseError } from '../kernel/errors.js';
+import type { PgPulseError } from '../kernel/errors.js';
 import { IntervalTask } from '../kernel/interval-task.js';
+import { LeaseLostError } from '../kernel/job-errors.js';
 import type { InFlight, LeasedEntry } from './in-flight.js';
 import { renewLeases } from './renew.js';
 

@@ -1,6 +1,6 @@
 import type { Context } from '../db/context.js';
 import { isTransient } from '../db/failure.js';
-import { LeaseLostError } from '../kernel/errors.js';
+import { LeaseLostError } from '../kernel/job-errors.js';
 import type { SettleOutcome } from './outcome.js';
 import {
   type Completion,

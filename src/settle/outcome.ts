@@ -1,4 +1,5 @@
-import { NonRetryableError, type PgPulseError } from '../kernel/errors.js';
+import type { PgPulseError } from '../kernel/errors.js';
+import { NonRetryableError } from '../kernel/job-errors.js';
 
 /** The outcome of one job in a batch settlement or heartbeat. */
 export type SettleOutcome =

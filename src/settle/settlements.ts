@@ -1,5 +1,6 @@
 import type { Context, SettledJob } from '../db/context.js';
-import { ErrorCode, InvalidStateError, type PgPulseError } from '../kernel/errors.js';
+import { ErrorCode, type PgPulseError } from '../kernel/errors.js';
+import { InvalidStateError } from '../kernel/job-errors.js';
 import type { InFlight, LeasedEntry } from '../lease/in-flight.js';
 import { SettleBatcher } from './batcher.js';
 import type { SettleOutcome } from './outcome.js';

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import pgListen, { type Subscriber } from 'pg-listen';
-import { BehaviorSubject, filter, firstValueFrom, Observable, Subject, timeout } from 'rxjs';
+import { BehaviorSubject, filter, firstValueFrom, Observable, Subject } from 'rxjs';
 import { isTransient } from '../db/failure.js';
 import { describeError } from '../kernel/error-record.js';
 import type { Logger } from '../kernel/logger.js';
+import { ListenUnavailableError, probeNotifications } from './probe.js';
 
 /**
  * Where the listener stands: notifications flow only while `listening`. `unavailable`:
@@ -227,7 +227,11 @@ export class Listener {
       // One LISTEN at a time: pg deprecates piling queries on a busy client.
       const listened = new Set(this.#channels.keys());
       for (const name of listened) await subscriber.listenTo(name);
-      await this.#probe(subscriber);
+      await probeNotifications(subscriber, {
+        channel: this.#options.probeChannel,
+        send: this.#options.sendProbe,
+        timeoutMs: this.#options.probeTimeoutMs,
+      });
       // Channels subscribed while we were connecting have not been listened to yet.
       for (const [name, entry] of this.#channels) {
         if (!listened.has(name)) await subscriber.listenTo(name);
@@ -241,41 +245,6 @@ export class Listener {
     } catch (error) {
       if (this.#subscriber !== subscriber) return;
       this.#onError(error);
-    }
-  }
-
-  /**
-   * Checks that a notification sent from another session arrives here. Through a pooler in
-   * transaction mode LISTEN succeeds but nothing ever arrives; this is how we find out.
-   */
-  async #probe(subscriber: Subscriber): Promise<void> {
-    const { probeChannel, probeTimeoutMs, sendProbe } = this.#options;
-    const token = randomBytes(8).toString('hex');
-    const entry = newEntry();
-    entry.refs = 1;
-    this.#channels.set(probeChannel, entry);
-    try {
-      await subscriber.listenTo(probeChannel);
-      // Settled into a boolean at once: if sending the probe fails, or the listener closes while
-      // it waits (the payloads complete), nothing may be left to reject unhandled.
-      const arrived = firstValueFrom(
-        entry.payloads.pipe(
-          filter((payload) => (payload as { probe?: string } | undefined)?.probe === token),
-          timeout(probeTimeoutMs),
-        ),
-      ).then(
-        () => true,
-        () => false,
-      );
-      await sendProbe(probeChannel, JSON.stringify({ probe: token }));
-      if (!(await arrived)) {
-        throw new ListenUnavailableError(
-          `a notification sent to ${probeChannel} did not arrive within ${probeTimeoutMs} ms`,
-        );
-      }
-    } finally {
-      this.#channels.delete(probeChannel);
-      await subscriber.unlisten(probeChannel)?.catch(() => undefined);
     }
   }
 
@@ -341,6 +310,3 @@ export class Listener {
     await subscriber.close().catch(() => undefined);
   }
 }
-
-/** The probe found that notifications do not arrive on this connection. */
-class ListenUnavailableError extends Error {}

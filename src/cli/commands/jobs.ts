@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { JobNotFoundError } from '../../kernel/errors.js';
+import { JobNotFoundError } from '../../kernel/job-errors.js';
 import type { Job, JobState } from '../../kernel/types.js';
 import { checkJobId } from '../../kernel/validate.js';
 import type { OnDuplicate, SendOptions } from '../../produce/job-spec.js';
