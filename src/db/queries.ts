@@ -23,6 +23,8 @@ export const QUERIES = {
   complete_jobs: 'settle',
   fail_jobs: 'settle',
   release_jobs: 'settle',
+  drop_done_partitions: 'maintain',
+  ensure_partitions: 'maintain',
   prune_jobs: 'maintain',
   reclaim_expired: 'maintain',
   cancel_job: 'admin',

@@ -16,6 +16,8 @@ export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> 
     claim_jobs: consume,
     complete_jobs: consume,
     current_role: all,
+    drop_done_partitions: admin,
+    ensure_partitions: either,
     fail_jobs: consume,
     get_job: all,
     heartbeat_jobs: consume,

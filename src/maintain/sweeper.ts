@@ -69,6 +69,9 @@ export class Sweeper {
   }
 
   async #pass(): Promise<ReclaimedJob[]> {
+    // Completions must land in droppable partitions: keep the ones ahead in place (one row read
+    // when they are, which is nearly always).
+    await retryTransient(() => this.#ctx.run('ensure_partitions', []), RETRIES);
     const reclaimed: ReclaimedJob[] = [];
     for (let batch = 0; batch < MAX_BATCHES_PER_PASS; batch++) {
       // A batch is one statement: one whose connection dropped rolled back, and is tried again.

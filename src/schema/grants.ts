@@ -20,7 +20,7 @@ import {
  * only the columns a duplicate idempotency key updates (`onDuplicate: 'replace'`), a consumer only
  * the token bucket of a rate-limited queue.
  */
-type Table = 'migrations' | 'queues' | 'jobs' | 'jobs_archive' | 'event_watchers';
+type Table = 'migrations' | 'queues' | 'jobs' | 'jobs_done' | 'jobs_archive' | 'event_watchers';
 type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 
 /** A privilege on a whole table, or on some of its columns. */
@@ -38,9 +38,13 @@ const FUNCTIONS = {
   after_failure: 'after_failure(jsonb)',
   append_error: 'append_error(jsonb, jsonb, integer)',
   claim_budget: 'claim_budget(text, integer)',
+  done_partitions: 'done_partitions()',
+  drop_done_partitions: 'drop_done_partitions(timestamptz, boolean)',
   emit_events: 'emit_events(jsonb)',
+  ensure_done_partitions: 'ensure_done_partitions()',
   events_watched: 'events_watched()',
   fair_candidates: 'fair_candidates(text, integer, text)',
+  job_state: 'job_state(uuid)',
   reject_duplicate: 'reject_duplicate(text, uuid)',
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
@@ -54,6 +58,8 @@ const TABLE_ORDER: readonly Table[] = [
   'migrations',
   'queues',
   'jobs',
+  'jobs_done',
+  'all_jobs',
   'jobs_archive',
   'event_watchers',
 ];
@@ -64,7 +70,13 @@ const whole = (...privileges: TablePrivilege[]): TableGrant[] =>
 
 /** Every set: the version check reads the ledger; getJob, listJobs and stats read jobs. */
 const COMMON: PrivilegeSet = {
-  tables: { migrations: whole('SELECT'), jobs: whole('SELECT'), jobs_archive: whole('SELECT') },
+  tables: {
+    migrations: whole('SELECT'),
+    jobs: whole('SELECT'),
+    jobs_done: whole('SELECT'),
+    all_jobs: whole('SELECT'),
+    jobs_archive: whole('SELECT'),
+  },
   functions: [],
 };
 
@@ -87,7 +99,9 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
         { privilege: 'SELECT' },
         { privilege: 'UPDATE', columns: ['rate_tokens', 'rate_updated_at'] },
       ],
-      jobs: whole('UPDATE'),
+      // A completion or a cancel moves the job's row from jobs to jobs_done.
+      jobs: whole('UPDATE', 'DELETE'),
+      jobs_done: whole('INSERT'),
       event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
     },
     functions: [
@@ -98,8 +112,10 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       'append_error',
       'claim_budget',
       'emit_events',
+      'ensure_done_partitions',
       'events_watched',
       'fair_candidates',
+      'job_state',
     ],
   },
   // Queue settings, pause, purge, delete, redrive, retention, cancel, sweep; watch events.
@@ -107,6 +123,7 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
     tables: {
       queues: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
       jobs: whole('UPDATE', 'DELETE'),
+      jobs_done: whole('INSERT', 'UPDATE', 'DELETE'),
       jobs_archive: whole('INSERT', 'DELETE'),
       event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
     },
@@ -117,8 +134,11 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       'announce_control',
       'announce_freed',
       'append_error',
+      'drop_done_partitions',
       'emit_events',
+      'ensure_done_partitions',
       'events_watched',
+      'job_state',
     ],
   },
 };

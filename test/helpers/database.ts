@@ -82,3 +82,20 @@ export async function useTestQueue(
   });
   return { db, sql, queue };
 }
+
+/**
+ * Runs an UPDATE written against `pgpulse.jobs` on both tables jobs live in: `jobs` (unfinished
+ * and dead jobs) and `jobs_done` (completed and cancelled ones). For tests that date jobs back.
+ */
+export async function updateJobs(
+  sql: pg.Pool,
+  text: string,
+  values: unknown[] = [],
+): Promise<number> {
+  let changed = 0;
+  for (const table of ['pgpulse.jobs', 'pgpulse.jobs_done']) {
+    const result = await sql.query(text.replaceAll('pgpulse.jobs', table), values);
+    changed += result.rowCount ?? 0;
+  }
+  return changed;
+}

@@ -17,7 +17,7 @@ async function json<T = unknown>(...args: string[]): Promise<T> {
 }
 
 async function jobCount(): Promise<number> {
-  const { rows } = await sql.query('SELECT count(*)::int AS n FROM pgpulse.jobs');
+  const { rows } = await sql.query('SELECT count(*)::int AS n FROM pgpulse.all_jobs');
   return rows[0].n;
 }
 
@@ -124,7 +124,9 @@ describe('grant', () => {
     expect(printed.code).toBe(0);
     expect(printed.stdout).toMatch(/^-- pgpulse grant: /);
     expect(printed.stdout).toContain('GRANT USAGE ON SCHEMA "jobs" TO "app";\n');
-    expect(printed.stdout).toContain('GRANT SELECT, INSERT, UPDATE ON TABLE "jobs".jobs TO "app";');
+    expect(printed.stdout).toContain(
+      'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "jobs".jobs TO "app";',
+    );
     const listed = await runCli(['--json', 'grant', 'app', '--admin']);
     expect(JSON.parse(listed.stdout)).toMatchObject({
       role: 'app',

@@ -6,7 +6,7 @@ const { db, sql, queue } = await useTestQueue({ listen: false });
 
 async function rowsWithKey(queueName: string, key: string) {
   const { rows } = await sql.query(
-    'SELECT id, payload, state FROM pgpulse.jobs WHERE queue = $1 AND idempotency_key = $2',
+    'SELECT id, payload, state FROM pgpulse.all_jobs WHERE queue = $1 AND idempotency_key = $2',
     [queueName, key],
   );
   return rows as { id: string; payload: unknown; state: string }[];

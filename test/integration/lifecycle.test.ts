@@ -9,7 +9,7 @@ import {
   Queue,
   ValidationError,
 } from '../../src/index.js';
-import { useTestQueue } from '../helpers/database.js';
+import { updateJobs, useTestQueue } from '../helpers/database.js';
 import { recordNotifications } from '../helpers/notifications.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -19,7 +19,7 @@ const { db, sql, queue } = await useTestQueue({ poolSize: 12 });
 async function waitForLeaseToExpire(id: string): Promise<void> {
   await waitFor(async () => {
     const { rows } = await sql.query(
-      'SELECT now() > lease_expires_at AS expired FROM pgpulse.jobs WHERE id = $1',
+      'SELECT now() > lease_expires_at AS expired FROM pgpulse.all_jobs WHERE id = $1',
       [id],
     );
     return rows[0]?.expired === true;
@@ -95,7 +95,7 @@ describe('claim', () => {
     expect(new Set(all)).toEqual(new Set(sent.map((s) => s.id)));
     expect(perClaimer.filter((ids) => ids.length > 0).length).toBeGreaterThan(1);
     const { rows } = await sql.query(
-      `SELECT state, attempts, count(*)::int AS n FROM pgpulse.jobs WHERE queue = 'contended' GROUP BY 1, 2`,
+      `SELECT state, attempts, count(*)::int AS n FROM pgpulse.all_jobs WHERE queue = 'contended' GROUP BY 1, 2`,
     );
     expect(rows).toEqual([{ state: 'completed', attempts: 1, n: 2000 }]);
   });
@@ -275,7 +275,7 @@ describe('fail and retry', () => {
       const outcome = await queue.fail(job, new Error(`failure ${attempt}`));
       expect(outcome.state).toBe('pending');
       const { rows } = await sql.query(
-        'SELECT extract(epoch FROM run_at - updated_at) * 1000 AS ms FROM pgpulse.jobs WHERE id = $1',
+        'SELECT extract(epoch FROM run_at - updated_at) * 1000 AS ms FROM pgpulse.all_jobs WHERE id = $1',
         [id],
       );
       delays.push(Number(rows[0].ms));
@@ -296,7 +296,7 @@ describe('fail and retry', () => {
       if (job === undefined) throw new Error('claim');
       await fixedQueue.fail(job, new Error('x'));
       const { rows } = await sql.query(
-        'SELECT extract(epoch FROM run_at - updated_at) * 1000 AS ms FROM pgpulse.jobs WHERE id = $1',
+        'SELECT extract(epoch FROM run_at - updated_at) * 1000 AS ms FROM pgpulse.all_jobs WHERE id = $1',
         [id],
       );
       expect(Number(rows[0].ms)).toBe(1234);
@@ -513,7 +513,8 @@ describe('inspection and maintenance', () => {
     for (const job of await queue.claim('retention', { batchSize: 10 })) await queue.complete(job);
     // Age seven of them; three finished "just now" stay.
     const old = sent.slice(0, 7).map((s) => s.id);
-    await sql.query(
+    await updateJobs(
+      sql,
       `UPDATE pgpulse.jobs SET finished_at = now() - interval '2 days' WHERE id = ANY($1)`,
       [old],
     );
@@ -523,12 +524,13 @@ describe('inspection and maintenance', () => {
       mode: 'archive',
       batchSize: 3,
     });
-    expect(archived).toEqual({ deleted: 7, archived: 7, skipped: false });
+    expect(archived).toEqual({ deleted: 7, archived: 7, skipped: false, partitions: 0 });
     const fromArchive = await queue.getJob(old[0] ?? '');
     expect(fromArchive).toMatchObject({ state: 'completed', archived: true, payload: { i: 0 } });
     expect((await queue.stats('retention')).counts.completed).toBe(3);
 
-    await sql.query(
+    await updateJobs(
+      sql,
       `UPDATE pgpulse.jobs SET finished_at = now() - interval '2 days' WHERE queue = 'retention'`,
     );
     const retention = queue.retention({
@@ -536,14 +538,20 @@ describe('inspection and maintenance', () => {
       olderThanMs: 86_400_000,
       batchSize: 2,
     });
-    expect(await retention.runOnce()).toEqual({ deleted: 3, archived: 0, skipped: false });
+    expect(await retention.runOnce()).toEqual({
+      deleted: 3,
+      archived: 0,
+      skipped: false,
+      partitions: 0,
+    });
     expect(await queue.getJob(sent[9]?.id ?? '')).toBeNull();
   });
 
   test('retention leaves states it was not asked to prune', async () => {
     const { id } = await queue.send('retention-dead', {}, { maxAttempts: 1 });
     await queue.fail(await claimOne('retention-dead'), new Error('x'));
-    await sql.query(
+    await updateJobs(
+      sql,
       `UPDATE pgpulse.jobs SET finished_at = now() - interval '30 days' WHERE id = $1`,
       [id],
     );
@@ -553,7 +561,7 @@ describe('inspection and maintenance', () => {
         states: ['completed', 'cancelled'],
         olderThanMs: 0,
       }),
-    ).toEqual({ deleted: 0, archived: 0, skipped: false });
+    ).toEqual({ deleted: 0, archived: 0, skipped: false, partitions: 0 });
     expect((await queue.getJob(id))?.state).toBe('dead');
     await expect(queue.prune({ states: ['running' as never] })).rejects.toBeInstanceOf(
       ValidationError,

@@ -55,10 +55,10 @@ describe('a rate limit holds across worker processes', () => {
     // plus one period's refill). The claim times come from the jobs themselves.
     const { rows } = await sql.query(`
       SELECT max(inside)::int AS most, count(*)::int AS starts FROM (
-        SELECT (SELECT count(*) FROM pgpulse.jobs AS b
+        SELECT (SELECT count(*) FROM pgpulse.all_jobs AS b
                 WHERE b.queue = 'rated' AND b.started_at >= a.started_at
                   AND b.started_at < a.started_at + interval '${periodMs} milliseconds') AS inside
-        FROM pgpulse.jobs AS a WHERE a.queue = 'rated') AS t`);
+        FROM pgpulse.all_jobs AS a WHERE a.queue = 'rated') AS t`);
     expect(rows[0].starts).toBe(25);
     expect(rows[0].most).toBeLessThanOrEqual(2 * count);
     await Promise.all(workers.map((worker) => worker.stop()));
@@ -85,10 +85,10 @@ describe('a rate limit holds across worker processes', () => {
              count(DISTINCT worker_id)::int AS workers
       FROM (
         SELECT a.started_at, a.worker_id,
-               (SELECT count(*) FROM pgpulse.jobs AS b
+               (SELECT count(*) FROM pgpulse.all_jobs AS b
                 WHERE b.queue = 'rated-8' AND b.started_at >= a.started_at
                   AND b.started_at < a.started_at + interval '${periodMs} milliseconds') AS inside
-        FROM pgpulse.jobs AS a WHERE a.queue = 'rated-8') AS t`);
+        FROM pgpulse.all_jobs AS a WHERE a.queue = 'rated-8') AS t`);
     expect(rows[0].most).toBeLessThanOrEqual(2 * count);
     // The bucket starts full (count) and refills count per period: starting all 80 takes at
     // least (80 - 10) / 10 periods, whoever claims. The leak ran them about 3.6 times faster.

@@ -63,7 +63,7 @@ test('a batch of 10,000 jobs is one statement: one notification carrying the cou
   await recorder.barrier();
   expect(recorder.received).toMatchObject([{ queue: 'bulk', count: 10_000 }]);
   const { rows } = await sql.query(
-    `SELECT count(*)::int AS n FROM pgpulse.jobs WHERE queue = 'bulk'`,
+    `SELECT count(*)::int AS n FROM pgpulse.all_jobs WHERE queue = 'bulk'`,
   );
   expect(rows[0].n).toBe(10_000);
 });
@@ -72,7 +72,7 @@ test('a delayed job announces its run_at so an idle worker can arm a timer', asy
   const { id } = await queue.send('later', {}, { delayMs: 60_000 });
   await recorder.barrier();
   const { rows } = await sql.query(
-    'SELECT floor(extract(epoch FROM run_at) * 1000)::float8 AS ms FROM pgpulse.jobs WHERE id = $1',
+    'SELECT floor(extract(epoch FROM run_at) * 1000)::float8 AS ms FROM pgpulse.all_jobs WHERE id = $1',
     [id],
   );
   expect(recorder.received).toMatchObject([{ queue: 'later', count: 1, runAt: rows[0].ms }]);

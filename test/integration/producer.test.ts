@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 async function jobCount(): Promise<number> {
-  const { rows } = await sql.query('SELECT count(*)::int AS n FROM pgpulse.jobs');
+  const { rows } = await sql.query('SELECT count(*)::int AS n FROM pgpulse.all_jobs');
   return rows[0].n;
 }
 
@@ -72,7 +72,7 @@ describe('send', () => {
   test('delayMs is counted on the database clock from the insert', async () => {
     const { id } = await queue.send('emails', {}, { delayMs: 90_000 });
     const { rows } = await sql.query(
-      'SELECT extract(epoch FROM run_at - created_at) * 1000 AS ms FROM pgpulse.jobs WHERE id = $1',
+      'SELECT extract(epoch FROM run_at - created_at) * 1000 AS ms FROM pgpulse.all_jobs WHERE id = $1',
       [id],
     );
     expect(Number(rows[0].ms)).toBe(90_000);
@@ -168,7 +168,7 @@ describe('idempotency keys', () => {
       expect(ids.size).toBe(1);
       expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
       const { rows } = await sql.query(
-        `SELECT count(*)::int AS n FROM pgpulse.jobs WHERE queue = 'race' AND idempotency_key = 'contended'`,
+        `SELECT count(*)::int AS n FROM pgpulse.all_jobs WHERE queue = 'race' AND idempotency_key = 'contended'`,
       );
       expect(rows[0].n).toBe(1);
     } finally {
@@ -200,7 +200,7 @@ describe("enqueue in the caller's transaction", () => {
 describe('bad input is refused with a typed error and writes nothing', () => {
   const hostileQueues: unknown[] = [
     "emails'; DROP TABLE pgpulse.jobs; --",
-    'emails; DELETE FROM pgpulse.jobs',
+    'emails; DELETE FROM pgpulse.all_jobs',
     '',
     ' ',
     'a'.repeat(129),

@@ -140,7 +140,7 @@ describe('pause and resume across worker processes', () => {
     await expectProbed(workers);
     expect(
       await countRows(
-        `SELECT 1 FROM pgpulse.jobs WHERE queue = 'ctl-paused' AND state <> 'pending'`,
+        `SELECT 1 FROM pgpulse.all_jobs WHERE queue = 'ctl-paused' AND state <> 'pending'`,
       ),
     ).toBe(0);
     const claimed = await queue.claim('ctl-paused', { batchSize: 5 });

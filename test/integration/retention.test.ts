@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Queue } from '../../src/index.js';
-import { useTestQueue } from '../helpers/database.js';
+import { updateJobs, useTestQueue } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 
 const { db, sql, queue } = await useTestQueue({ listen: false });
@@ -15,7 +15,8 @@ async function finished(name: string, count: number, ageMs: number): Promise<str
   );
   for (const job of await queue.claim(name, { batchSize: count })) await queue.complete(job);
   const ids = sent.map((s) => s.id);
-  await sql.query(
+  await updateJobs(
+    sql,
     `UPDATE pgpulse.jobs SET finished_at = now() - $2 * interval '1 millisecond' WHERE id = ANY($1)`,
     [ids, ageMs],
   );
@@ -39,7 +40,7 @@ describe('retention per queue', () => {
     const [fresh] = await finished('archive-fast', 1, 0);
     const [plain] = await finished('no-policy', 1, 2 * DAY);
     const result = await queue.prune({ olderThanMs: DAY });
-    expect(result).toEqual({ deleted: 2, archived: 1, skipped: false });
+    expect(result).toEqual({ deleted: 2, archived: 1, skipped: false, partitions: 0 });
     expect(await where(long as string)).toBe('jobs'); // its policy keeps it 30 days
     expect(await where(fast as string)).toBe('archive'); // its policy: archive after an hour
     expect(await where(fresh as string)).toBe('jobs');
@@ -55,7 +56,7 @@ describe('retention per queue', () => {
     if (claimed === undefined) throw new Error('nothing claimed');
     await queue.fail(claimed, new Error('boom'), { retryable: false });
     const [done] = await finished('dead-kept', 1, 2 * DAY);
-    await sql.query(`UPDATE pgpulse.jobs SET finished_at = now() - interval '2 days'`);
+    await updateJobs(sql, `UPDATE pgpulse.jobs SET finished_at = now() - interval '2 days'`);
     await queue.prune({ olderThanMs: DAY, queue: 'dead-kept' });
     expect(await where(deadId)).toBe('jobs');
     expect(await where(done as string)).toBe('gone');
@@ -74,6 +75,7 @@ describe('one process at a time', () => {
         deleted: 0,
         archived: 0,
         skipped: true,
+        partitions: 0,
       });
       expect(await where(id as string)).toBe('jobs');
       await other.query(

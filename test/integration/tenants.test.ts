@@ -70,9 +70,9 @@ describe('fair claims across tenants', () => {
       await worker.stop({ graceMs: 0 });
     }
     const { rows } = await sql.query(
-      `SELECT count(*)::int AS n FROM pgpulse.jobs
+      `SELECT count(*)::int AS n FROM pgpulse.all_jobs
        WHERE queue = 'fair' AND tenant = 'big' AND started_at IS NOT NULL
-         AND started_at < (SELECT started_at FROM pgpulse.jobs WHERE id = $1)`,
+         AND started_at < (SELECT started_at FROM pgpulse.all_jobs WHERE id = $1)`,
       [small.id],
     );
     // The first claim takes one job of each tenant (and more of the big one to fill the batch).

@@ -213,7 +213,7 @@ describe('work', () => {
       await started.promise;
       expect(events).toEqual(['sent', 'started']);
       const { rows } = await sql.query(
-        'SELECT started_at >= run_at AS on_time FROM pgpulse.jobs WHERE id = $1',
+        'SELECT started_at >= run_at AS on_time FROM pgpulse.all_jobs WHERE id = $1',
         [id],
       );
       expect(rows[0].on_time).toBe(true);

@@ -10,7 +10,7 @@ import { useTestQueue } from '../helpers/database.js';
 const { sql, queue } = await useTestQueue({ listen: false });
 
 async function jobCount(): Promise<number> {
-  const { rows } = await sql.query('SELECT count(*)::int AS n FROM pgpulse.jobs');
+  const { rows } = await sql.query('SELECT count(*)::int AS n FROM pgpulse.all_jobs');
   return rows[0].n;
 }
 

@@ -37,7 +37,12 @@ describe('a connection ended mid-statement', () => {
     } finally {
       await lock.release();
     }
-    expect(await pass).toEqual({ deleted: sent.length, archived: 0, skipped: false });
+    expect(await pass).toEqual({
+      deleted: sent.length,
+      archived: 0,
+      skipped: false,
+      partitions: 0,
+    });
   });
 
   test('the sweeper: the batch is retried and the orphan is reclaimed', async () => {

@@ -12,7 +12,7 @@ describe('grantStatements', () => {
     );
     expect(produce.some((s) => s.includes('event_watchers'))).toBe(false);
     const both = grantStatements('app', { produce: true, consume: true, schema: 'jobs' });
-    expect(both).toContain('GRANT SELECT, INSERT, UPDATE ON TABLE "jobs".jobs TO "app"');
+    expect(both).toContain('GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "jobs".jobs TO "app"');
     expect(both).toContain(
       'GRANT SELECT, UPDATE (rate_tokens, rate_updated_at) ON TABLE "jobs".queues TO "app"',
     );

@@ -1,18 +1,38 @@
 -- Cancels a pending or running job. A pending job will never be claimed; a running job loses its
 -- lease, so its holder's later complete/fail is refused (cancel wins), and a {cancel, queue}
--- notice on the jobs channel lets the process running it abort the handler. Returns no row for an unknown id, and
--- cancelled = false with the state for a job that had already finished. While someone watches,
--- emits a `cancelled` event.
+-- notice on the jobs channel lets the process running it abort the handler. A cancelled job
+-- leaves the hot table for jobs_done (one retaining its idempotency key stays, cancelled in
+-- place). Returns no row for an unknown id, and cancelled = false with the state for a job that
+-- had already finished. While someone watches, emits a `cancelled` event.
 -- $1 id: uuid
 WITH prev AS MATERIALIZED (
-  SELECT id, queue, state FROM {{schema}}.jobs WHERE id = $1 FOR UPDATE
-), done AS (
+  SELECT id, queue, state, key_retained FROM {{schema}}.jobs WHERE id = $1 FOR UPDATE
+), moved AS (
+  DELETE FROM {{schema}}.jobs AS j
+  USING prev
+  WHERE j.id = prev.id AND prev.state IN ('pending', 'running') AND NOT prev.key_retained
+  RETURNING j.*
+), filed AS (
+  INSERT INTO {{schema}}.jobs_done
+    (id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
+     lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
+     last_error, errors, created_at, started_at, finished_at, updated_at, progress, logs,
+     trace_context, key_retained)
+  SELECT id, queue, name, payload, 'cancelled', priority, run_at, attempts, max_attempts, backoff,
+         NULL, NULL, worker_id, heartbeat_at, idempotency_key, tenant, result,
+         last_error, errors, created_at, started_at, now(), now(), progress, logs,
+         trace_context, key_retained
+  FROM moved
+  RETURNING id, queue
+), kept AS (
   UPDATE {{schema}}.jobs AS j
   SET state = 'cancelled', lease_token = NULL, lease_expires_at = NULL,
       finished_at = now(), updated_at = now()
   FROM prev
-  WHERE j.id = prev.id AND prev.state IN ('pending', 'running')
+  WHERE j.id = prev.id AND prev.state IN ('pending', 'running') AND prev.key_retained
   RETURNING j.id, j.queue
+), done AS (
+  SELECT * FROM filed UNION ALL SELECT * FROM kept
 ), notified AS (
   SELECT {{schema}}.announce_cancel(prev.id, prev.queue)
   FROM prev JOIN done ON done.id = prev.id
@@ -26,10 +46,15 @@ WITH prev AS MATERIALIZED (
     'type', 'cancelled', 'id', id, 'queue', queue, 'at', now()))) END
   FROM done
   WHERE {{schema}}.events_watched()
+), found AS (
+  -- A job no longer in the hot table has finished: say how.
+  SELECT prev.state, prev.id FROM prev
+  UNION ALL
+  SELECT d.state, d.id FROM {{schema}}.jobs_done AS d
+  WHERE d.id = $1 AND NOT EXISTS (SELECT 1 FROM prev)
 )
-SELECT prev.state AS previous_state, done.id IS NOT NULL AS cancelled,
+SELECT found.state AS previous_state, done.id IS NOT NULL AS cancelled,
        (SELECT count(*) FROM notified) AS notified, (SELECT freed FROM freed) AS freed
-FROM prev
+FROM found
 CROSS JOIN events
-
-LEFT JOIN done ON done.id = prev.id
+LEFT JOIN done ON done.id = found.id

@@ -15,4 +15,4 @@ WITH done AS (
   RETURNING id
 )
 SELECT (SELECT count(*) FROM done) > 0 AS ok,
-       (SELECT state FROM {{schema}}.jobs WHERE id = $1) AS current_state
+       {{schema}}.job_state($1) AS current_state

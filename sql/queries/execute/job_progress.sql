@@ -19,6 +19,6 @@ WITH async_commit AS MATERIALIZED (
   WHERE {{schema}}.events_watched()
 )
 SELECT (SELECT count(*) FROM done) > 0 AS ok,
-       (SELECT state FROM {{schema}}.jobs WHERE id = $1) AS current_state,
+       {{schema}}.job_state($1) AS current_state,
        (SELECT sent FROM events) AS sent
 FROM async_commit

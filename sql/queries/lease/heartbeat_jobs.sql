@@ -23,7 +23,7 @@ WITH async_commit AS MATERIALIZED (
 -- Only refused rows are looked up again, by primary key (a join would scan the table).
 SELECT input.id, renewed.id IS NOT NULL AS ok, renewed.lease_expires_at,
        CASE WHEN renewed.id IS NULL
-         THEN (SELECT cur.state FROM {{schema}}.jobs AS cur WHERE cur.id = input.id) END
+         THEN {{schema}}.job_state(input.id) END
          AS current_state
 FROM input
 CROSS JOIN async_commit

@@ -3,7 +3,9 @@
 -- (queues.retention: completedMs, deadMs, cancelledMs, mode) keeps its jobs as that says; the
 -- rest of its policy, and every other queue, follow $2 and $5. Bounded so that one statement
 -- never holds many locks or writes a huge transaction; the caller loops until one comes back
--- short.
+-- short. Whole partitions of jobs_done go first, by drop_done_partitions.sql; this statement
+-- deletes row by row only what is left: dead jobs (in the jobs table), and finished jobs that a
+-- queue's shorter policy wants gone before their partition may be dropped.
 -- One batch at a time in the whole schema: the statement first tries a transaction-level
 -- advisory lock (released when it commits, so no connection is held between batches, and a
 -- transaction-mode pooler in between changes nothing); without it, it does nothing and says
@@ -26,6 +28,7 @@ WITH lead AS MATERIALIZED (
          * interval '1 millisecond' AS finished_before
   FROM policy
 ), doomed AS MATERIALIZED (
+  -- Dead jobs, and finished ones that retain their key, are in the jobs table.
   SELECT j.id, coalesce(p.retention ->> 'mode', CASE WHEN $5 THEN 'archive' END) = 'archive'
            AS archive
   FROM {{schema}}.jobs AS j
@@ -39,10 +42,31 @@ WITH lead AS MATERIALIZED (
   ORDER BY j.finished_at
   LIMIT $4
   FOR UPDATE OF j SKIP LOCKED
+), doomed_done AS MATERIALIZED (
+  -- Completed and cancelled jobs in jobs_done that a shorter policy wants gone before their
+  -- partition can be dropped (drop_done_partitions.sql), and those in its DEFAULT partition.
+  SELECT d.id, d.finished_at,
+         coalesce(p.retention ->> 'mode', CASE WHEN $5 THEN 'archive' END) = 'archive' AS archive
+  FROM {{schema}}.jobs_done AS d
+  LEFT JOIN policy AS p ON p.name = d.queue
+  WHERE d.state = ANY ($1::text[])
+    AND d.finished_at < (SELECT finished_before FROM bound)
+    AND d.finished_at < now() - coalesce((p.retention ->> (d.state || 'Ms'))::bigint, $2)
+                                * interval '1 millisecond'
+    AND ($3::text IS NULL OR d.queue = $3)
+    AND (SELECT leader FROM lead)
+  ORDER BY d.finished_at
+  LIMIT $4
+  FOR UPDATE OF d SKIP LOCKED
 ), deleted AS (
   DELETE FROM {{schema}}.jobs AS j
   WHERE j.id = ANY (ARRAY(SELECT id FROM doomed))
   RETURNING j.*
+), deleted_done AS (
+  DELETE FROM {{schema}}.jobs_done AS d
+  USING doomed_done AS x
+  WHERE d.id = x.id AND d.finished_at = x.finished_at
+  RETURNING d.*
 ), archived AS (
   INSERT INTO {{schema}}.jobs_archive
     (id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
@@ -54,10 +78,13 @@ WITH lead AS MATERIALIZED (
          d.heartbeat_at, d.idempotency_key, d.tenant, d.result, d.last_error, d.errors,
          d.created_at, d.started_at, d.finished_at, d.updated_at, d.progress, d.logs,
          d.trace_context, d.key_retained
-  FROM deleted AS d JOIN doomed ON doomed.id = d.id
-  WHERE doomed.archive
+  FROM (SELECT d.*, doomed.archive FROM deleted AS d JOIN doomed ON doomed.id = d.id
+        UNION ALL
+        SELECT d.*, x.archive FROM deleted_done AS d JOIN doomed_done AS x ON x.id = d.id) AS d
+  WHERE d.archive
   ON CONFLICT (id) DO NOTHING
   RETURNING id
 )
-SELECT (SELECT count(*) FROM deleted) AS deleted, (SELECT count(*) FROM archived) AS archived,
+SELECT (SELECT count(*) FROM deleted) + (SELECT count(*) FROM deleted_done) AS deleted,
+       (SELECT count(*) FROM archived) AS archived,
        NOT (SELECT leader FROM lead) AS skipped

@@ -1,11 +1,34 @@
 -- Completes many running jobs in one statement, storing each result. Fenced: a job completes only
 -- if its lease token still matches, so a worker whose lease expired and was taken over, or whose
 -- job was cancelled, cannot overwrite anything. Refused rows come back with ok = false and the
--- row's state as it was before this statement. While someone watches, emits `completed` events.
+-- job's state. A completed job leaves the hot table for jobs_done (migration 0013), in this
+-- statement; one that retains its idempotency key stays in jobs, completed in place (the key's
+-- unique index is there). While someone watches, emits `completed` events.
 -- $1 completions: jsonb array of {id, token, result}
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, token uuid, result jsonb)
-), done AS (
+), moved AS (
+  DELETE FROM {{schema}}.jobs AS j
+  USING input
+  -- By primary key, whatever the planner guesses about the input's size. A matching lease token
+  -- means the job is running (constraint jobs_lease_iff_running), so state is not tested: that
+  -- would steer the planner to the index of all running jobs.
+  WHERE j.id = ANY (ARRAY(SELECT id FROM input))
+    AND j.id = input.id AND j.lease_token = input.token AND NOT j.key_retained
+  RETURNING j.*, input.result AS new_result
+), filed AS (
+  INSERT INTO {{schema}}.jobs_done
+    (id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
+     lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
+     last_error, errors, created_at, started_at, finished_at, updated_at, progress, logs,
+     trace_context, key_retained)
+  SELECT id, queue, name, payload, 'completed', priority, run_at, attempts, max_attempts, backoff,
+         NULL, NULL, worker_id, heartbeat_at, idempotency_key, tenant, new_result,
+         last_error, errors, created_at, started_at, now(), now(), progress, logs,
+         trace_context, key_retained
+  FROM moved
+  RETURNING id, queue, attempts, finished_at
+), kept AS (
   UPDATE {{schema}}.jobs AS j
   SET state = 'completed',
       result = input.result,
@@ -14,12 +37,11 @@ WITH input AS (
       finished_at = now(),
       updated_at = now()
   FROM input
-  -- By primary key, whatever the planner guesses about the input's size. A matching lease token
-  -- means the job is running (constraint jobs_lease_iff_running), so state is not tested: that
-  -- would steer the planner to the index of all running jobs.
   WHERE j.id = ANY (ARRAY(SELECT id FROM input))
-    AND j.id = input.id AND j.lease_token = input.token
+    AND j.id = input.id AND j.lease_token = input.token AND j.key_retained
   RETURNING j.id, j.queue, j.attempts, j.finished_at
+), done AS (
+  SELECT * FROM filed UNION ALL SELECT * FROM kept
 ), freed AS MATERIALIZED (
   -- A finished running job frees a slot of a queue with a concurrency limit: announce it.
   SELECT {{schema}}.announce_freed(ARRAY(SELECT DISTINCT queue FROM done)) AS freed
@@ -32,11 +54,10 @@ WITH input AS (
 -- Only refused rows are looked up again, by primary key (a join would scan the table).
 SELECT input.id, done.id IS NOT NULL AS ok,
        CASE WHEN done.id IS NULL
-         THEN (SELECT cur.state FROM {{schema}}.jobs AS cur WHERE cur.id = input.id) END
+         THEN {{schema}}.job_state(input.id) END
          AS current_state,
        freed.freed
 FROM input
 CROSS JOIN events
 CROSS JOIN freed
-
 LEFT JOIN done ON done.id = input.id

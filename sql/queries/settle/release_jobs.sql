@@ -33,7 +33,7 @@ WITH input AS (
 -- Only refused rows are looked up again, by primary key (a join would scan the table).
 SELECT input.id, done.id IS NOT NULL AS ok, done.run_at,
        CASE WHEN done.id IS NULL
-         THEN (SELECT cur.state FROM {{schema}}.jobs AS cur WHERE cur.id = input.id) END
+         THEN {{schema}}.job_state(input.id) END
          AS current_state,
        (SELECT count(*) FROM notified) AS notified
 FROM input
