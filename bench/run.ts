@@ -219,12 +219,26 @@ async function main(): Promise<void> {
   };
   const title = `pgpulse bench, ${machine.cpus} × ${machine.cpuModel}, PostgreSQL ${postgres.version}`;
   const svg = await renderChart(rows, title, names);
-  for (const name of [`bench-${stamp}`, 'latest']) {
-    await writeFile(join(options.out, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(join(options.out, `${name}.svg`), svg);
+  // Only a deliberate full run (every scenario and contender, full sizes) replaces the committed
+  // reference, latest.json and latest.svg; any other run goes to runs/, which git ignores.
+  const reference =
+    !options.quick &&
+    options.scenarios === undefined &&
+    options.contenders === undefined &&
+    options.jobs === undefined &&
+    options.backlog === undefined;
+  const dir = reference ? options.out : join(options.out, 'runs');
+  await mkdir(dir, { recursive: true });
+  const written = reference ? [`bench-${stamp}`, 'latest'] : [`bench-${stamp}`];
+  for (const name of written) {
+    await writeFile(join(dir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(join(dir, `${name}.svg`), svg);
   }
   console.log(
-    `\nWrote ${join(options.out, 'latest.json')} and latest.svg (${report.durationSeconds} s).`,
+    reference
+      ? `\nWrote the reference run: ${join(dir, 'latest.json')} and latest.svg (${report.durationSeconds} s).`
+      : `\nWrote ${join(dir, `bench-${stamp}.json`)} and .svg (${report.durationSeconds} s); ` +
+          'the reference (latest.json) changes only with a full run.',
   );
 }
 

@@ -20,7 +20,14 @@ import {
  * only the columns a duplicate idempotency key updates (`onDuplicate: 'replace'`), a consumer only
  * the token bucket of a rate-limited queue.
  */
-type Table = 'migrations' | 'queues' | 'jobs' | 'jobs_done' | 'jobs_archive' | 'event_watchers';
+type Table =
+  | 'migrations'
+  | 'queues'
+  | 'jobs'
+  | 'jobs_done'
+  | 'all_jobs'
+  | 'jobs_archive'
+  | 'event_watchers';
 type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 
 /** A privilege on a whole table, or on some of its columns. */
