@@ -176,7 +176,10 @@ export class Consumer {
         ? EMPTY
         : listener.channel<unknown>(channelsFor(ctx.options.schema).jobs).pipe(
             map(decodeJobsNotice),
-            filter((notice): notice is JobsNotice => notice?.queue === queue),
+            filter(
+              (notice): notice is JobsNotice =>
+                notice !== null && (notice.kind === 'any' || notice.queue === queue),
+            ),
             // A listener that failed for good (no privilege...) stops this consumer too.
             catchError((error: unknown) => {
               this.problem(error, 'listen');

@@ -63,8 +63,11 @@ export async function sendJobs(
     [json, queue, ctx.options.maxAttempts, how.onDuplicate],
     how.client,
   );
+  // The statement also returns a row without a key (its counts) when no job had one.
   const holders = new Map(
-    rows.map((row) => [`${row.key_retained ? 'r' : 'u'}:${row.idempotency_key}`, row]),
+    rows
+      .filter((row) => row.id !== null)
+      .map((row) => [`${row.key_retained ? 'r' : 'u'}:${row.idempotency_key}`, row]),
   );
   return specs.map((spec) => {
     if (spec.idempotencyKey === null) return { id: spec.id, duplicate: false, replaced: false };

@@ -47,6 +47,7 @@ const FUNCTIONS = {
   claim_budget: 'claim_budget(text, integer)',
   done_partitions: 'done_partitions()',
   drop_done_partitions: 'drop_done_partitions(timestamptz, boolean)',
+  emit_enqueued: 'emit_enqueued(jsonb)',
   emit_events: 'emit_events(jsonb)',
   ensure_done_partitions: 'ensure_done_partitions()',
   events_watched: 'events_watched()',
@@ -97,7 +98,8 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
         { privilege: 'UPDATE', columns: ['payload', 'run_at', 'updated_at', 'idempotency_key'] },
       ],
     },
-    functions: ['announce', 'reject_duplicate'],
+    // Sends announce their jobs and emit their `enqueued` events themselves (migration 0014).
+    functions: ['announce', 'emit_enqueued', 'emit_events', 'events_watched', 'reject_duplicate'],
   },
   // Claim, heartbeat, settle, progress and log, cancel, sweep; register as an event watcher.
   consume: {

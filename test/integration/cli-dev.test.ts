@@ -102,10 +102,13 @@ describe('demo and bench', () => {
       out,
     ]);
     expect(run.code, run.stderr).toBe(0);
-    const written = readdirSync(out);
+    // A partial run never replaces the reference: it goes to runs/, and says so.
+    expect(readdirSync(out).filter((file) => file.startsWith('latest'))).toEqual([]);
+    expect(run.stdout).toMatch(/the reference \(latest\.json\) changes only with a full run/);
+    const written = readdirSync(join(out, 'runs'));
     const report = written.find((file) => file.endsWith('.json'));
     expect(report, written.join(', ')).toBeDefined();
-    const result = JSON.parse(readFileSync(join(out, report as string), 'utf8')) as {
+    const result = JSON.parse(readFileSync(join(out, 'runs', report as string), 'utf8')) as {
       postgres: { server: string };
       contenders: unknown;
     };

@@ -1,7 +1,8 @@
 -- Inserts one job without an idempotency key: the lean path of `send`, with plain parameters
 -- (no JSON array to parse, no conflict handling). Unset options take the queue's stored defaults,
--- then the client's; a fair queue files a job without a tenant under ''. The insert trigger
--- announces it as usual.
+-- then the client's; a fair queue files a job without a tenant under ''. The statement marks itself
+-- as pgpulse's own (the insert triggers leave it alone: migration 0014) and announces the job,
+-- and emits its `enqueued` event while someone watches.
 -- $1 id: uuid
 -- $2 queue: text
 -- $3 name: text
@@ -14,14 +15,26 @@
 -- $10 tenant: text, or NULL
 -- $11 trace_context: jsonb (JSON text), or NULL
 -- $12 default_max_attempts: integer, the client's default
-WITH settings AS MATERIALIZED (
+WITH own AS MATERIALIZED (
+  SELECT set_config('pgpulse.own_statement', statement_timestamp()::text, true) AS mark
+), settings AS MATERIALIZED (
   SELECT max_attempts, backoff, fair_tenants FROM {{schema}}.queues WHERE name = $2
+), inserted AS (
+  INSERT INTO {{schema}}.jobs
+    (id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant, trace_context)
+  SELECT $1, $2, $3, $4::jsonb, $5,
+         coalesce($6::timestamptz, now() + coalesce($7::bigint, 0) * interval '1 millisecond'),
+         coalesce($8::integer, (SELECT max_attempts FROM settings), $12::integer),
+         coalesce($9::jsonb, (SELECT backoff FROM settings)),
+         coalesce($10::text, CASE WHEN (SELECT fair_tenants FROM settings) THEN '' END),
+         $11::jsonb
+  -- Marked before the row goes in (an InitPlan, evaluated first).
+  WHERE (SELECT mark FROM own) IS NOT NULL
+  RETURNING id, queue, name, run_at, priority, tenant
+), announced AS (
+  SELECT {{schema}}.announce(queue, 1, run_at) FROM inserted
+), events AS (
+  SELECT {{schema}}.emit_enqueued(jsonb_agg(to_jsonb(inserted))) AS sent FROM inserted
+  WHERE {{schema}}.events_watched()
 )
-INSERT INTO {{schema}}.jobs
-  (id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant, trace_context)
-SELECT $1, $2, $3, $4::jsonb, $5,
-       coalesce($6::timestamptz, now() + coalesce($7::bigint, 0) * interval '1 millisecond'),
-       coalesce($8::integer, (SELECT max_attempts FROM settings), $12::integer),
-       coalesce($9::jsonb, (SELECT backoff FROM settings)),
-       coalesce($10::text, CASE WHEN (SELECT fair_tenants FROM settings) THEN '' END),
-       $11::jsonb
+SELECT (SELECT count(*) FROM announced) AS announced, (SELECT sent FROM events) AS events

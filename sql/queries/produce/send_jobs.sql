@@ -6,13 +6,18 @@
 -- committed after this statement's snapshot, so a duplicate never comes back empty; in replace
 -- mode it also replaces a pending holder's payload and run time (debounce), and in reject mode the
 -- statement raises PQ001 so that nothing is written. Only keyed rows are returned: the caller
--- generated every other id. (A batch mixing kinds fires the insert trigger once per kind.)
+-- generated every other id. The statement marks itself as pgpulse's own (the insert triggers
+-- leave it alone: migration 0014), announces the new pending jobs per queue with their count and
+-- earliest run_at, and while someone watches emits their `enqueued` events. It always returns
+-- one row at least (with a NULL id when no job had a key), so that all of this runs.
 -- $1 jobs: jsonb array of {id, payload, and when set: name, priority, run_at, delay_ms,
 --    max_attempts, backoff, idempotency_key, key_retained, tenant, trace_context}
 -- $2 queue: text
 -- $3 default_max_attempts: integer, the client's default, after the queue's stored one
 -- $4 on_duplicate: text, 'return', 'reject' or 'replace'
-WITH settings AS MATERIALIZED (
+WITH own AS MATERIALIZED (
+  SELECT set_config('pgpulse.own_statement', statement_timestamp()::text, true) AS mark
+), settings AS MATERIALIZED (
   SELECT max_attempts, backoff, fair_tenants FROM {{schema}}.queues WHERE name = $2
 ), input AS MATERIALIZED (
   -- jsonb_to_recordset reads a JSON null payload as SQL NULL; it is JSON null.
@@ -29,11 +34,14 @@ WITH settings AS MATERIALIZED (
     id uuid, name text, payload jsonb, priority smallint, run_at timestamptz, delay_ms bigint,
     max_attempts integer, backoff jsonb, idempotency_key text, key_retained boolean, tenant text,
     trace_context jsonb)
+  -- Marked before any row goes in (an InitPlan, evaluated first).
+  WHERE (SELECT mark FROM own) IS NOT NULL
 ), plain AS (
   INSERT INTO {{schema}}.jobs
     (id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant, trace_context)
   SELECT id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant, trace_context
   FROM input WHERE idempotency_key IS NULL
+  RETURNING id, queue, name, run_at, priority, tenant
 ), keyed AS (
   INSERT INTO {{schema}}.jobs AS j
     (id, queue, name, payload, priority, run_at, max_attempts, backoff, idempotency_key,
@@ -48,7 +56,8 @@ WITH settings AS MATERIALIZED (
       run_at = CASE WHEN $4 = 'replace' AND j.state = 'pending' THEN excluded.run_at ELSE j.run_at END,
       updated_at = CASE WHEN $4 = 'replace' AND j.state = 'pending' THEN now() ELSE j.updated_at END,
       idempotency_key = excluded.idempotency_key
-  RETURNING j.id, j.queue, j.idempotency_key, j.key_retained, j.state, j.run_at
+  RETURNING j.id, j.queue, j.idempotency_key, j.key_retained, j.state, j.run_at, j.name,
+            j.priority, j.tenant
 ), retained AS (
   INSERT INTO {{schema}}.jobs AS j
     (id, queue, name, payload, priority, run_at, max_attempts, backoff, idempotency_key,
@@ -62,13 +71,26 @@ WITH settings AS MATERIALIZED (
       run_at = CASE WHEN $4 = 'replace' AND j.state = 'pending' THEN excluded.run_at ELSE j.run_at END,
       updated_at = CASE WHEN $4 = 'replace' AND j.state = 'pending' THEN now() ELSE j.updated_at END,
       idempotency_key = excluded.idempotency_key
-  RETURNING j.id, j.queue, j.idempotency_key, j.key_retained, j.state, j.run_at
+  RETURNING j.id, j.queue, j.idempotency_key, j.key_retained, j.state, j.run_at, j.name,
+            j.priority, j.tenant
 ), holders AS (
   -- Keyed rows whose key was already held: the returned id is not the one we sent.
   SELECT r.id, r.queue, r.idempotency_key, r.key_retained, r.state, r.run_at
   FROM (SELECT * FROM keyed UNION ALL SELECT * FROM retained) AS r
   JOIN input ON input.idempotency_key = r.idempotency_key AND input.key_retained = r.key_retained
   WHERE r.id <> input.id
+), fresh AS (
+  -- The jobs this statement inserted: every unkeyed one, and keyed ones that held no key.
+  SELECT id, queue, name, run_at, priority, tenant FROM plain
+  UNION ALL
+  SELECT r.id, r.queue, r.name, r.run_at, r.priority, r.tenant
+  FROM (SELECT * FROM keyed UNION ALL SELECT * FROM retained) AS r
+  JOIN input ON input.id = r.id
+), announced AS (
+  SELECT {{schema}}.announce(queue, count(*), min(run_at)) FROM fresh GROUP BY queue
+), events AS (
+  SELECT {{schema}}.emit_enqueued(jsonb_agg(to_jsonb(fresh))) AS sent FROM fresh
+  WHERE {{schema}}.events_watched()
 ), rejected AS (
   SELECT {{schema}}.reject_duplicate(idempotency_key, id) FROM holders WHERE $4 = 'reject' LIMIT 1
 ), rescheduled AS (
@@ -77,5 +99,9 @@ WITH settings AS MATERIALIZED (
   FROM holders WHERE $4 = 'replace' AND state = 'pending' GROUP BY queue
 )
 SELECT r.id, r.idempotency_key, r.key_retained, $4 = 'replace' AND r.state = 'pending' AS replaced,
-       (SELECT count(*) FROM rejected) AS rejected, (SELECT count(*) FROM rescheduled) AS rescheduled
-FROM (SELECT * FROM keyed UNION ALL SELECT * FROM retained) AS r
+       counts.*
+FROM (SELECT (SELECT count(*) FROM rejected) AS rejected,
+             (SELECT count(*) FROM rescheduled) AS rescheduled,
+             (SELECT count(*) FROM announced) AS announced,
+             (SELECT sent FROM events) AS events) AS counts
+LEFT JOIN (SELECT * FROM keyed UNION ALL SELECT * FROM retained) AS r ON true
