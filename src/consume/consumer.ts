@@ -233,6 +233,7 @@ export class Consumer {
       () => this.#starting?.catch(() => undefined),
       () => this.#wakes?.unsubscribe(),
       () => this.#claimer?.stop(),
+      () => this.#releaseUnstarted(),
       () => this.inFlight.drained(performance.now() + graceMs),
       () => {
         const unfinished = this.inFlight.entries().filter((entry) => !entry.settling);
@@ -251,6 +252,20 @@ export class Consumer {
       () => this.#events.complete(),
     ]);
     return this.#stopping;
+  }
+
+  /**
+   * Gives back at once the jobs claimed ahead (`prefetch`) whose handler has not begun: they
+   * would otherwise wait for a slot during the grace period, and then run.
+   */
+  #releaseUnstarted(): Promise<unknown> {
+    const waiting = this.inFlight.entries().filter((entry) => !entry.started && !entry.settling);
+    if (waiting.length === 0) return Promise.resolve();
+    const stopped = new WorkerStoppedError();
+    for (const entry of waiting) this.inFlight.abort(entry.job.id, stopped);
+    return Promise.all(
+      waiting.map((entry) => this.#settlements.release(entry).catch(() => undefined)),
+    );
   }
 
   #onClaimed(jobs: ClaimedJob[], sentAt: number): void {

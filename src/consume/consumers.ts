@@ -55,7 +55,7 @@ export class Consumers {
     }
     return this.#startWorker(
       queue,
-      { ...resolved, capacity: resolved.concurrency },
+      { ...resolved, capacity: resolved.concurrency + resolved.prefetch },
       jobDispatcher(routes.handler, routes.timeoutFor, this.#ctx),
     );
   }

@@ -59,7 +59,10 @@ export function observeQueue<P>(
         leaseFromQueue: options.leaseFromQueue,
         heartbeatFromLease: options.heartbeatFromLease,
       },
-      (port) => (entry) => subscriber.next(received(ctx, port, entry as LeasedEntry<P>)),
+      (port) => (entry) => {
+        entry.started = true;
+        subscriber.next(received(ctx, port, entry as LeasedEntry<P>));
+      },
     );
     const untrack = track({
       stop: async () => {

@@ -32,8 +32,16 @@ export interface WorkOptions extends ConsumeOptions {
   concurrency?: number;
   /** Abort a handler running longer than this (its attempt fails and may be retried). */
   timeoutMs?: number;
-  /** Most jobs one claim statement takes. Default: `concurrency`, at most 100. */
+  /** Most jobs one claim statement takes. Default: `concurrency` + `prefetch`, at most 100. */
   claimBatchSize?: number;
+  /**
+   * Jobs to hold claimed beyond those running, ready to start the moment a handler finishes:
+   * for throughput with short handlers, where a claim round trip per `concurrency` jobs would
+   * bound the rate. Buffered jobs are leased (their leases renewed by heartbeats like running
+   * ones'), so no other worker can take them meanwhile; `stop()` gives the ones not started back
+   * at once. Default 0: claim only what can start now.
+   */
+  prefetch?: number;
   /** Run a lease sweeper in this worker (`false` to run it elsewhere). Default true. */
   sweeper?: boolean | SweeperOptions;
   /** Default grace period of `stop()`, in ms. Default 10,000. */
@@ -115,6 +123,8 @@ function resolveConsume(
 /** {@link WorkOptions} after validation. */
 export interface ResolvedWork extends ResolvedConsume {
   readonly concurrency: number;
+  /** Jobs held beyond `concurrency`, started as handlers free up (0 for batch workers). */
+  readonly prefetch: number;
   readonly timeoutMs: number | null;
   readonly sweeper: SweeperOptions | null;
   readonly graceMs: number;
@@ -122,7 +132,7 @@ export interface ResolvedWork extends ResolvedConsume {
 
 function resolveWorkParts(
   opts: Record<string, unknown>,
-): Omit<ResolvedWork, keyof ResolvedConsume | 'concurrency'> {
+): Omit<ResolvedWork, keyof ResolvedConsume | 'concurrency' | 'prefetch'> {
   const kind = 'configuration';
   let sweeper: SweeperOptions | null;
   if (opts.sweeper === undefined || opts.sweeper === true) sweeper = {};
@@ -145,13 +155,22 @@ export function resolveWorkOptions(input: unknown, queue: ResolvedQueueOptions):
   checkKnownKeys(
     'options',
     opts,
-    [...CONSUME_KEYS, 'concurrency', 'timeoutMs', 'claimBatchSize', 'sweeper', 'graceMs'],
+    [
+      ...CONSUME_KEYS,
+      'concurrency',
+      'prefetch',
+      'timeoutMs',
+      'claimBatchSize',
+      'sweeper',
+      'graceMs',
+    ],
     kind,
   );
   const concurrency = checkInteger('concurrency', opts.concurrency ?? 10, 1, 10_000, kind);
+  const prefetch = checkInteger('prefetch', opts.prefetch ?? 0, 0, 10_000, kind);
   const claimBatchSize = checkInteger(
     'claimBatchSize',
-    opts.claimBatchSize ?? Math.min(concurrency, 100),
+    opts.claimBatchSize ?? Math.min(concurrency + prefetch, 100),
     1,
     10_000,
     kind,
@@ -160,6 +179,7 @@ export function resolveWorkOptions(input: unknown, queue: ResolvedQueueOptions):
     ...resolveConsume(opts, queue, claimBatchSize),
     ...resolveWorkParts(opts),
     concurrency,
+    prefetch,
   });
 }
 
@@ -188,6 +208,7 @@ export function resolveBatchWorkOptions(
     ...resolveConsume(opts, queue, Math.min(batchSize * concurrency, 1000)),
     ...resolveWorkParts(opts),
     concurrency,
+    prefetch: 0,
     batchSize,
     maxWaitMs: checkInteger('maxWaitMs', opts.maxWaitMs ?? 50, 0, 3_600_000, kind),
   });

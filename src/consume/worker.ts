@@ -106,8 +106,8 @@ export class Worker implements AsyncDisposable {
   }
 
   /**
-   * Claimed jobs waiting for a free handler slot: zero, since the worker claims only what can
-   * start (unless a handler ignored an abort and kept its slot).
+   * Claimed jobs waiting for a free handler slot: at most `prefetch`, so zero by default (the
+   * worker claims only what can start), unless a handler ignored an abort and kept its slot.
    */
   get waiting(): number {
     return this.#executor.waiting;

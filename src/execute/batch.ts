@@ -35,17 +35,27 @@ export function batchDispatcher<P>(
     let timer: NodeJS.Timeout | undefined;
 
     const run = (batch: LeasedEntry<P>[]) => {
-      const timers =
-        options.timeoutMs === null
-          ? []
-          : batch.map((entry) => armTimeout(port, entry, options.timeoutMs as number, logger));
+      let timers: ReturnType<typeof setTimeout>[] = [];
+      // Jobs given back while the batch waited for a slot (the worker stopping) are not run.
+      let live: LeasedEntry<P>[] = [];
       void executor
-        .run(() => handler(batch.map((entry) => contextOf(ctx, entry))))
+        .run(() => {
+          live = batch.filter((entry) => !entry.controller.signal.aborted);
+          for (const entry of live) entry.started = true;
+          // The timeout counts from the start of the handler, not from the claim.
+          if (options.timeoutMs !== null) {
+            const ms = options.timeoutMs;
+            timers = live.map((entry) => armTimeout(port, entry, ms, logger));
+          }
+          return live.length === 0
+            ? undefined
+            : handler(live.map((entry) => contextOf(ctx, entry)));
+        })
         .then(async (outcome) => {
           for (const t of timers) clearTimeout(t);
-          const settlements = batchSettlements(batch.length, outcome, logger);
+          const settlements = batchSettlements(live.length, outcome, logger);
           await Promise.all(
-            batch.map((entry, index) =>
+            live.map((entry, index) =>
               settleEntry(
                 port,
                 entry,

@@ -26,12 +26,19 @@ export function jobDispatcher<P, R>(
 ): Dispatcher {
   const { logger } = ctx.options;
   return (port, executor) => (entry) => {
-    const timeoutMs = timeoutFor(entry.job);
-    const timer = timeoutMs === null ? undefined : armTimeout(port, entry, timeoutMs, logger);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     void executor
-      .run(() =>
-        traceProcess(entry.job, async () => handler(contextOf(ctx, entry as LeasedEntry<P>))),
-      )
+      .run(() => {
+        // A job held ahead (prefetch) may have been given back while it waited for a slot.
+        if (entry.controller.signal.aborted) return undefined;
+        entry.started = true;
+        // The timeout counts from the start of the handler, not from the claim.
+        const timeoutMs = timeoutFor(entry.job);
+        if (timeoutMs !== null) timer = armTimeout(port, entry, timeoutMs, logger);
+        return traceProcess(entry.job, async () =>
+          handler(contextOf(ctx, entry as LeasedEntry<P>)),
+        );
+      })
       .then((outcome) => {
         clearTimeout(timer);
         return settleEntry(port, entry, decideSettlement(entry.controller.signal, outcome), logger);

@@ -13,6 +13,11 @@ export interface LeasedEntry<P = unknown> {
   deadline: number;
   /** The job was handed back (ack, complete, fail): it no longer takes a slot. */
   settling: boolean;
+  /**
+   * Its handler began (or it was handed to a subscriber). A job claimed ahead (`prefetch`) that
+   * has not started is given back at once when the worker stops.
+   */
+  started: boolean;
   /** When the claim was sent (`performance.now()`), for the processing-time metric. */
   readonly claimedAt: number;
   /** Set by `job.snooze()`: release the job, due this many ms later, whatever its handler does. */
@@ -36,6 +41,7 @@ export class InFlight {
       controller: new AbortController(),
       deadline: claimSentAt + leaseMs,
       settling: false,
+      started: false,
       claimedAt: claimSentAt,
     };
     this.#entries.set(job.id, entry as LeasedEntry);

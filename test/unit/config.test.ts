@@ -2,6 +2,7 @@ import pg from 'pg';
 import { describe, expect, test } from 'vitest';
 import { resolveQueueOptions } from '../../src/config/options.js';
 import { checkSchemaName } from '../../src/config/schema-name.js';
+import { resolveWorkOptions } from '../../src/consume/options.js';
 import { ownPoolConnection } from '../../src/db/pool.js';
 import { poolerHint } from '../../src/db/pooler.js';
 import { renderSql } from '../../src/db/render-sql.js';
@@ -138,5 +139,25 @@ describe('schema names', () => {
     expect(renderSql("SELECT * FROM {{schema}}.jobs -- '{{schema_name}}.jobs'", 'tenant_a')).toBe(
       `SELECT * FROM "tenant_a".jobs -- 'tenant_a.jobs'`,
     );
+  });
+});
+
+describe('resolveWorkOptions', () => {
+  const queue = resolveQueueOptions({ connectionString: url });
+
+  test('a claim takes what can start, plus what may be held ahead (prefetch), at most 100', () => {
+    expect(resolveWorkOptions({ concurrency: 4 }, queue)).toMatchObject({
+      prefetch: 0,
+      claim: { batchSize: 4 },
+    });
+    expect(resolveWorkOptions({ concurrency: 4, prefetch: 12 }, queue)).toMatchObject({
+      prefetch: 12,
+      claim: { batchSize: 16 },
+    });
+    expect(resolveWorkOptions({ concurrency: 50, prefetch: 500 }, queue).claim.batchSize).toBe(100);
+    expect(
+      resolveWorkOptions({ concurrency: 4, prefetch: 12, claimBatchSize: 2 }, queue).claim
+        .batchSize,
+    ).toBe(2);
   });
 });
