@@ -78,6 +78,8 @@ export function runCase(
       max: 8,
       application_name: 'pgpulse-bench-producer',
     });
+    // An idle connection ended by the server's stop (the run was interrupted).
+    for (const pool of [sql, producerPool]) pool.on('error', () => undefined);
     const queue = new Queue({ pool: producerPool, listen: false });
     let fleet: Fleet | undefined;
     try {

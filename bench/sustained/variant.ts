@@ -68,6 +68,7 @@ export function runVariant(
     };
     const queue = new Queue({ connectionString: url, poolSize: 4, listen: false, logger });
     const sql = new pg.Pool({ connectionString: url, max: 3, application_name: 'pgpulse-bench' });
+    sql.on('error', () => undefined); // an idle connection ended by the server's stop (interrupted)
     let fleet: Fleet | undefined;
     try {
       await queue.migrate();

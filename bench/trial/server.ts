@@ -34,8 +34,11 @@ export async function startTrialServer(
     return cleaning;
   };
   const end = (code: number) => () => void cleanup().finally(() => process.exit(code));
-  process.once('SIGINT', end(130));
-  process.once('SIGTERM', end(143));
+  // `on`, not `once`: an interrupt often comes twice (from the terminal to the whole process
+  // group, and relayed by tsx), and a second one left to its default would end this process
+  // before the server is stopped.
+  process.on('SIGINT', end(130));
+  process.on('SIGTERM', end(143));
   for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
     process.once(event, (error: unknown) => {
       console.error(error);
