@@ -8,18 +8,42 @@ export interface ResultRow {
   measurement: Measurement;
 }
 
-/** The figures shown in the table: scenario, metric, unit, and whether lower is better. */
+/** The figures shown in the tables: scenario, metric, unit, whether lower is better, table. */
 const COLUMNS = [
-  { scenario: 'idle-latency', metric: 'p50', label: 'idle p50', unit: 'ms', lower: true },
-  { scenario: 'idle-latency', metric: 'p99', label: 'idle p99', unit: 'ms', lower: true },
-  { scenario: 'drain', metric: 'jobsPerSec', label: 'drain', unit: '/s', lower: false },
-  { scenario: 'enqueue', metric: 'bulkPerSec', label: 'enqueue bulk', unit: '/s', lower: false },
-  { scenario: 'enqueue', metric: 'singlePerSec', label: 'enqueue ×32', unit: '/s', lower: false },
-  { scenario: 'steady-load', metric: 'p50', label: 'steady p50', unit: 'ms', lower: true },
-  { scenario: 'steady-load', metric: 'p99', label: 'steady p99', unit: 'ms', lower: true },
-  { scenario: 'backlog', metric: 'ratio', label: 'big/small backlog', unit: '', lower: false },
-  { scenario: 'delayed', metric: 'p99', label: 'delayed p99 late', unit: 'ms', lower: true },
-  { scenario: 'batch', metric: 'jobsPerSec', label: 'batch', unit: '/s', lower: false },
+  { scenario: 'idle-latency', metric: 'p50', label: 'idle p50', unit: 'ms', lower: true, t: 0 },
+  { scenario: 'idle-latency', metric: 'p99', label: 'idle p99', unit: 'ms', lower: true, t: 0 },
+  { scenario: 'steady-load', metric: 'p50', label: '500/s p50', unit: 'ms', lower: true, t: 0 },
+  { scenario: 'steady-load', metric: 'p99', label: '500/s p99', unit: 'ms', lower: true, t: 0 },
+  { scenario: 'steady-2000', metric: 'p50', label: '2000/s p50', unit: 'ms', lower: true, t: 0 },
+  { scenario: 'steady-2000', metric: 'p99', label: '2000/s p99', unit: 'ms', lower: true, t: 0 },
+  { scenario: 'delayed', metric: 'p99', label: 'delayed p99 late', unit: 'ms', lower: true, t: 0 },
+  { scenario: 'drain', metric: 'jobsPerSec', label: 'drain', unit: '/s', lower: false, t: 1 },
+  {
+    scenario: 'enqueue',
+    metric: 'bulkColdPerSec',
+    label: 'bulk cold',
+    unit: '/s',
+    lower: false,
+    t: 1,
+  },
+  { scenario: 'enqueue', metric: 'bulkPerSec', label: 'bulk warm', unit: '/s', lower: false, t: 1 },
+  {
+    scenario: 'enqueue',
+    metric: 'singlePerSec',
+    label: 'single ×32',
+    unit: '/s',
+    lower: false,
+    t: 1,
+  },
+  {
+    scenario: 'backlog',
+    metric: 'ratio',
+    label: 'big/small backlog',
+    unit: '',
+    lower: false,
+    t: 1,
+  },
+  { scenario: 'batch', metric: 'jobsPerSec', label: 'batch', unit: '/s', lower: false, t: 1 },
 ] as const;
 
 function metricOf(
@@ -39,9 +63,24 @@ export function formatNumber(value: number, unit: string): string {
   return value.toFixed(2);
 }
 
-/** The terminal table: each figure with its ratio to pgpulse (work), value ÷ pgpulse's. */
+/**
+ * The terminal tables, latency then throughput: each figure with its ratio to pgpulse (work),
+ * value ÷ pgpulse's.
+ */
 export function renderTable(rows: ResultRow[], contenders: string[], baseline: string): string {
-  const present = COLUMNS.filter((c) => rows.some((r) => r.scenario === c.scenario));
+  return [0, 1]
+    .map((t) => COLUMNS.filter((c) => c.t === t && rows.some((r) => r.scenario === c.scenario)))
+    .filter((present) => present.length > 0)
+    .map((present) => renderOne(rows, contenders, baseline, present))
+    .join('\n');
+}
+
+function renderOne(
+  rows: ResultRow[],
+  contenders: string[],
+  baseline: string,
+  present: (typeof COLUMNS)[number][],
+): string {
   const table = new Table({
     head: ['', ...present.map((c) => `${c.label}${c.lower ? ' ↓' : ' ↑'}`)],
     style: { head: ['cyan'] },
@@ -77,11 +116,42 @@ export interface Verdict {
   met: boolean | null;
 }
 
-/** Judges the targets; `null` when the run lacked the figures. */
-export function judgeTargets(rows: ResultRow[], baseline: string, graphile: string): Verdict[] {
+/** The contenders the targets compare. */
+export interface TargetNames {
+  pgpulse: string;
+  /** pgpulse (work) with its opt-in prefetch. */
+  prefetch: string;
+  graphile: string;
+  floor: string;
+}
+
+/** Judges issue 14's targets, as ratios within this run; `null` when the run lacked a figure. */
+export function judgeTargets(rows: ResultRow[], names: TargetNames): Verdict[] {
   const m = (contender: string, scenario: string, metric: string) =>
     metricOf(rows, contender, scenario, metric);
-  const verdict = (
+  /** pgpulse's figure against another's, as `ours ÷ theirs`, judged by `ok`. */
+  const ratio = (
+    target: string,
+    ours: string,
+    theirs: string,
+    scenario: string,
+    metric: string,
+    unit: string,
+    ok: (r: number) => boolean,
+  ): Verdict => {
+    const a = m(ours, scenario, metric);
+    const b = m(theirs, scenario, metric);
+    if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b))
+      return { target, measured: 'not measured', met: null };
+    const r = a / b;
+    return {
+      target,
+      measured: `${formatNumber(a, unit)} vs ${formatNumber(b, unit)}: ×${r.toFixed(2)}`,
+      met: ok(r),
+    };
+  };
+  const { pgpulse, prefetch, graphile, floor } = names;
+  const absolute = (
     target: string,
     value: number | undefined,
     show: (v: number) => string,
@@ -90,50 +160,68 @@ export function judgeTargets(rows: ResultRow[], baseline: string, graphile: stri
     value === undefined || !Number.isFinite(value)
       ? { target, measured: 'not measured', met: null }
       : { target, measured: show(value), met: ok(value) };
-  const idleP50 = m(baseline, 'idle-latency', 'p50');
-  const graphileP50 = m(graphile, 'idle-latency', 'p50');
-  const drain = m(baseline, 'drain', 'jobsPerSec');
-  const graphileDrain = m(graphile, 'drain', 'jobsPerSec');
+  const steady = (scenario: string, rate: string): Verdict[] => [
+    ratio(`${rate} p50 ≤ 1.5× the floor's`, pgpulse, floor, scenario, 'p50', 'ms', (r) => r <= 1.5),
+    ratio(`${rate} p99 ≤ the floor's`, pgpulse, floor, scenario, 'p99', 'ms', (r) => r <= 1),
+  ];
   return [
-    verdict(
-      'idle latency p50 ≤ 1 ms',
-      idleP50,
-      (v) => formatNumber(v, 'ms'),
-      (v) => v <= 1,
+    ratio("idle p50 ≤ the floor's", pgpulse, floor, 'idle-latency', 'p50', 'ms', (r) => r <= 1),
+    ratio(
+      "idle p50 ≤ 0.8× graphile-worker's",
+      pgpulse,
+      graphile,
+      'idle-latency',
+      'p50',
+      'ms',
+      (r) => r <= 0.8,
     ),
-    verdict(
-      'idle latency p99 ≤ 3 ms',
-      m(baseline, 'idle-latency', 'p99'),
-      (v) => formatNumber(v, 'ms'),
-      (v) => v <= 3,
+    ...steady('steady-load', 'steady 500/s'),
+    ...steady('steady-2000', 'steady 2,000/s'),
+    ratio(
+      "bulk enqueue cold ≥ 0.8× the floor's",
+      pgpulse,
+      floor,
+      'enqueue',
+      'bulkColdPerSec',
+      '/s',
+      (r) => r >= 0.8,
     ),
-    verdict(
-      'idle p50 at least 2× better than graphile-worker',
-      idleP50 !== undefined && graphileP50 !== undefined ? graphileP50 / idleP50 : undefined,
-      (v) => `${v.toFixed(2)}×`,
-      (v) => v >= 2,
+    ratio(
+      "bulk enqueue warm ≥ 0.8× the floor's",
+      pgpulse,
+      floor,
+      'enqueue',
+      'bulkPerSec',
+      '/s',
+      (r) => r >= 0.8,
     ),
-    verdict(
-      'drain ≥ 3× graphile-worker',
-      drain !== undefined && graphileDrain !== undefined ? drain / graphileDrain : undefined,
-      (v) => `${v.toFixed(2)}×`,
-      (v) => v >= 3,
+    ratio(
+      "drain ≥ 4× graphile-worker's (no prefetch)",
+      pgpulse,
+      graphile,
+      'drain',
+      'jobsPerSec',
+      '/s',
+      (r) => r >= 4,
     ),
-    verdict(
-      'bulk enqueue ≥ 100,000 jobs/s',
-      m(baseline, 'enqueue', 'bulkPerSec'),
-      (v) => formatNumber(v, '/s'),
-      (v) => v >= 100_000,
+    ratio(
+      "drain ≥ 4× graphile-worker's (prefetch 16)",
+      prefetch,
+      graphile,
+      'drain',
+      'jobsPerSec',
+      '/s',
+      (r) => r >= 4,
     ),
-    verdict(
+    absolute(
       'big-backlog drain within 20% of small',
-      m(baseline, 'backlog', 'ratio'),
+      m(pgpulse, 'backlog', 'ratio'),
       (v) => `${(v * 100).toFixed(0)}%`,
       (v) => v >= 0.8,
     ),
-    verdict(
+    absolute(
       'delayed jobs start ≤ 5 ms late at p99',
-      m(baseline, 'delayed', 'p99'),
+      m(pgpulse, 'delayed', 'p99'),
       (v) => formatNumber(v, 'ms'),
       (v) => v <= 5,
     ),

@@ -37,6 +37,7 @@ import {
 
 const CONTENDERS: Contender[] = [
   pgpulse('work'),
+  pgpulse('work', 16),
   pgpulse('observe'),
   graphileWorker,
   pgBoss,
@@ -47,7 +48,8 @@ const SCENARIOS: Scenario[] = [
   idleLatency,
   drainThroughput,
   enqueueThroughput,
-  steadyLoad,
+  steadyLoad(false),
+  steadyLoad(true),
   backlogScaling,
   delayed,
   batchThroughput,
@@ -154,29 +156,32 @@ async function main(): Promise<void> {
     hideCursor: true,
     clearOnComplete: true,
   });
-  bar.start(scenarios.length * contenders.length, 0, { label: 'starting' });
+  const joins = (scenario: Scenario, contender: Contender) =>
+    contender.scenarios === undefined || contender.scenarios.includes(scenario.id);
+  const pairs = scenarios.flatMap((scenario) =>
+    contenders.filter((contender) => joins(scenario, contender)).map((c) => [scenario, c] as const),
+  );
+  bar.start(pairs.length, 0, { label: 'starting' });
   const started = Date.now();
   try {
-    for (const scenario of scenarios) {
-      for (const contender of contenders) {
-        bar.update({ label: `${scenario.title}: ${contender.name}` });
-        const measurement = await withFreshDatabase(server.url, async (url) => {
-          let instance: Awaited<ReturnType<Contender['create']>> | undefined;
-          try {
-            instance = await contender.create(url);
-            return await scenario.run(instance, params, url, contender);
-          } catch (error) {
-            return {
-              metrics: {},
-              problems: [`failed: ${(error as Error).message}`],
-            } satisfies Measurement;
-          } finally {
-            await instance?.close().catch(() => undefined);
-          }
-        });
-        rows.push({ scenario: scenario.id, contender: contender.name, measurement });
-        bar.increment();
-      }
+    for (const [scenario, contender] of pairs) {
+      bar.update({ label: `${scenario.title}: ${contender.name}` });
+      const measurement = await withFreshDatabase(server.url, async (url) => {
+        let instance: Awaited<ReturnType<Contender['create']>> | undefined;
+        try {
+          instance = await contender.create(url);
+          return await scenario.run(instance, params, url, contender);
+        } catch (error) {
+          return {
+            metrics: {},
+            problems: [`failed: ${(error as Error).message}`],
+          } satisfies Measurement;
+        } finally {
+          await instance?.close().catch(() => undefined);
+        }
+      });
+      rows.push({ scenario: scenario.id, contender: contender.name, measurement });
+      bar.increment();
     }
   } finally {
     bar.stop();
@@ -191,7 +196,12 @@ async function main(): Promise<void> {
   );
   console.log(`${renderNotes(rows)}\n`);
   console.log('Targets (pgpulse, this run):');
-  const verdicts = judgeTargets(rows, baseline, graphileWorker.name);
+  const verdicts = judgeTargets(rows, {
+    pgpulse: baseline,
+    prefetch: CONTENDERS[1]?.name as string,
+    graphile: graphileWorker.name,
+    floor: floor.name,
+  });
   console.log(renderVerdicts(verdicts));
   console.log('\nExactly-once check:');
   console.log(renderProblems(rows));

@@ -19,6 +19,19 @@ export const bullmq: Contender = {
     await queue.waitUntilReady();
     let worker: { close(): Promise<void> } | undefined;
     return {
+      async freshProducer() {
+        const producer = new Queue(
+          QUEUE,
+          { connection: { connectionString: url, migrate: false } },
+          createPostgresBackend,
+        );
+        return {
+          async enqueueBulk(jobs) {
+            await producer.addBulk(jobs.map((data) => ({ name: 'job', data })));
+          },
+          close: () => producer.close(),
+        };
+      },
       async enqueueBulk(jobs) {
         await queue.addBulk(jobs.map((data) => ({ name: 'job', data })));
       },

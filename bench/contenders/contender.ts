@@ -15,8 +15,22 @@ export type WorkerMode = 'latency' | 'throughput';
 /** Called by the contender's worker when a handler starts a job. */
 export type JobSink = (job: BenchJob) => void;
 
+/**
+ * A producer made from nothing, as a user's process makes one: a new client (a new `Queue` for
+ * pgpulse) that has not yet sent anything. Measures the first call, connection included.
+ */
+export interface FreshProducer {
+  enqueueBulk(jobs: BenchJob[]): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** One contender connected to its own fresh database. */
 export interface ContenderInstance {
+  /**
+   * A new producer on the same database. Work the contender's documented API needs before its
+   * first send (pg-boss's `start()`, graphile-worker's `makeWorkerUtils`) is done here, untimed.
+   */
+  freshProducer(): Promise<FreshProducer>;
   /** Enqueue many jobs with the contender's bulk API. */
   enqueueBulk(jobs: BenchJob[]): Promise<void>;
   /** Enqueue one job. */
@@ -39,6 +53,8 @@ export interface Contender {
   readonly id: string;
   /** One line describing the settings used, printed with the results. */
   readonly settings: string;
+  /** When set, the scenarios this contender takes part in (a variant shown where it differs). */
+  readonly scenarios?: readonly string[];
   /** Installs the contender's schema in the empty database at `url` and connects. */
   create(url: string): Promise<ContenderInstance>;
 }

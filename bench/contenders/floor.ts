@@ -21,6 +21,13 @@ BEGIN PERFORM pg_notify('floor_jobs', ''); RETURN NULL; END $$;
 CREATE TRIGGER floor_jobs_notify AFTER INSERT ON floor_jobs
   FOR EACH STATEMENT EXECUTE FUNCTION floor_notify();`;
 
+async function insertBulk(pool: pg.Pool, jobs: BenchJob[]): Promise<void> {
+  await pool.query(
+    'INSERT INTO floor_jobs (payload) SELECT * FROM jsonb_array_elements($1::jsonb)',
+    [JSON.stringify(jobs)],
+  );
+}
+
 const CLAIM = `
 UPDATE floor_jobs SET locked_at = now()
 WHERE id = (SELECT id FROM floor_jobs WHERE locked_at IS NULL AND run_at <= now()
@@ -66,12 +73,14 @@ export const floor: Contender = {
     };
 
     return {
-      async enqueueBulk(jobs) {
-        await pool.query(
-          'INSERT INTO floor_jobs (payload) SELECT * FROM jsonb_array_elements($1::jsonb)',
-          [JSON.stringify(jobs)],
-        );
+      async freshProducer() {
+        const producer = new pg.Pool({ connectionString: url, max: 40 });
+        return {
+          enqueueBulk: (jobs) => insertBulk(producer, jobs),
+          close: () => producer.end(),
+        };
       },
+      enqueueBulk: (jobs) => insertBulk(pool, jobs),
       async enqueue(job) {
         await pool.query('INSERT INTO floor_jobs (payload) VALUES ($1)', [job]);
       },

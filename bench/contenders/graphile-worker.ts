@@ -30,6 +30,17 @@ export const graphileWorker: Contender = {
     await utils.migrate();
     let runner: Runner | undefined;
     return {
+      async freshProducer() {
+        const producer = await makeWorkerUtils({ connectionString: url, logger: silent });
+        return {
+          async enqueueBulk(jobs) {
+            await producer.addJobs(jobs.map((payload) => ({ identifier: TASK, payload })));
+          },
+          async close() {
+            await producer.release();
+          },
+        };
+      },
       async enqueueBulk(jobs) {
         await utils.addJobs(jobs.map((payload) => ({ identifier: TASK, payload })));
       },

@@ -26,6 +26,25 @@ export const pgBoss: Contender = {
     await boss.createQueue(QUEUE);
     let workerId: string | undefined;
     return {
+      async freshProducer() {
+        // start() is pg-boss's documented step before a first send; migrate: false, as the
+        // schema exists. It is not timed.
+        const producer = new PgBoss({
+          connectionString: url,
+          max: 20,
+          supervise: false,
+          schedule: false,
+          migrate: false,
+        });
+        producer.on('error', () => undefined);
+        await producer.start();
+        return {
+          async enqueueBulk(jobs) {
+            await producer.insert(jobs.map((data) => ({ name: QUEUE, data })));
+          },
+          close: () => producer.stop({ graceful: false, wait: true }),
+        };
+      },
       async enqueueBulk(jobs) {
         await boss.insert(jobs.map((data) => ({ name: QUEUE, data })));
       },

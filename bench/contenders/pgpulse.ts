@@ -12,20 +12,48 @@ const SETTINGS = {
 
 const QUEUE = 'bench';
 
-/** pgpulse through `queue.work()` (`via: 'work'`) or `queue.observe()` + RxJS (`via: 'observe'`). */
-export function pgpulse(via: 'work' | 'observe'): Contender {
+/**
+ * The scenarios where `work()`'s opt-in prefetch changes anything: it only matters when jobs
+ * wait for a free handler.
+ */
+const PREFETCH_SCENARIOS = ['drain', 'steady-load', 'steady-2000'] as const;
+
+/**
+ * pgpulse through `queue.work()` (`via: 'work'`, with `prefetch` jobs held beyond the running
+ * ones when given) or `queue.observe()` + RxJS (`via: 'observe'`).
+ */
+export function pgpulse(via: 'work' | 'observe', prefetch = 0): Contender {
+  const work = `queue.work, concurrency 16${prefetch > 0 ? `, prefetch ${prefetch}` : ''}`;
   return {
-    name: via === 'work' ? 'pgpulse (work)' : 'pgpulse (observe)',
-    id: via === 'work' ? 'pgpulse' : 'pgpulse-observe',
+    name:
+      via === 'observe'
+        ? 'pgpulse (observe)'
+        : prefetch > 0
+          ? 'pgpulse (prefetch)'
+          : 'pgpulse (work)',
+    id: via === 'observe' ? 'pgpulse-observe' : prefetch > 0 ? 'pgpulse-prefetch' : 'pgpulse',
     settings:
       via === 'work'
-        ? `queue.work, concurrency 16, pool ${SETTINGS.poolSize}, LISTEN + ${SETTINGS.pollIntervalMs} ms poll`
+        ? `${work}, pool ${SETTINGS.poolSize}, LISTEN + ${SETTINGS.pollIntervalMs} ms poll`
         : 'queue.observe({ prefetch: 16 }).pipe(mergeMap(ack, 16)); batches: bufferTime(10 ms, 100)',
+    ...(prefetch > 0 ? { scenarios: PREFETCH_SCENARIOS } : {}),
     async create(url: string): Promise<ContenderInstance> {
       const queue = new Queue({ connectionString: url, poolSize: SETTINGS.poolSize });
       await queue.migrate();
       let stop: () => Promise<void> = async () => undefined;
       return {
+        async freshProducer() {
+          const producer = new Queue({ connectionString: url, poolSize: SETTINGS.poolSize });
+          return {
+            async enqueueBulk(jobs) {
+              await producer.sendBatch(
+                QUEUE,
+                jobs.map((payload) => ({ payload })),
+              );
+            },
+            close: () => producer.close(),
+          };
+        },
         async enqueueBulk(jobs) {
           await queue.sendBatch(
             QUEUE,
@@ -42,6 +70,7 @@ export function pgpulse(via: 'work' | 'observe'): Contender {
           if (via === 'work') {
             const worker: Worker = queue.work<BenchJob>(QUEUE, (job) => sink(job.payload), {
               concurrency,
+              prefetch,
               pollIntervalMs: SETTINGS.pollIntervalMs,
             });
             stop = () => worker.stop();

@@ -43,15 +43,19 @@ export const idleLatency: Scenario = {
   },
 };
 
-/** A producer at a fixed rate against a running worker: enqueue call → handler start. */
-export const steadyLoad: Scenario = {
-  id: 'steady-load',
-  title: 'Latency under steady load',
+/**
+ * A producer at a fixed rate (`steadyRate`, or `steadyRateHigh` for `high`) against a running
+ * worker: enqueue call → handler start.
+ */
+export const steadyLoad = (high: boolean): Scenario => ({
+  id: high ? 'steady-2000' : 'steady-load',
+  title: `Latency under steady load${high ? ' (high rate)' : ''}`,
   async run(instance, params) {
     const tracker = new Tracker();
     await instance.startWorker(tracker.sink, { mode: 'latency', concurrency: params.concurrency });
-    const total = params.steadyRate * params.steadySeconds;
-    const interval = 1000 / params.steadyRate;
+    const rate = high ? params.steadyRateHigh : params.steadyRate;
+    const total = rate * params.steadySeconds;
+    const interval = 1000 / rate;
     const sentAt: number[] = [];
     const sends: Promise<void>[] = [];
     let handled = 0;
@@ -82,7 +86,7 @@ export const steadyLoad: Scenario = {
         handled < total ? [`${capNote(handled, total, params.capMs)} (counted at the cap)`] : [],
     };
   },
-};
+});
 
 /** Jobs due at spread-out times: how long after its run_at each one starts. */
 export const delayed: Scenario = {

@@ -12,6 +12,8 @@ export interface BenchParams {
   singleJobs: number;
   singleInFlight: number;
   steadyRate: number;
+  /** The second, higher rate of the steady-load scenarios. */
+  steadyRateHigh: number;
   steadySeconds: number;
   backlogSmall: number;
   backlogBig: number;
@@ -36,6 +38,7 @@ export const FULL: BenchParams = {
   singleJobs: 5_000,
   singleInFlight: 32,
   steadyRate: 500,
+  steadyRateHigh: 2_000,
   steadySeconds: 10,
   backlogSmall: 10_000,
   backlogBig: 1_000_000,
