@@ -2,9 +2,9 @@
  * Issue 14, item 2: a sustained run with retention on, on a durable PostgreSQL server of its own.
  * A producer (this process) sends at a fixed rate into one queue, worker processes handle the
  * jobs with no-op handlers, retention runs every few seconds; the server is sampled throughout.
- * Two variants, each on a fresh database: `partitions` (jobs_done partitions a minute wide, so
- * whole partitions are dropped during the run) and `row-by-row` (partitions ten years wide: none
- * can ever be dropped, so retention deletes every finished row one by one). For the first and the
+ * Three variants, each on a fresh database (see VARIANTS): `partitions` (jobs_done partitions a
+ * minute wide, dropped whole during the run), `exact` (the same, each job deleted one by one as
+ * its retention runs out) and `row-by-row` (partitions ten years wide: none is ever dropped). For the first and the
  * last minute of each: send→start latency, throughput, table and index sizes, dead tuples,
  * autovacuum work, WAL per job and retention pass times, and the ratio last/first.
  * `npm run bench:sustained [-- --quick]`; `-- --help` lists the flags. Writes
@@ -19,14 +19,16 @@ import { runVariant, type VariantResult, type VariantSettings } from './sustaine
 import { loadText, startTrialServer } from './trial/server.js';
 
 /**
- * The width of jobs_done's partitions and the retention pass of each variant. `drop-only` is not
- * what the library does: the partition step of its pass alone, what retention would cost if its
- * row-by-row step did not delete (as it does today) the rows of partitions about to be dropped.
+ * The width of jobs_done's partitions and the retention pass of each variant. `partitions`: what
+ * the library does by default (a finished job leaves with its whole partition). `exact`: the
+ * same partitions, `wholePartitions: false` (each job deleted one by one once its retention runs
+ * out). `row-by-row`: partitions ten years wide, none ever dropped, every row deleted one by one
+ * (as before jobs_done was partitioned).
  */
 const VARIANTS: Record<string, { width: string; retention: RetentionKind }> = {
-  partitions: { width: '1 minute', retention: 'library' },
-  'row-by-row': { width: '10 years', retention: 'library' },
-  'drop-only': { width: '1 minute', retention: 'drops-only' },
+  partitions: { width: '1 minute', retention: 'whole-partitions' },
+  exact: { width: '1 minute', retention: 'exact' },
+  'row-by-row': { width: '10 years', retention: 'exact' },
 };
 
 const program = new Command()

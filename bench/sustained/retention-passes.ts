@@ -23,12 +23,11 @@ export interface RetentionPasses {
 }
 
 /**
- * How a pass removes finished jobs: `library` is `queue.retention({ olderThanMs }).runOnce()`;
- * `drops-only` calls the SQL function behind its first step alone (`drop_done_partitions`, then
- * `ensure_done_partitions`), never deleting a row one by one: what retention would cost if its
- * row-by-row step left alone the rows of partitions that will be dropped anyway.
+ * How a pass removes finished jobs, both `queue.retention({ olderThanMs }).runOnce()`:
+ * `whole-partitions` with its default (a job leaves with its whole partition), `exact` with
+ * `wholePartitions: false` (each job deleted one by one as soon as its retention runs out).
  */
-export type RetentionKind = 'library' | 'drops-only';
+export type RetentionKind = 'whole-partitions' | 'exact';
 
 /**
  * Runs a retention pass every `intervalMs` (what `start()` does, minus its ±25% jitter, so that
@@ -43,11 +42,11 @@ export function startRetentionPasses(
   options: { olderThanMs: number; intervalMs: number; kind: RetentionKind },
   log: (line: string) => void,
 ): RetentionPasses {
-  const retention = queue.retention({ olderThanMs: options.olderThanMs });
-  const runOnce =
-    options.kind === 'library'
-      ? () => retention.runOnce()
-      : () => dropsOnly(sql, options.olderThanMs);
+  const retention = queue.retention({
+    olderThanMs: options.olderThanMs,
+    wholePartitions: options.kind === 'whole-partitions',
+  });
+  const runOnce = () => retention.runOnce();
   const passes: RetentionPass[] = [];
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -109,18 +108,4 @@ async function droppable(sql: pg.Pool, olderThanMs: number) {
     counted.push({ rel, rows: Number(count.rows[0]?.n ?? 0) });
   }
   return counted;
-}
-
-/** The partition step of a retention pass alone, as its statement runs it (superuser here). */
-async function dropsOnly(sql: pg.Pool, olderThanMs: number) {
-  const { rows } = await sql.query<{ partitions: number; rows_dropped: string }>(
-    `SELECT * FROM pgpulse.drop_done_partitions(now() - $1 * interval '1 millisecond', false)`,
-    [olderThanMs],
-  );
-  await sql.query('SELECT pgpulse.ensure_done_partitions()');
-  return {
-    deleted: Number(rows[0]?.rows_dropped ?? 0),
-    partitions: rows[0]?.partitions ?? 0,
-    skipped: false,
-  };
 }

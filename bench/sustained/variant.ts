@@ -22,7 +22,7 @@ export interface VariantSettings {
   readonly name: string;
   /** `<schema>.partitioning.partition_interval`, as SQL: `1 minute`, `10 years`. */
   readonly partitionInterval: string;
-  /** The library's retention pass, or its partition step alone (see retention-passes.ts). */
+  /** How the library's retention pass removes jobs (see retention-passes.ts). */
   readonly retention: RetentionKind;
   /** Jobs sent a second. */
   readonly rate: number;

@@ -3,6 +3,7 @@ import { retryTransient } from '../db/failure.js';
 import { IntervalTask } from '../kernel/interval-task.js';
 import { FINISHED_STATES, type FinishedState } from '../kernel/types.js';
 import {
+  checkBoolean,
   checkInteger,
   checkKnownKeys,
   checkName,
@@ -28,6 +29,15 @@ export interface RetentionOptions {
   batchSize?: number;
   /** Interval between passes when started, in ms (jittered ±25%). Default 60,000. */
   intervalMs?: number;
+  /**
+   * Completed and cancelled jobs leave with their whole partition of `jobs_done`, dropped at no
+   * cost per row once every job in it is past the retention: each is kept at least its
+   * retention and at most that plus one partition's width (a day unless changed). Default true.
+   * `false` deletes each job one by one as soon as its retention runs out, which writes WAL and
+   * leaves dead rows for every job. Jobs of a queue whose stored policy is shorter than the
+   * longest are deleted one by one either way, as are dead jobs.
+   */
+  wholePartitions?: boolean;
 }
 
 /** What one retention pass removed. */
@@ -52,6 +62,7 @@ interface ResolvedRetention {
   archive: boolean;
   batchSize: number;
   intervalMs: number;
+  wholePartitions: boolean;
 }
 
 const MAX_BATCHES_PER_PASS = 100;
@@ -68,6 +79,7 @@ function resolveRetention(input: unknown): ResolvedRetention {
     'mode',
     'batchSize',
     'intervalMs',
+    'wholePartitions',
   ]);
   const states = opts.states ?? [...FINISHED_STATES];
   if (
@@ -91,6 +103,7 @@ function resolveRetention(input: unknown): ResolvedRetention {
     archive: mode === 'archive',
     batchSize: checkInteger('batchSize', opts.batchSize ?? 1000, 1, 100_000),
     intervalMs: checkInteger('intervalMs', opts.intervalMs ?? 60_000, 10, 86_400_000),
+    wholePartitions: checkBoolean('wholePartitions', opts.wholePartitions ?? true),
   };
 }
 
@@ -141,12 +154,13 @@ export class Retention {
   }
 
   async #pass(): Promise<PruneResult> {
-    const { states, olderThanMs, queue, batchSize, archive } = this.#options;
+    const { states, olderThanMs, queue, batchSize, archive, wholePartitions } = this.#options;
     const lock = `pgpulse.retention.${this.#ctx.options.schema}`;
     const total: PruneResult = { deleted: 0, archived: 0, skipped: false, partitions: 0 };
     // Whole partitions of finished jobs first: what every queue's policy allows to go, with no
     // write per row. Only a pass over every queue and both finished states may drop them.
-    if (queue === null && states.includes('completed') && states.includes('cancelled')) {
+    const full = queue === null && states.includes('completed') && states.includes('cancelled');
+    if (full) {
       const dropped = await retryTransient(
         async () =>
           (
@@ -172,7 +186,7 @@ export class Retention {
           (
             await this.#ctx.run<{ deleted: string; archived: string; skipped: boolean }>(
               'prune_jobs',
-              [states, olderThanMs, queue, batchSize, archive, lock],
+              [states, olderThanMs, queue, batchSize, archive, lock, full && wholePartitions],
             )
           )[0],
         RETRIES,

@@ -16,6 +16,9 @@
 -- $4 limit: integer
 -- $5 archive: boolean, the default mode
 -- $6 lock_name: text, 'pgpulse.retention.' followed by the schema name
+-- $7 whole_partitions: boolean; when true, completed and cancelled jobs whose retention is the
+--    longest (the one drop_done_partitions.sql drops by) wait for their partition to be dropped
+--    instead of going one by one; those in the DEFAULT partition, never dropped, still go
 WITH lead AS MATERIALIZED (
   SELECT pg_try_advisory_xact_lock(hashtextextended($6, 0)) AS leader
 ), policy AS MATERIALIZED (
@@ -27,6 +30,11 @@ WITH lead AS MATERIALIZED (
                                              (retention ->> 'cancelledMs')::bigint)))
          * interval '1 millisecond' AS finished_before
   FROM policy
+), longest AS MATERIALIZED (
+  -- The retention partitions are dropped by (as in drop_done_partitions.sql).
+  SELECT greatest($2::bigint, max((retention ->> 'completedMs')::bigint),
+                  max((retention ->> 'cancelledMs')::bigint)) AS ms
+  FROM {{schema}}.queues
 ), doomed AS MATERIALIZED (
   -- Dead jobs, and finished ones that retain their key, are in the jobs table.
   SELECT j.id, coalesce(p.retention ->> 'mode', CASE WHEN $5 THEN 'archive' END) = 'archive'
@@ -53,6 +61,9 @@ WITH lead AS MATERIALIZED (
     AND d.finished_at < (SELECT finished_before FROM bound)
     AND d.finished_at < now() - coalesce((p.retention ->> (d.state || 'Ms'))::bigint, $2)
                                 * interval '1 millisecond'
+    AND (NOT $7::boolean
+         OR coalesce((p.retention ->> (d.state || 'Ms'))::bigint, $2) < (SELECT ms FROM longest)
+         OR d.tableoid = '{{schema}}.jobs_done_default'::regclass)
     AND ($3::text IS NULL OR d.queue = $3)
     AND (SELECT leader FROM lead)
   ORDER BY d.finished_at
