@@ -31,6 +31,7 @@ export type { GrantSet } from './kernel/types.js';
 export { defineJob, isJobDefinition } from './produce/define-job.js';
 export type {
   AnyJobDefinition,
+  DeclaredSchedule,
   InputOf,
   JobDefinition,
   JobDefinitionOptions,
@@ -72,6 +73,18 @@ export { backoffDelayMs } from './settle/backoff.js';
 export type { QueueAdmin, QueueSummary } from './admin/queues.js';
 export type { QueueInfo, QueueRetention, QueueSettings } from './admin/queue-settings.js';
 
+// Recurring schedules
+export type { Schedules, SetScheduleResult } from './schedule/schedules.js';
+export type { DefinedScheduleOptions, ScheduleOptions } from './schedule/schedule-spec.js';
+export type { ScheduleInfo, ScheduleState } from './schedule/schedule-row.js';
+export { MIN_EVERY_MS, parseEvery } from './config/schedule-timing.js';
+export type {
+  MisfirePolicy,
+  OverlapPolicy,
+  ScheduleJobOptions,
+  ScheduleTiming,
+} from './kernel/types.js';
+
 // Observability
 export type { MetricsOptions, MetricsServer, QueueMetrics } from './observe/metrics.js';
 
@@ -109,6 +122,7 @@ export {
   QueueBusyError,
   QueueClosedError,
   QueueNotFoundError,
+  ScheduleNotFoundError,
   SchemaVersionError,
   ValidationError,
 } from './kernel/errors.js';

@@ -38,6 +38,7 @@ import { type MetricsOptions, QueueMetrics } from './observe/metrics.js';
 import type { AnyJobDefinition, InputOf } from './produce/define-job.js';
 import type { JobSpec, SendBatchOptions, SendOptions } from './produce/job-spec.js';
 import { Producer } from './produce/producer.js';
+import { Schedules } from './schedule/schedules.js';
 import { type MigrateResult, migrate } from './schema/migrate.js';
 import type { SettleOutcome } from './settle/outcome.js';
 import type { Completion, FailOutcome, Failure, Release } from './settle/settler.js';
@@ -62,6 +63,12 @@ export class Queue implements AsyncDisposable {
   readonly options: ResolvedQueueOptions;
   /** Queue control: stored settings, limits, fairness, pause and resume, purge and delete. */
   readonly queues: QueueAdmin;
+  /**
+   * Recurring schedules (cron or interval): set, get, list, pause, resume, trigger, remove. Any
+   * process that works a schedule's queue fires its ticks; the database makes exactly one job per
+   * tick, due on time.
+   */
+  readonly schedules: Schedules;
   readonly #ctx: Context;
   readonly #producer: Producer;
   readonly #consumers: Consumers;
@@ -88,6 +95,7 @@ export class Queue implements AsyncDisposable {
       this.options,
     );
     this.queues = new QueueAdmin(this.#ctx);
+    this.schedules = new Schedules(this.#ctx);
     this.#producer = new Producer(this.#ctx);
     this.#consumers = new Consumers(this.#ctx);
     this.#pull = new PullApi(this.#ctx);
@@ -200,7 +208,7 @@ export class Queue implements AsyncDisposable {
 
   /**
    * Lifecycle events (enqueued, started, completed, failed, retried, dead, cancelled, released,
-   * progress) of one queue or all, from any process. Hot; statements emit events only while
+   * progress; tick and schedule for schedules) of one queue or all, from any process. Hot; statements emit events only while
    * someone subscribes.
    *
    * @throws ConfigurationError when the queue has no LISTEN connection.

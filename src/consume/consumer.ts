@@ -19,6 +19,7 @@ import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
 import { channelsFor } from '../notify/channels.js';
 import { decodeJobsNotice, type JobsNotice } from '../notify/jobs-channel.js';
+import { advanceTick, isTick } from '../schedule/advance.js';
 import { Settlements, type SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { type Notice, wakeups } from '../wake/wakeups.js';
@@ -274,9 +275,29 @@ export class Consumer {
       if (this.#stopping !== undefined) {
         // Claimed while stopping: straight back to pending, unstarted.
         void this.#settlements.release(entry).catch(() => undefined);
+      } else if (isTick(job)) {
+        void this.#tick(entry);
       } else {
         this.#dispatch(entry);
       }
     }
+  }
+
+  /**
+   * A schedule's tick: move its schedule on (the next tick's job is inserted) before the handler
+   * runs, since the schedule may skip this one. If that cannot be written, the job goes back to
+   * pending a second later, so that its claim, and the schedule's next tick, are tried again.
+   */
+  async #tick(entry: LeasedEntry): Promise<void> {
+    let outcome: 'run' | 'skipped';
+    try {
+      outcome = await advanceTick(this.#ctx, entry.job);
+    } catch (error) {
+      this.problem(error, 'schedule');
+      await this.#settlements.release(entry, 1000).catch(() => undefined);
+      return;
+    }
+    if (outcome === 'skipped') this.inFlight.remove(entry.job.id);
+    else this.#dispatch(entry);
   }
 }

@@ -27,6 +27,8 @@ export interface ClaimRow {
   created_at: Date;
   started_at: Date;
   trace_context: Record<string, string> | null;
+  schedule: string | null;
+  tick_at: Date | null;
 }
 
 /** A row of get_job.sql: every column. */
@@ -65,6 +67,8 @@ function commonFields<P>(row: ClaimRow | JobRow) {
     lastError: row.last_error,
     createdAt: row.created_at,
     traceContext: row.trace_context,
+    schedule: row.schedule ?? null,
+    tickAt: row.tick_at ?? null,
   };
 }
 

@@ -111,6 +111,10 @@ export interface Job<P = unknown, R = unknown> {
   logs: JobLogEntry[];
   /** The sender's trace context (W3C `traceparent`, `tracestate`), or null. */
   traceContext: Record<string, string> | null;
+  /** The schedule that made the job, or null. */
+  schedule: string | null;
+  /** The schedule's tick the job is for; null for a job run by hand (`trigger`) or no schedule. */
+  tickAt: Date | null;
 }
 
 /** One message a handler logged on its job. */
@@ -148,6 +152,10 @@ export interface ClaimedJob<P = unknown> {
   startedAt: Date;
   /** The sender's trace context (W3C `traceparent`, `tracestate`), or null. */
   traceContext: Record<string, string> | null;
+  /** The schedule that made the job, or null. */
+  schedule: string | null;
+  /** The schedule's tick the job is for; null for a job run by hand (`trigger`) or no schedule. */
+  tickAt: Date | null;
 }
 
 /** What a lease-fenced call needs to know about a job: its id and the token of its lease. */
@@ -179,3 +187,63 @@ export interface QueueStats {
 
 /** Anything that runs a query: a `pg.Pool`, a `pg.Client`, or a client checked out of a pool. */
 export type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/**
+ * What a schedule does when a tick comes due while the previous tick's job is unfinished
+ * (pending or running): `allow` runs it anyway; `skip` skips it (its job is cancelled unstarted,
+ * with the result `{ skipped: 'overlap' }`).
+ */
+export type OverlapPolicy = 'allow' | 'skip';
+
+/**
+ * What a schedule does about ticks that came due while no process claimed its jobs (every
+ * process was down, or its queue was paused or stuck): `once` runs one job for all of them (the
+ * job of the first missed tick); `all` runs one job per missed tick, the newest `misfireCap` of
+ * them; `skip` runs none and waits for the next tick.
+ */
+export type MisfirePolicy = 'once' | 'all' | 'skip';
+
+/**
+ * When a schedule ticks: a cron expression or an interval (exactly one), and its policies.
+ * See the README's "Recurring schedules" for the policies' semantics.
+ */
+export interface ScheduleTiming {
+  /**
+   * A cron expression of 5, 6 (seconds first) or 7 (year last) fields, with croner's extensions
+   * (`L`, `W`, `#`, `@daily`...), read in `timezone`. Not with `every`.
+   */
+  cron?: string;
+  /**
+   * An interval: milliseconds (an integer of at least 100), or a duration such as `'250ms'`,
+   * `'30s'`, `'5m'`, `'1h30m'`, `'1d'`. Ticks fall on `startAt` plus whole intervals (without
+   * `startAt`, on whole intervals since the Unix epoch, so `'1m'` ticks on the minute). Not with
+   * `cron`.
+   */
+  every?: number | string;
+  /** The IANA time zone a cron expression is read in, e.g. `'Europe/Berlin'`. Default `'UTC'`. */
+  timezone?: string;
+  /** Default `'allow'`. */
+  overlap?: OverlapPolicy;
+  /** Default `'once'`. */
+  misfire?: MisfirePolicy;
+  /** With `misfire: 'all'`: most missed ticks run, from 1 to 10,000. Default 100. */
+  misfireCap?: number;
+  /** No tick before this time. Default: none. */
+  startAt?: Date;
+  /** No tick after this time (a tick at it still runs). Default: none. */
+  endAt?: Date;
+  /** At most this many tick jobs in all (skipped ones count). Default: no limit. */
+  maxRuns?: number;
+}
+
+/** The job options a schedule gives each of its jobs. */
+export interface ScheduleJobOptions {
+  /** Lower runs first, from -32768 to 32767. Default 0. */
+  priority?: number;
+  /** Attempts before a job goes to dead. Default: the queue's stored default, else the client's. */
+  maxAttempts?: number;
+  /** How long to wait between attempts. Default: the queue's policy. */
+  backoff?: BackoffPolicy;
+  /** The tenant each job belongs to. */
+  tenant?: string;
+}

@@ -19,12 +19,19 @@ export const JOB_EVENT_TYPES = [
   'cancelled',
   'released',
   'progress',
+  'tick',
+  'schedule',
 ] as const;
 
 /** A kind of lifecycle event. */
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
-/** One lifecycle event of one job, from whichever process caused it. */
+/**
+ * One lifecycle event of one job, from whichever process caused it. A `tick` event says a
+ * schedule's tick got its job (`id`; `tickAt` null for a job run by hand), or that the schedule
+ * skipped the tick's job (`skipped`: `overlap` or `misfire`); a `schedule` event says a schedule
+ * changed (`change`), with the schedule's name as `id`.
+ */
 export interface JobEvent {
   type: JobEventType;
   id: string;
@@ -47,6 +54,14 @@ export interface JobEvent {
   progress?: unknown;
   /** retried: true when an operator redrove a dead job. */
   redriven?: boolean;
+  /** tick, schedule: the schedule's name. */
+  schedule?: string;
+  /** tick: the tick the job is for (null for a job run by hand). */
+  tickAt?: Date | null;
+  /** tick: why the schedule skipped the tick's job, which was cancelled unstarted. */
+  skipped?: 'overlap' | 'misfire';
+  /** schedule: what changed. */
+  change?: 'set' | 'paused' | 'resumed' | 'triggered' | 'removed';
 }
 
 /** How long a watcher registration lasts without renewal; renewed every third of it. */
@@ -156,5 +171,6 @@ function toEvent(raw: unknown): JobEvent | null {
     ...(event as unknown as JobEvent),
     at: new Date(event.at as string),
     ...(typeof event.runAt === 'string' ? { runAt: new Date(event.runAt) } : {}),
+    ...(typeof event.tickAt === 'string' ? { tickAt: new Date(event.tickAt) } : {}),
   };
 }

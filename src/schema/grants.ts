@@ -27,7 +27,8 @@ type Table =
   | 'jobs_done'
   | 'all_jobs'
   | 'jobs_archive'
-  | 'event_watchers';
+  | 'event_watchers'
+  | 'schedules';
 type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 
 /** A privilege on a whole table, or on some of its columns. */
@@ -54,6 +55,10 @@ const FUNCTIONS = {
   fair_candidates: 'fair_candidates(text, integer, text)',
   job_state: 'job_state(uuid)',
   reject_duplicate: 'reject_duplicate(text, uuid)',
+  schedule_advance:
+    'schedule_advance(text, uuid, uuid, timestamptz, integer, timestamptz[], uuid[], timestamptz, boolean, integer)',
+  schedule_changed: 'schedule_changed(text, text, text)',
+  schedule_enqueue: 'schedule_enqueue(text, timestamptz[], uuid[], integer)',
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 
@@ -70,13 +75,17 @@ const TABLE_ORDER: readonly Table[] = [
   'all_jobs',
   'jobs_archive',
   'event_watchers',
+  'schedules',
 ];
 const PRIVILEGE_ORDER: readonly TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
 
 const whole = (...privileges: TablePrivilege[]): TableGrant[] =>
   privileges.map((privilege) => ({ privilege }));
 
-/** Every set: the version check reads the ledger; getJob, listJobs and stats read jobs. */
+/**
+ * Every set: the version check reads the ledger; getJob, listJobs and stats read jobs; schedules
+ * are read by `schedules.get` and `list`, and by a consumer moving a claimed tick's schedule on.
+ */
 const COMMON: PrivilegeSet = {
   tables: {
     migrations: whole('SELECT'),
@@ -84,6 +93,7 @@ const COMMON: PrivilegeSet = {
     jobs_done: whole('SELECT'),
     all_jobs: whole('SELECT'),
     jobs_archive: whole('SELECT'),
+    schedules: whole('SELECT'),
   },
   functions: [],
 };
@@ -101,7 +111,8 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
     // Sends announce their jobs and emit their `enqueued` events themselves (migration 0014).
     functions: ['announce', 'emit_enqueued', 'emit_events', 'events_watched', 'reject_duplicate'],
   },
-  // Claim, heartbeat, settle, progress and log, cancel, sweep; register as an event watcher.
+  // Claim, heartbeat, settle, progress and log, cancel, sweep; register as an event watcher;
+  // move a claimed tick's schedule on (schedule_advance() runs with its owner's rights).
   consume: {
     tables: {
       queues: [
@@ -125,16 +136,19 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       'events_watched',
       'fair_candidates',
       'job_state',
+      'schedule_advance',
     ],
   },
-  // Queue settings, pause, purge, delete, redrive, retention, cancel, sweep; watch events.
+  // Queue settings, pause, purge, delete, redrive, retention, cancel, sweep; watch events;
+  // schedules: set (which inserts the waiting tick's job), pause, resume, trigger, remove.
   admin: {
     tables: {
       queues: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
-      jobs: whole('UPDATE', 'DELETE'),
+      jobs: whole('INSERT', 'UPDATE', 'DELETE'),
       jobs_done: whole('INSERT', 'UPDATE', 'DELETE'),
       jobs_archive: whole('INSERT', 'DELETE'),
       event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
+      schedules: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
     },
     functions: [
       'after_failure',
@@ -148,6 +162,8 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       'ensure_done_partitions',
       'events_watched',
       'job_state',
+      'schedule_changed',
+      'schedule_enqueue',
     ],
   },
 };
@@ -158,7 +174,7 @@ export interface GrantOptions {
   produce?: boolean;
   /** Consume jobs (`work`, `observe`, `workBatch`, claim and settle by hand), `events()`, `cancel`, the sweeper, and read them. */
   consume?: boolean;
-  /** Queue settings, pause and resume, purge, delete, redrive, retention, `cancel`, `events()`, the sweeper, and read jobs. */
+  /** Queue settings, pause and resume, purge, delete, redrive, retention, `cancel`, `events()`, the sweeper, schedules (set, pause, resume, trigger, remove), and read jobs. */
   admin?: boolean;
   /** The schema. Default `'pgpulse'`. */
   schema?: string;

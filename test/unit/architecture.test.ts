@@ -23,6 +23,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   produce: ['kernel', 'config', 'db', 'observe', 'execute'],
   admin: ['kernel', 'config', 'db'],
   maintain: ['kernel', 'config', 'db'],
+  schedule: ['kernel', 'config', 'db', 'produce'],
   consume: [
     'kernel',
     'config',
@@ -36,6 +37,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'execute',
     'produce',
     'maintain',
+    'schedule',
   ],
   'queue.ts': [
     'kernel',
@@ -50,6 +52,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'produce',
     'admin',
     'maintain',
+    'schedule',
     'consume',
   ],
   'index.ts': [
@@ -65,6 +68,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'produce',
     'admin',
     'maintain',
+    'schedule',
     'consume',
     'queue.ts',
   ],

@@ -76,7 +76,8 @@ WITH settings AS MATERIALIZED (
   WHERE j.id = ANY (ARRAY(SELECT id FROM picked)) AND j.id = picked.id
   RETURNING j.id, j.queue, j.name, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
             j.backoff, j.lease_token, j.lease_expires_at, j.worker_id, j.idempotency_key,
-            j.tenant, j.last_error, j.created_at, j.started_at, j.trace_context
+            j.tenant, j.last_error, j.created_at, j.started_at, j.trace_context, j.schedule,
+            j.tick_at
 ), spent AS (
   -- The token bucket after this claim (the row is locked by claim_budget()).
   UPDATE {{schema}}.queues AS q

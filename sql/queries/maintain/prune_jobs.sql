@@ -83,12 +83,12 @@ WITH lead AS MATERIALIZED (
     (id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
      lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
      last_error, errors, created_at, started_at, finished_at, updated_at, progress, logs,
-     trace_context, key_retained)
+     trace_context, key_retained, schedule, tick_at)
   SELECT d.id, d.queue, d.name, d.payload, d.state, d.priority, d.run_at, d.attempts,
          d.max_attempts, d.backoff, d.lease_token, d.lease_expires_at, d.worker_id,
          d.heartbeat_at, d.idempotency_key, d.tenant, d.result, d.last_error, d.errors,
          d.created_at, d.started_at, d.finished_at, d.updated_at, d.progress, d.logs,
-         d.trace_context, d.key_retained
+         d.trace_context, d.key_retained, d.schedule, d.tick_at
   FROM (SELECT d.*, doomed.archive FROM deleted AS d JOIN doomed ON doomed.id = d.id
         UNION ALL
         SELECT d.*, x.archive FROM deleted_done AS d JOIN doomed_done AS x ON x.id = d.id) AS d

@@ -1,0 +1,205 @@
+-- pgpulse migration 0015: recurring schedules (cron or a fixed interval), one row each.
+-- compatible-with: 14
+--
+-- No process is "the scheduler". A schedule always has its next tick's job waiting in the jobs
+-- table as an ordinary delayed job (schedules.next_tick_at says which tick), so the timers every
+-- consumer arms for delayed jobs start it on time, and no poll looks for due schedules. When a
+-- consumer claims that job it calls schedule_advance(), which inserts the job of the tick after
+-- it (computed in TypeScript from the database's clock with the schedule's cron or interval) in
+-- one transaction with moving next_tick_at on. Two things make a tick's job unique however many
+-- processes claim: the unique index on jobs (schedule, tick_at), and the guard of
+-- schedule_advance() (only the claim of the tick next_tick_at names moves the schedule on, under
+-- the schedule row's lock). A job of a schedule carries the schedule's name and its tick; a job
+-- run by hand (trigger) has the name and no tick.
+--
+-- Code of version 14 keeps working: it neither reads nor writes the new columns, and it claims
+-- and runs a tick's job like any other (without moving its schedule on).
+
+CREATE TABLE {{schema}}.schedules (
+  name          text        PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$'),
+  -- Where each tick's job goes, and what it is.
+  queue         text        NOT NULL CHECK (queue ~ '^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$'),
+  job_name      text        NOT NULL DEFAULT 'default'
+                            CHECK (job_name ~ '^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$'),
+  payload       jsonb       NOT NULL DEFAULT 'null',
+  -- The job options of each tick's job: {priority, maxAttempts, backoff, tenant}, each optional.
+  job_options   jsonb       NOT NULL DEFAULT '{}',
+  -- Exactly one of a cron expression (croner syntax, seconds optional) and an interval in ms.
+  cron          text,
+  every_ms      bigint      CHECK (every_ms >= 100),
+  -- The IANA zone a cron expression is read in.
+  timezone      text        NOT NULL DEFAULT 'UTC',
+  -- 'allow': a tick runs even while the previous tick's job is unfinished; 'skip': it does not.
+  overlap       text        NOT NULL DEFAULT 'allow' CHECK (overlap IN ('allow', 'skip')),
+  -- Ticks missed while no process claimed: 'once' runs one job for them all, 'all' one per
+  -- missed tick (the newest misfire_cap), 'skip' none.
+  misfire       text        NOT NULL DEFAULT 'once' CHECK (misfire IN ('once', 'all', 'skip')),
+  misfire_cap   integer     NOT NULL DEFAULT 100 CHECK (misfire_cap BETWEEN 1 AND 10000),
+  -- No tick before starts_at (an interval counts from it) nor after ends_at; at most max_runs
+  -- tick jobs in all.
+  starts_at     timestamptz,
+  ends_at       timestamptz,
+  max_runs      bigint      CHECK (max_runs >= 1),
+  -- Tick jobs made so far (skipped ones included), for max_runs.
+  runs          bigint      NOT NULL DEFAULT 0,
+  paused        boolean     NOT NULL DEFAULT false,
+  -- The tick whose job waits in the jobs table; NULL while paused or once the schedule ended.
+  next_tick_at  timestamptz,
+  -- The latest tick whose job started (was claimed and not skipped), and that job; a job run by
+  -- hand is the last job too.
+  last_tick_at  timestamptz,
+  last_job_id   uuid,
+  -- Raised by every change of the definition; schedule_advance() refuses a stale computation.
+  version       integer     NOT NULL DEFAULT 1,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT schedules_cron_or_every CHECK ((cron IS NULL) <> (every_ms IS NULL))
+);
+
+ALTER TABLE {{schema}}.jobs
+  -- The schedule that made the job, and the tick it is for (NULL for a job run by hand).
+  ADD COLUMN schedule text,
+  ADD COLUMN tick_at timestamptz;
+
+ALTER TABLE {{schema}}.jobs_archive
+  ADD COLUMN schedule text,
+  ADD COLUMN tick_at timestamptz;
+
+-- Exactly one job per (schedule, tick), whatever state it is in. Ticks only move forward (past
+-- next_tick_at), so a tick whose job retention removed is never made again.
+CREATE UNIQUE INDEX jobs_schedule_tick_idx ON {{schema}}.jobs (schedule, tick_at)
+  WHERE tick_at IS NOT NULL;
+
+-- Inserts the jobs of some ticks of a schedule, due at their ticks (a NULL tick: a job run by
+-- hand, due now), with the schedule's job and options (unset ones take the queue's stored defaults, then `default_max_attempts`). A tick that
+-- already has a job is left alone. While someone watches, a `tick` event per new job goes out
+-- (the insert trigger announces them, and emits `enqueued`). Returns how many jobs were made.
+CREATE FUNCTION {{schema}}.schedule_enqueue(
+  schedule_name text, ticks timestamptz[], ids uuid[], default_max_attempts integer)
+RETURNS integer LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  made integer;
+BEGIN
+  WITH s AS MATERIALIZED (
+    SELECT * FROM {{schema}}.schedules WHERE name = schedule_name
+  ), settings AS MATERIALIZED (
+    SELECT q.max_attempts, q.backoff, q.fair_tenants
+    FROM {{schema}}.queues AS q JOIN s ON q.name = s.queue
+  ), inserted AS (
+    INSERT INTO {{schema}}.jobs AS j
+      (id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant, schedule,
+       tick_at)
+    SELECT t.id, s.queue, s.job_name, s.payload,
+           coalesce((s.job_options ->> 'priority')::smallint, 0), coalesce(t.tick, now()),
+           coalesce((s.job_options ->> 'maxAttempts')::integer,
+                    (SELECT max_attempts FROM settings), default_max_attempts),
+           coalesce(s.job_options -> 'backoff', (SELECT backoff FROM settings)),
+           coalesce(s.job_options ->> 'tenant',
+                    CASE WHEN (SELECT fair_tenants FROM settings) THEN '' END),
+           s.name, t.tick
+    FROM s CROSS JOIN unnest(ticks, ids) AS t(tick, id)
+    ON CONFLICT (schedule, tick_at) WHERE tick_at IS NOT NULL DO NOTHING
+    RETURNING j.id, j.queue, j.schedule, j.tick_at
+  ), events AS MATERIALIZED (
+    SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
+      'type', 'tick', 'id', id, 'queue', queue, 'schedule', schedule, 'tickAt', tick_at,
+      'at', now()))) END AS sent
+    FROM inserted
+    WHERE {{schema}}.events_watched()
+  )
+  SELECT count(*) INTO made FROM inserted CROSS JOIN events;
+  RETURN made;
+END
+$$;
+
+-- What a claim of a schedule's job does to its schedule, under the schedule row's lock:
+--  * the job is skipped (cancelled without running, `result` {"skipped": reason}) when it is the
+--    waiting tick's job found after ticks were missed and the misfire policy is 'skip'
+--    (`misfire_skip`), or when the schedule does not allow overlap and its last job is
+--    unfinished;
+--  * when it is the waiting tick's job (tick = next_tick_at), the jobs of `ticks` are inserted
+--    (the missed ticks to run, then the next tick) and next_tick_at becomes `next_tick`; the caller
+--    computed both from `version` of the schedule, and a schedule changed since gets 'conflict'
+--    (the caller reads it again), as does a tick that is no longer the waiting one although the
+--    caller thought so;
+--  * a job that runs becomes the schedule's last job.
+-- `outcome` is 'run', 'skipped' (see `reason`) or 'conflict'; a job whose schedule was removed
+-- runs. `made` is how many jobs were inserted.
+-- It runs with its owner's rights (like the insert trigger, migration 0011), so that a role
+-- with the consume set moves schedules on without INSERT on jobs or UPDATE on schedules: it
+-- presents the lease token of the claimed job, and inserts only the schedule's own jobs.
+CREATE FUNCTION {{schema}}.schedule_advance(
+  schedule_name text, job_id uuid, token uuid, tick timestamptz, read_version integer,
+  ticks timestamptz[], ids uuid[], next_tick timestamptz, misfire_skip boolean,
+  default_max_attempts integer,
+  OUT outcome text, OUT reason text, OUT made integer)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  s {{schema}}.schedules%ROWTYPE;
+  waiting boolean;
+  skipped_id uuid;
+  skipped_queue text;
+BEGIN
+  made := 0;
+  SELECT * INTO s FROM {{schema}}.schedules WHERE name = schedule_name FOR UPDATE;
+  IF NOT FOUND THEN
+    outcome := 'run';
+    RETURN;
+  END IF;
+  waiting := s.next_tick_at IS NOT NULL AND s.next_tick_at = tick;
+  IF (waiting AND s.version <> read_version)
+     OR (NOT waiting AND (cardinality(ticks) > 0 OR misfire_skip)) THEN
+    outcome := 'conflict';
+    RETURN;
+  END IF;
+  IF waiting AND misfire_skip THEN
+    reason := 'misfire';
+  ELSIF s.overlap = 'skip' AND s.last_job_id IS DISTINCT FROM job_id AND EXISTS (
+    SELECT 1 FROM {{schema}}.jobs AS j
+    WHERE j.id = s.last_job_id AND j.state IN ('pending', 'running')) THEN
+    reason := 'overlap';
+  END IF;
+  IF reason IS NOT NULL THEN
+    UPDATE {{schema}}.jobs
+    SET state = 'cancelled', result = jsonb_build_object('skipped', reason),
+        lease_token = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+    WHERE id = job_id AND lease_token = token
+    RETURNING id, queue INTO skipped_id, skipped_queue;
+    IF skipped_id IS NOT NULL THEN
+      PERFORM {{schema}}.announce_freed(ARRAY[skipped_queue]);
+      IF {{schema}}.events_watched() THEN
+        PERFORM {{schema}}.emit_events(jsonb_build_array(jsonb_build_object(
+          'type', 'tick', 'id', skipped_id, 'queue', skipped_queue, 'schedule', s.name,
+          'tickAt', tick, 'skipped', reason, 'at', now())));
+      END IF;
+    END IF;
+  END IF;
+  IF waiting THEN
+    made := {{schema}}.schedule_enqueue(s.name, ticks, ids, default_max_attempts);
+  END IF;
+  UPDATE {{schema}}.schedules
+  SET next_tick_at = CASE WHEN waiting THEN next_tick ELSE next_tick_at END,
+      runs = runs + made,
+      last_tick_at = CASE WHEN reason IS NULL AND tick >= coalesce(last_tick_at, '-infinity')
+                          THEN tick ELSE last_tick_at END,
+      last_job_id = CASE WHEN reason IS NULL AND tick >= coalesce(last_tick_at, '-infinity')
+                         THEN job_id ELSE last_job_id END,
+      updated_at = now()
+  WHERE name = s.name;
+  outcome := CASE WHEN reason IS NULL THEN 'run' ELSE 'skipped' END;
+END
+$$;
+
+-- Says on the events channel, while someone watches, that a schedule was set, paused, resumed,
+-- triggered or removed.
+CREATE FUNCTION {{schema}}.schedule_changed(schedule_name text, queue text, change text)
+RETURNS void LANGUAGE sql VOLATILE AS $$
+  SELECT {{schema}}.emit_events(jsonb_build_array(jsonb_build_object(
+    'type', 'schedule', 'id', schedule_name, 'queue', queue, 'schedule', schedule_name,
+    'change', change, 'at', now())))
+  WHERE {{schema}}.events_watched()
+$$;
+
+ALTER FUNCTION {{schema}}.schedule_advance(
+  text, uuid, uuid, timestamptz, integer, timestamptz[], uuid[], timestamptz, boolean, integer)
+  SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
