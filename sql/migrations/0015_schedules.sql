@@ -74,6 +74,8 @@ CREATE UNIQUE INDEX jobs_schedule_tick_idx ON {{schema}}.jobs (schedule, tick_at
 -- hand, due now), with the schedule's job and options (unset ones take the queue's stored defaults, then `default_max_attempts`). A tick that
 -- already has a job is left alone. While someone watches, a `tick` event per new job goes out
 -- (the insert trigger announces them, and emits `enqueued`). Returns how many jobs were made.
+-- It runs with its owner's rights (see the end of this file), so that setting a schedule needs
+-- no INSERT on jobs: the admin set may make a schedule's jobs, not send jobs of its own.
 CREATE FUNCTION {{schema}}.schedule_enqueue(
   schedule_name text, ticks timestamptz[], ids uuid[], default_max_attempts integer)
 RETURNS integer LANGUAGE plpgsql VOLATILE AS $$
@@ -200,6 +202,10 @@ RETURNS void LANGUAGE sql VOLATILE AS $$
   WHERE {{schema}}.events_watched()
 $$;
 
+-- As in migration 0011: a function that runs with its owner's rights resolves no name through
+-- the caller's search_path (every name in them is schema-qualified or in pg_catalog).
+ALTER FUNCTION {{schema}}.schedule_enqueue(text, timestamptz[], uuid[], integer)
+  SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION {{schema}}.schedule_advance(
   text, uuid, uuid, timestamptz, integer, timestamptz[], uuid[], timestamptz, boolean, integer)
   SECURITY DEFINER SET search_path = pg_catalog, pg_temp;

@@ -1,7 +1,10 @@
 import type pg from 'pg';
 import type { Context } from '../db/context.js';
+import { roleOf } from '../db/execute.js';
+import { statementPermissionError } from '../db/permission-error.js';
+import type { QueryName } from '../db/queries.js';
 import { withSession } from '../db/session.js';
-import { ScheduleNotFoundError } from '../kernel/errors.js';
+import { PermissionError, ScheduleNotFoundError } from '../kernel/errors.js';
 import { checkKnownKeys, checkName, checkOptionsObject } from '../kernel/validate.js';
 import type { AnyJobDefinition } from '../produce/define-job.js';
 import { newJobIds } from '../produce/job-spec.js';
@@ -175,7 +178,7 @@ export class Schedules {
             return result;
           } catch (error) {
             await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
+            throw await withRole(error, client, this.#ctx.options.schema);
           }
         });
       } catch (error) {
@@ -270,6 +273,19 @@ export class Schedules {
     if (row?.name == null) throw new ScheduleNotFoundError(name);
     return toScheduleInfo(row);
   }
+}
+
+/**
+ * A refusal met inside the transaction could not name the role (a failed transaction answers
+ * nothing): name it now that the transaction is rolled back.
+ */
+async function withRole(error: unknown, client: pg.ClientBase, schema: string): Promise<unknown> {
+  if (!(error instanceof PermissionError) || error.role !== undefined) return error;
+  return statementPermissionError(error.cause, {
+    role: await roleOf(client, schema),
+    operation: error.operation as QueryName,
+    schema,
+  });
 }
 
 /** The database's clock when the schedule was read. */

@@ -140,11 +140,12 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
     ],
   },
   // Queue settings, pause, purge, delete, redrive, retention, cancel, sweep; watch events;
-  // schedules: set (which inserts the waiting tick's job), pause, resume, trigger, remove.
+  // schedules: set, pause, resume, trigger, remove (their jobs are inserted by
+  // schedule_enqueue(), which runs with its owner's rights).
   admin: {
     tables: {
       queues: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
-      jobs: whole('INSERT', 'UPDATE', 'DELETE'),
+      jobs: whole('UPDATE', 'DELETE'),
       jobs_done: whole('INSERT', 'UPDATE', 'DELETE'),
       jobs_archive: whole('INSERT', 'DELETE'),
       event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),

@@ -334,6 +334,38 @@ describe('each set alone', () => {
     expectRefusal(await queue.send('a-q', {}).catch((e: unknown) => e), admin, ['produce']);
   });
 
+  test('schedules: admin sets, pauses, resumes, triggers and removes; consume fires ticks', async () => {
+    const queue = queueAs(admin);
+    const worker = queueAs(consumer);
+    await queue.schedules.set('s-priv', { every: 100, queue: 's-q', overlap: 'skip' });
+    // Claiming the tick's job moves the schedule on, with the consume set alone.
+    let claimed: Awaited<ReturnType<Queue['claim']>>[number] | undefined;
+    await waitFor(async () => {
+      [claimed] = await worker.claim('s-q');
+      return claimed !== undefined;
+    }, 'the first tick');
+    if (claimed?.tickAt == null) throw new Error('not a tick');
+    const moved = await worker.schedules.get('s-priv');
+    expect(moved?.nextRunAt?.getTime()).toBeGreaterThan(claimed.tickAt.getTime());
+    expect(moved?.lastJob).toMatchObject({ id: claimed.id, state: 'running' });
+    await worker.complete(claimed);
+    await queue.schedules.pause('s-priv');
+    await queue.schedules.resume('s-priv');
+    expect((await queue.schedules.trigger('s-priv')).id).toMatch(/-/);
+    expect((await queueAs(producer).schedules.list()).map((s) => s.name)).toEqual(['s-priv']);
+    for (const [role, grants] of [
+      [producer, ['admin']],
+      [consumer, ['admin']],
+    ] as const) {
+      const error = await queueAs(role)
+        .schedules.set('s-other', { every: 1000, queue: 's-q' })
+        .catch((e: unknown) => e);
+      expectRefusal(error, role, [...grants]);
+    }
+    expect(await queue.schedules.remove('s-priv')).toBe(true);
+    expect(await can(admin, 'INSERT', 'pgpulse.jobs')).toBe(false);
+  });
+
   test('no grant: every call says which role and how to grant it, never "not installed"', async () => {
     const queue = queueAs(nobody);
     for (const call of [() => queue.send('n', {}), () => queue.stats('n')]) {
