@@ -6,6 +6,7 @@ import { grantCommand } from './commands/grant.js';
 import { jobCommands } from './commands/jobs.js';
 import { queueCommands } from './commands/queues.js';
 import { readCommand } from './commands/read.js';
+import { scheduleCommands } from './commands/schedule.js';
 import { schemaCommands } from './commands/schema.js';
 import { watchCommand } from './commands/watch.js';
 import { workCommand } from './commands/work.js';
@@ -16,7 +17,7 @@ import type { GlobalOptions } from './runtime.js';
 export function buildProgram(version: string): Command {
   const program = new Command('pgpulse')
     .description(
-      'Operate pgpulse queues on PostgreSQL: schema, queues, jobs, dead letters, live view, workers',
+      'Operate pgpulse queues on PostgreSQL: schema, queues, jobs, dead letters, schedules, live view, workers',
     )
     .version(version)
     .option(
@@ -60,6 +61,7 @@ Examples:
   pgpulse queue list
   pgpulse job send emails '{"to":"ada@example.com"}' --delay 5000
   pgpulse dlq redrive emails
+  pgpulse schedule set nightly --queue reports --cron '0 30 2 * * *' --timezone Europe/Berlin
   pgpulse watch emails
   pgpulse work ./jobs.mjs --queue emails`,
     );
@@ -69,6 +71,7 @@ Examples:
   queueCommands(program, globals);
   jobCommands(program, globals);
   dlqCommands(program, globals);
+  scheduleCommands(program, globals);
   readCommand(program, globals);
   watchCommand(program, globals);
   workCommand(program, globals);

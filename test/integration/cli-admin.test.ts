@@ -32,6 +32,7 @@ describe('help', () => {
       'queue',
       'job',
       'dlq',
+      'schedule',
       'read',
       'watch',
       'work',
@@ -58,6 +59,12 @@ describe('help', () => {
       ['job', 'retry'],
       ['dlq', 'list'],
       ['dlq', 'redrive'],
+      ['schedule', 'list'],
+      ['schedule', 'set'],
+      ['schedule', 'pause'],
+      ['schedule', 'resume'],
+      ['schedule', 'trigger'],
+      ['schedule', 'remove'],
       ['read'],
       ['watch'],
       ['work'],
@@ -68,6 +75,92 @@ describe('help', () => {
       expect(run.code, leaf.join(' ')).toBe(0);
       expect(run.stdout, leaf.join(' ')).toMatch(/Examples?:\n {2}pgpulse /);
     }
+  });
+});
+
+describe('schedule', () => {
+  test('set, list, pause, resume, trigger and remove, in JSON; bad input is one line', async () => {
+    const set = await json<{ created: boolean; schedule: { name: string; nextRunAt: string } }>(
+      'schedule',
+      'set',
+      'cli-nightly',
+      '--queue',
+      'cli-reports',
+      '--cron',
+      '0 30 2 * * *',
+      '--timezone',
+      'Europe/Berlin',
+      '--payload',
+      '{"format":"pdf"}',
+      '--overlap',
+      'skip',
+      '--max-attempts',
+      '2',
+    );
+    expect(set).toMatchObject({ created: true, schedule: { name: 'cli-nightly' } });
+    expect(await queue.schedules.get('cli-nightly')).toMatchObject({
+      queue: 'cli-reports',
+      cron: '0 30 2 * * *',
+      timezone: 'Europe/Berlin',
+      payload: { format: 'pdf' },
+      overlap: 'skip',
+      jobOptions: { maxAttempts: 2 },
+    });
+    const again = await json<{ changed: boolean }>(
+      'schedule',
+      'set',
+      'cli-nightly',
+      '--queue',
+      'cli-reports',
+      '--cron',
+      '0 30 2 * * *',
+      '--timezone',
+      'Europe/Berlin',
+      '--payload',
+      '{"format":"pdf"}',
+      '--overlap',
+      'skip',
+      '--max-attempts',
+      '2',
+    );
+    expect(again.changed).toBe(false);
+    await json('schedule', 'set', 'cli-fast', '--queue', 'cli-reports', '--every', '250ms');
+    const list = await json<{ name: string; state: string }[]>(
+      'schedule',
+      'list',
+      '--queue',
+      'cli-reports',
+    );
+    expect(list.map((s) => s.name)).toEqual(['cli-fast', 'cli-nightly']);
+    expect(await json('schedule', 'pause', 'cli-fast')).toMatchObject({
+      state: 'paused',
+      nextRunAt: null,
+    });
+    expect(await json('schedule', 'resume', 'cli-fast')).toMatchObject({ state: 'active' });
+    const { id } = await json<{ id: string }>('schedule', 'trigger', 'cli-nightly');
+    expect(await queue.getJob(id)).toMatchObject({ schedule: 'cli-nightly', tickAt: null });
+    expect(await json('schedule', 'remove', 'cli-fast')).toEqual({ removed: true });
+    expect(await json('schedule', 'remove', 'cli-fast')).toEqual({ removed: false });
+
+    const before = await jobCount();
+    for (const [args, message] of [
+      [['--cron', 'at noon'], /cron/],
+      [['--cron', '* * * * *', '--timezone', 'Nowhere/Town'], /timezone/],
+      [['--every', '0'], /every/],
+      [['--every', '5ms'], /every/],
+      [['--every', '1s', '--misfire', 'later'], /--misfire must be one of/],
+    ] as const) {
+      const run = await runCli(['schedule', 'set', 'cli-bad', '--queue', 'q', ...args], env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const missing = await runCli(['schedule', 'pause', 'cli-nope'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/Schedule "cli-nope" does not exist/);
+    expect(await queue.schedules.get('cli-bad')).toBeNull();
+    expect(await jobCount()).toBe(before);
+    await queue.schedules.remove('cli-nightly');
   });
 });
 

@@ -74,7 +74,18 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   ],
   // Applications of the library: they use its public entry, and a few parts of their own.
   dev: ['kernel', 'index.ts'],
-  cli: ['kernel', 'config', 'db', 'schema', 'observe', 'produce', 'admin', 'dev', 'queue.ts'],
+  cli: [
+    'kernel',
+    'config',
+    'db',
+    'schema',
+    'observe',
+    'produce',
+    'admin',
+    'schedule',
+    'dev',
+    'queue.ts',
+  ],
 };
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
