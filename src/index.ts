@@ -77,7 +77,7 @@ export type { QueueInfo, QueueRetention, QueueSettings } from './admin/queue-set
 export type { Schedules, SetScheduleResult } from './schedule/schedules.js';
 export type { DefinedScheduleOptions, ScheduleOptions } from './schedule/schedule-spec.js';
 export type { ScheduleInfo, ScheduleState } from './schedule/schedule-row.js';
-export { MIN_EVERY_MS, parseEvery } from './config/schedule-timing.js';
+export { MIN_EVERY_MS } from './config/schedule-timing.js';
 export type {
   MisfirePolicy,
   OverlapPolicy,

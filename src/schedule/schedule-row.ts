@@ -43,25 +43,36 @@ export type ScheduleState = 'active' | 'paused' | 'ended';
 
 /** A stored schedule, from `queue.schedules.get()` and `list()`. */
 export interface ScheduleInfo {
+  /** The schedule's name, unique in the schema. */
   name: string;
   /** The queue its jobs go to, and their job name. */
   queue: string;
   jobName: string;
+  /** The payload of each tick's job. */
   payload: unknown;
+  /** The job options of each tick's job. */
   jobOptions: ScheduleJobOptions;
   /** The cron expression, or null for an interval. */
   cron: string | null;
   /** The interval in ms, or null for a cron expression. */
   everyMs: number | null;
+  /** The IANA zone the cron expression is read in. */
   timezone: string;
+  /** See {@link OverlapPolicy}. */
   overlap: OverlapPolicy;
+  /** See {@link MisfirePolicy}. */
   misfire: MisfirePolicy;
+  /** With misfire `all`: most missed ticks run. */
   misfireCap: number;
+  /** No tick before this time, or null. */
   startAt: Date | null;
+  /** No tick after this time, or null. */
   endAt: Date | null;
+  /** At most this many tick jobs in all, or null. */
   maxRuns: number | null;
   /** Tick jobs made so far (skipped ones included). */
   runs: number;
+  /** See {@link ScheduleState}. */
   state: ScheduleState;
   /** The tick whose job waits (due then); null while paused or once ended. */
   nextRunAt: Date | null;
@@ -74,6 +85,7 @@ export interface ScheduleInfo {
     startedAt: Date | null;
     finishedAt: Date | null;
   } | null;
+  /** When the schedule was created, and last changed or moved on (database clock). */
   createdAt: Date;
   updatedAt: Date;
 }

@@ -14,8 +14,10 @@ import {
   type JobSpec,
   type Queue,
   type ReceivedJob,
+  type ScheduleInfo,
   type SendOptions,
   type SendResult,
+  type SetScheduleResult,
   type Worker,
   type WorkerEvent,
 } from '../../src/index.js';
@@ -80,6 +82,49 @@ stream.subscribe((job) => {
 // events: a stream of JobEvent, switched on its type.
 expectTypeOf(queue.events('emails')).toEqualTypeOf<Observable<JobEvent>>();
 
+// schedules: a definition types the payload, validated when set; a job name takes any JSON.
+expectTypeOf(
+  queue.schedules.set('welcome-daily', {
+    cron: '0 0 9 * * *',
+    timezone: 'Europe/Berlin',
+    queue: 'emails',
+    job: welcome,
+    payload: { to: 'a@b.c' },
+    overlap: 'skip',
+    misfire: 'all',
+    misfireCap: 10,
+  }),
+).toEqualTypeOf<Promise<SetScheduleResult>>();
+const hourly = { every: '1h', queue: 'emails', job: welcome, payload: { to: 42 } } as const;
+// @ts-expect-error a payload the definition's schema does not accept
+void queue.schedules.set('welcome-hourly', hourly);
+// @ts-expect-error a definition's payload cannot be left out
+void queue.schedules.set('plain-hourly', { every: 3_600_000, queue: 'emails', job: plain });
+void queue.schedules.set('ping', { every: 250, queue: 'pings', job: 'ping', payload: [1, 'a'] });
+// @ts-expect-error the policies are named
+void queue.schedules.set('ping', { every: 250, queue: 'pings', misfire: 'later' });
+expectTypeOf(queue.schedules.list()).toEqualTypeOf<Promise<ScheduleInfo[]>>();
+expectTypeOf(queue.schedules.get('ping')).toEqualTypeOf<Promise<ScheduleInfo | null>>();
+expectTypeOf(queue.schedules.trigger('ping')).toEqualTypeOf<Promise<{ id: string }>>();
+// A schedule declared with a definition is typed by its schema's input too.
+defineJob({
+  name: 'digest',
+  schema: z.object({ since: z.string(), limit: z.number().default(10) }),
+  schedule: { cron: '@daily', payload: { since: 'yesterday' } },
+  handler: async (job) => job.payload.limit,
+});
+defineJob({
+  name: 'digest',
+  schema: z.object({ since: z.string() }),
+  // @ts-expect-error a declared schedule's payload must match the schema
+  schedule: { cron: '@daily', payload: { since: 1 } },
+});
+// A job carries its schedule and tick.
+void queue.work('emails', async (job) => {
+  expectTypeOf(job.schedule).toEqualTypeOf<string | null>();
+  expectTypeOf(job.tickAt).toEqualTypeOf<Date | null>();
+});
+
 // Worker and the other parts are types only: nothing unconstructible is a value.
 export function neverCalled(): unknown[] {
   return [
@@ -87,5 +132,7 @@ export function neverCalled(): unknown[] {
     api.Worker,
     // @ts-expect-error so is QueueAdmin
     api.QueueAdmin,
+    // @ts-expect-error and Schedules
+    api.Schedules,
   ];
 }
