@@ -80,36 +80,45 @@ CREATE FUNCTION {{schema}}.schedule_enqueue(
   schedule_name text, ticks timestamptz[], ids uuid[], default_max_attempts integer)
 RETURNS integer LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-  made integer;
+  made integer := 0;
+  n integer;
+  later boolean;
 BEGIN
-  WITH s AS MATERIALIZED (
-    SELECT * FROM {{schema}}.schedules WHERE name = schedule_name
-  ), settings AS MATERIALIZED (
-    SELECT q.max_attempts, q.backoff, q.fair_tenants
-    FROM {{schema}}.queues AS q JOIN s ON q.name = s.queue
-  ), inserted AS (
-    INSERT INTO {{schema}}.jobs AS j
-      (id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant, schedule,
-       tick_at)
-    SELECT t.id, s.queue, s.job_name, s.payload,
-           coalesce((s.job_options ->> 'priority')::smallint, 0), coalesce(t.tick, now()),
-           coalesce((s.job_options ->> 'maxAttempts')::integer,
-                    (SELECT max_attempts FROM settings), default_max_attempts),
-           coalesce(s.job_options -> 'backoff', (SELECT backoff FROM settings)),
-           coalesce(s.job_options ->> 'tenant',
-                    CASE WHEN (SELECT fair_tenants FROM settings) THEN '' END),
-           s.name, t.tick
-    FROM s CROSS JOIN unnest(ticks, ids) AS t(tick, id)
-    ON CONFLICT (schedule, tick_at) WHERE tick_at IS NOT NULL DO NOTHING
-    RETURNING j.id, j.queue, j.schedule, j.tick_at
-  ), events AS MATERIALIZED (
-    SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
-      'type', 'tick', 'id', id, 'queue', queue, 'schedule', schedule, 'tickAt', tick_at,
-      'at', now()))) END AS sent
-    FROM inserted
-    WHERE {{schema}}.events_watched()
-  )
-  SELECT count(*) INTO made FROM inserted CROSS JOIN events;
+  -- Ticks already due, then ticks to come, in two statements: the insert trigger announces each
+  -- statement's earliest run_at, and a consumer arms its timer for the next tick only if that
+  -- tick is announced on its own.
+  FOREACH later IN ARRAY ARRAY[false, true] LOOP
+    WITH s AS MATERIALIZED (
+      SELECT * FROM {{schema}}.schedules WHERE name = schedule_name
+    ), settings AS MATERIALIZED (
+      SELECT q.max_attempts, q.backoff, q.fair_tenants
+      FROM {{schema}}.queues AS q JOIN s ON q.name = s.queue
+    ), inserted AS (
+      INSERT INTO {{schema}}.jobs AS j
+        (id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant, schedule,
+         tick_at)
+      SELECT t.id, s.queue, s.job_name, s.payload,
+             coalesce((s.job_options ->> 'priority')::smallint, 0), coalesce(t.tick, now()),
+             coalesce((s.job_options ->> 'maxAttempts')::integer,
+                      (SELECT max_attempts FROM settings), default_max_attempts),
+             coalesce(s.job_options -> 'backoff', (SELECT backoff FROM settings)),
+             coalesce(s.job_options ->> 'tenant',
+                      CASE WHEN (SELECT fair_tenants FROM settings) THEN '' END),
+             s.name, t.tick
+      FROM s CROSS JOIN unnest(ticks, ids) AS t(tick, id)
+      WHERE (coalesce(t.tick, now()) > now()) = later
+      ON CONFLICT (schedule, tick_at) WHERE tick_at IS NOT NULL DO NOTHING
+      RETURNING j.id, j.queue, j.schedule, j.tick_at
+    ), events AS MATERIALIZED (
+      SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
+        'type', 'tick', 'id', id, 'queue', queue, 'schedule', schedule, 'tickAt', tick_at,
+        'at', now()))) END AS sent
+      FROM inserted
+      WHERE {{schema}}.events_watched()
+    )
+    SELECT count(*) INTO n FROM inserted CROSS JOIN events;
+    made := made + n;
+  END LOOP;
   RETURN made;
 END
 $$;

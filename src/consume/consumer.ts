@@ -191,14 +191,15 @@ export class Consumer {
     // Jobs became pending, or the queue's settings changed: a reason to claim.
     const notices = channel.pipe(
       filter((notice) => notice.kind !== 'cancel'),
-      map(
-        (notice): Notice => ({
+      map((notice): Notice => {
+        if (notice.kind === 'pending' && notice.runAt !== null) claimer.announced(notice.runAt);
+        return {
           dueAt:
             notice.kind === 'pending' && notice.runAt !== null
               ? notice.runAt - this.#clockOffsetMs
               : null,
-        }),
-      ),
+        };
+      }),
     );
     this.#cancels = channel.subscribe((notice) => {
       if (notice.kind !== 'cancel') return;
