@@ -40,7 +40,8 @@ export function workCommand(program: Command, globals: () => GlobalOptions): voi
       'after',
       `
 The module's named exports that are job definitions (or arrays of them) are worked; a job of
-another name goes to dead with a reason. SIGINT or SIGTERM stops gracefully (running jobs get
+another name goes to dead with a reason. Schedules declared with the definitions (defineJob's
+\`schedule\`) are installed on the queue as the worker starts (idempotent). SIGINT or SIGTERM stops gracefully (running jobs get
 --grace-ms to finish; the rest go back to pending at once); a second signal exits at once. If
 the process that started the worker dies (npx, a shell script), the worker stops gracefully too.
 For a TypeScript module, run the CLI under a loader: node --import tsx $(which pgpulse) work jobs.ts
@@ -109,6 +110,17 @@ Examples:
           worker.events.subscribe((event) => {
             if (event.fatal) stop(null, () => failed(event.error));
           });
+          // Schedules declared with the definitions are installed as the worker starts.
+          const scheduled = definitions.filter((definition) => definition.schedule !== undefined);
+          if (scheduled.length > 0) {
+            worker.ready.then(
+              () =>
+                process.stderr.write(
+                  `pgpulse: schedules installed: ${scheduled.map((d) => d.schedule?.name ?? d.name).join(', ')}\n`,
+                ),
+              (error: unknown) => stop(null, () => failed(error)),
+            );
+          }
         });
         process.stderr.write('pgpulse: stopped\n');
       }),
