@@ -13,7 +13,8 @@
 -- run by hand (trigger) has the name and no tick.
 --
 -- Code of version 14 keeps working: it neither reads nor writes the new columns, and it claims
--- and runs a tick's job like any other (without moving its schedule on).
+-- and runs a tick's job like any other, without moving its schedule on; the consumers of newer
+-- code find such a stalled schedule (schedule_stalled.sql) and move it on.
 
 CREATE TABLE {{schema}}.schedules (
   name          text        PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$'),
@@ -55,6 +56,9 @@ CREATE TABLE {{schema}}.schedules (
   updated_at    timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT schedules_cron_or_every CHECK ((cron IS NULL) <> (every_ms IS NULL))
 );
+
+-- The schedules of a queue: listing them, and a consumer's look for stalled ones.
+CREATE INDEX schedules_queue_idx ON {{schema}}.schedules (queue);
 
 ALTER TABLE {{schema}}.jobs
   -- The schedule that made the job, and the tick it is for (NULL for a job run by hand).
@@ -135,7 +139,9 @@ $$;
 --    caller thought so;
 --  * a job that runs becomes the schedule's last job.
 -- `outcome` is 'run', 'skipped' (see `reason`) or 'conflict'; a job whose schedule was removed
--- runs. `made` is how many jobs were inserted.
+-- runs. `made` is how many jobs were inserted. A consumer repairing a stalled schedule (its
+-- waiting tick's job gone or finished without moving it on) calls it as the claim of that tick
+-- would have, with the job's id or NULL and no token: nothing is cancelled then.
 -- It runs with its owner's rights (like the insert trigger, migration 0011), so that a role
 -- with the consume set moves schedules on without INSERT on jobs or UPDATE on schedules: it
 -- presents the lease token of the claimed job, and inserts only the schedule's own jobs.
@@ -191,9 +197,11 @@ BEGIN
   UPDATE {{schema}}.schedules
   SET next_tick_at = CASE WHEN waiting THEN next_tick ELSE next_tick_at END,
       runs = runs + made,
-      last_tick_at = CASE WHEN reason IS NULL AND tick >= coalesce(last_tick_at, '-infinity')
+      last_tick_at = CASE WHEN reason IS NULL AND job_id IS NOT NULL
+                            AND tick >= coalesce(last_tick_at, '-infinity')
                           THEN tick ELSE last_tick_at END,
-      last_job_id = CASE WHEN reason IS NULL AND tick >= coalesce(last_tick_at, '-infinity')
+      last_job_id = CASE WHEN reason IS NULL AND job_id IS NOT NULL
+                           AND tick >= coalesce(last_tick_at, '-infinity')
                          THEN job_id ELSE last_job_id END,
       updated_at = now()
   WHERE name = s.name;

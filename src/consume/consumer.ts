@@ -13,18 +13,25 @@ import type { Context } from '../db/context.js';
 import { isTransient } from '../db/failure.js';
 import { runEvery } from '../kernel/cleanup.js';
 import { describeError } from '../kernel/error-record.js';
+import { IntervalTask } from '../kernel/interval-task.js';
 import { JobCancelledError, WorkerStoppedError } from '../kernel/job-errors.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
 import { channelsFor } from '../notify/channels.js';
 import { decodeJobsNotice, type JobsNotice } from '../notify/jobs-channel.js';
-import { advanceTick, isTick } from '../schedule/advance.js';
+import { advanceTick, isTick, repairStalled } from '../schedule/advance.js';
 import { Settlements, type SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { type Notice, wakeups } from '../wake/wakeups.js';
 import { type ConsumerConfig, withStoredSettings } from './consumer-config.js';
 import type { ConsumerError } from './consumer-events.js';
+
+/**
+ * How often a consumer looks for its queue's stalled schedules (a waiting tick's job purged, or
+ * finished without moving its schedule on), jittered: a floor, like the fallback poll.
+ */
+const SCHEDULE_REPAIR_MS = 30_000;
 
 /**
  * The consuming half of pgpulse for one queue: wakes (notifications, polls, timers for delayed
@@ -44,6 +51,8 @@ export class Consumer {
   readonly #settlements: Settlements;
   #claimer: Claimer | undefined;
   #leases: LeaseKeeper | undefined;
+  /** Now and then, and at start: repairs the queue's stalled schedules (the poll is the floor). */
+  #repairs: IntervalTask<number> | undefined;
   readonly #dueTimes = new Subject<number>();
   #clockOffsetMs = 0;
   #wakes: Subscription | undefined;
@@ -216,6 +225,17 @@ export class Consumer {
       { pollIntervalMs },
     ).subscribe((reason) => claimer.wake(reason));
     this.#leases.start();
+    this.#repairs = new IntervalTask(
+      'schedule repair',
+      () => repairStalled(ctx, queue),
+      SCHEDULE_REPAIR_MS,
+      ctx.options.logger,
+    );
+    this.#repairs.start();
+    // A failure here is logged, never fatal: a worker of jobs is no worse for it.
+    this.#repairs.runOnce().catch((error: unknown) => {
+      ctx.options.logger.warn('pgpulse: schedule repair failed', describeError(error));
+    });
     void (async () => {
       if (listener !== null) {
         await listener.whenReady(channelsFor(ctx.options.schema).jobs).catch(() => undefined);
@@ -247,6 +267,7 @@ export class Consumer {
       },
       () => this.#settlements.drain(),
       () => this.#leases?.stop(),
+      () => this.#repairs?.stop(),
       () => this.#cancels?.unsubscribe(),
       () => this.#dueTimes.complete(),
       () => this.inFlight.complete(),

@@ -45,6 +45,7 @@ export const QUERIES = {
   schedule_get: 'schedule',
   schedule_list: 'schedule',
   schedule_lock: 'schedule',
+  schedule_stalled: 'schedule',
   schedule_trigger: 'schedule',
   schedule_upsert: 'schedule',
   unwatch_events: 'observe',

@@ -53,6 +53,7 @@ export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> 
     schedule_get: all,
     schedule_list: all,
     schedule_lock: admin,
+    schedule_stalled: all,
     schedule_trigger: admin,
     schedule_upsert: admin,
     send_job: ['produce'],

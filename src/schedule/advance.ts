@@ -19,6 +19,16 @@ export function isTick(job: ClaimedJob): boolean {
   return job.tickAt !== null && job.schedule !== null;
 }
 
+/** The tick whose claim (or repair) moves a schedule on. */
+interface TickRef {
+  readonly schedule: string;
+  readonly tickAt: Date;
+  /** The tick's job, or null when it is gone. */
+  readonly jobId: string | null;
+  /** The claimer's lease token; null when repairing (nothing is cancelled then). */
+  readonly leaseToken: string | null;
+}
+
 /**
  * Moves a claimed tick's schedule on: when the job is the waiting tick's, the jobs of the next
  * tick (and of missed ticks, as the misfire policy says) are inserted, computed from the
@@ -28,20 +38,58 @@ export function isTick(job: ClaimedJob): boolean {
  * computation is redone. Idempotent: a job claimed again (after a crash, or a retry) moves
  * nothing on a second time.
  */
-export async function advanceTick(ctx: Context, job: ClaimedJob): Promise<TickOutcome> {
-  const name = job.schedule as string;
-  const tick = job.tickAt as Date;
+export function advanceTick(ctx: Context, job: ClaimedJob): Promise<TickOutcome> {
+  return advance(ctx, {
+    schedule: job.schedule as string,
+    tickAt: job.tickAt as Date,
+    jobId: job.id,
+    leaseToken: job.leaseToken,
+  });
+}
+
+/** Stalled schedules looked at in one pass. */
+const REPAIR_BATCH = 100;
+
+/** A waiting tick's job finished unmoved this long ago at least before it counts as stalled. */
+const STALL_GRACE_MS = 1000;
+
+/**
+ * Repairs the stalled schedules of a queue: those whose waiting tick's job is gone (purged) or
+ * finished without moving the schedule on (cancelled by hand, or run by an older release), which
+ * no claim would ever move on again. Each is moved on as the claim of that tick would have
+ * (missed ticks follow the misfire policy). Returns how many were repaired.
+ */
+export async function repairStalled(ctx: Context, queue: string): Promise<number> {
+  const stalled = await ctx.run<{ name: string; next_tick_at: Date; job_id: string | null }>(
+    'schedule_stalled',
+    [queue, STALL_GRACE_MS, REPAIR_BATCH],
+  );
+  for (const row of stalled) {
+    await advance(ctx, {
+      schedule: row.name,
+      tickAt: row.next_tick_at,
+      jobId: row.job_id,
+      leaseToken: null,
+    });
+  }
+  return stalled.length;
+}
+
+async function advance(ctx: Context, tick: TickRef): Promise<TickOutcome> {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const [row] = await retryTransient(() => ctx.run<ScheduleRow>('schedule_get', [name]), RETRIES);
+    const [row] = await retryTransient(
+      () => ctx.run<ScheduleRow>('schedule_get', [tick.schedule]),
+      RETRIES,
+    );
     if (row?.name == null) return 'run'; // removed: a job already claimed still runs
-    const plan = planFor(row, tick);
+    const plan = planFor(row, tick.tickAt);
     const [result] = await retryTransient(
       () =>
         ctx.run<{ outcome: 'run' | 'skipped' | 'conflict' }>('schedule_advance', [
-          name,
-          job.id,
-          job.leaseToken,
-          tick,
+          tick.schedule,
+          tick.jobId,
+          tick.leaseToken,
+          tick.tickAt,
           row.version,
           plan.ticks,
           newJobIds(plan.ticks.length),

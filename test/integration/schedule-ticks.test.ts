@@ -215,3 +215,40 @@ describe('ticking', () => {
     expect(steps(ms(rows)).every((step) => step === 100)).toBe(true);
   });
 });
+
+describe('a stalled schedule is repaired by the workers of its queue', () => {
+  test('its waiting job purged, or run by a release from before schedules', async () => {
+    for (const name of ['purged', 'old-release']) {
+      await queue.schedules.set(name, { every: 100, queue: 'stall' });
+    }
+    const waiting = async (name: string) => (await queue.schedules.get(name))?.nextRunAt;
+    const purgedTick = await waiting('purged');
+    const oldTick = await waiting('old-release');
+    // Purged; and run by an older release, which does not move its schedule on.
+    await sql.query(`DELETE FROM pgpulse.jobs WHERE schedule = 'purged'`);
+    await sql.query(
+      `UPDATE pgpulse.jobs SET state = 'completed', finished_at = now() WHERE schedule = 'old-release'`,
+    );
+    // Stalled for good: no claim will ever move them on, until a worker repairs them.
+    await waitFor(
+      async () => (await dbNow()).getTime() > (oldTick?.getTime() ?? 0) + 1500,
+      'both ticks to be due past the grace',
+    );
+    const worker = queue.work('stall', async () => 'ok');
+    await waitFor(async () => {
+      for (const name of ['purged', 'old-release']) {
+        if ((await ticksOf(name)).filter((r) => r.state === 'completed').length < 3) return false;
+      }
+      return true;
+    }, 'both schedules to run again');
+    await worker.stop();
+    for (const [name, tick] of [
+      ['purged', purgedTick],
+      ['old-release', oldTick],
+    ] as const) {
+      const after = ms(await ticksOf(name)).filter((t) => t > (tick?.getTime() ?? 0));
+      expect(steps(after).every((step) => step === 100)).toBe(true);
+      await queue.schedules.remove(name);
+    }
+  });
+});

@@ -1,0 +1,16 @@
+-- The schedules of a queue that stalled: their waiting tick's job is gone (purged, deleted) or
+-- finished without moving the schedule on (cancelled by hand, or claimed by a release from before
+-- schedules), so no claim will ever move them on. A consumer repairs each as the claim of that
+-- tick would have (schedule_advance()). Only ticks due more than $2 ms ago: a tick's job is
+-- moved on by its claimer before its handler runs, so it cannot have finished unmoved sooner.
+-- $1 queue: text
+-- $2 grace_ms: integer
+-- $3 limit: integer
+SELECT s.name, s.next_tick_at, w.id AS job_id
+FROM {{schema}}.schedules AS s
+LEFT JOIN {{schema}}.jobs AS w ON w.schedule = s.name AND w.tick_at = s.next_tick_at
+WHERE s.queue = $1 AND NOT s.paused
+  AND s.next_tick_at < now() - $2 * interval '1 millisecond'
+  AND (w.id IS NULL OR w.state IN ('completed', 'dead', 'cancelled'))
+ORDER BY s.next_tick_at
+LIMIT $3
