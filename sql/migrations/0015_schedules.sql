@@ -65,64 +65,133 @@ ALTER TABLE {{schema}}.jobs
   ADD COLUMN schedule text,
   ADD COLUMN tick_at timestamptz;
 
+-- jobs_done keeps the columns of jobs in their order (migration 0013); its partitions follow.
+ALTER TABLE {{schema}}.jobs_done
+  ADD COLUMN schedule text,
+  ADD COLUMN tick_at timestamptz;
+
 ALTER TABLE {{schema}}.jobs_archive
   ADD COLUMN schedule text,
   ADD COLUMN tick_at timestamptz;
 
--- Exactly one job per (schedule, tick), whatever state it is in. Ticks only move forward (past
--- next_tick_at), so a tick whose job retention removed is never made again.
+-- Exactly one job per (schedule, tick). The unique index covers the jobs table: a tick's job that
+-- is pending, running or dead, whoever inserts. A tick's job that completed or was cancelled has
+-- moved to jobs_done (migration 0013), where no unique index can span the partitions, so
+-- schedule_enqueue() refuses those ticks itself: every tick up to the schedule's last_tick_at
+-- (set, under the schedule's row lock, by the claim of each tick's job before it runs), and any
+-- tick whose job is in jobs_done (skipped ticks, jobs cancelled by hand), found by the index
+-- below. Ticks only move forward past next_tick_at, so a tick whose job retention removed is
+-- never made again.
 CREATE UNIQUE INDEX jobs_schedule_tick_idx ON {{schema}}.jobs (schedule, tick_at)
   WHERE tick_at IS NOT NULL;
+CREATE INDEX jobs_done_schedule_tick_idx ON {{schema}}.jobs_done (schedule, tick_at)
+  WHERE tick_at IS NOT NULL;
+
+-- The view of migration 0013 lists the columns jobs had then: again, with the new ones.
+CREATE OR REPLACE VIEW {{schema}}.all_jobs AS
+  SELECT * FROM {{schema}}.jobs
+  UNION ALL
+  SELECT * FROM {{schema}}.jobs_done;
+
+-- drop_done_partitions() of migration 0013, archiving the new columns too.
+CREATE OR REPLACE FUNCTION {{schema}}.drop_done_partitions(
+  before timestamptz, archive_by_default boolean,
+  OUT partitions integer, OUT rows_dropped bigint, OUT rows_archived bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  part record;
+  n bigint;
+BEGIN
+  partitions := 0;
+  rows_dropped := 0;
+  rows_archived := 0;
+  FOR part IN SELECT b.rel, b.upper_bound FROM {{schema}}.done_partitions() AS b LOOP
+    CONTINUE WHEN part.upper_bound IS NULL OR part.upper_bound > before;
+    EXECUTE format(
+      'INSERT INTO %I.jobs_archive (id, queue, name, payload, state, priority, run_at, attempts, '
+      'max_attempts, backoff, lease_token, lease_expires_at, worker_id, heartbeat_at, '
+      'idempotency_key, tenant, result, last_error, errors, created_at, started_at, '
+      'finished_at, updated_at, progress, logs, trace_context, key_retained, schedule, tick_at) '
+      'SELECT d.id, d.queue, d.name, d.payload, d.state, d.priority, d.run_at, d.attempts, '
+      'd.max_attempts, d.backoff, d.lease_token, d.lease_expires_at, d.worker_id, d.heartbeat_at, '
+      'd.idempotency_key, d.tenant, d.result, d.last_error, d.errors, d.created_at, '
+      'd.started_at, d.finished_at, d.updated_at, d.progress, d.logs, d.trace_context, '
+      'd.key_retained, d.schedule, d.tick_at FROM %s AS d '
+      'LEFT JOIN %I.queues AS q ON q.name = d.queue '
+      'WHERE coalesce(q.retention ->> ''mode'', CASE WHEN $1 THEN ''archive'' END) = ''archive'' '
+      'ON CONFLICT (id) DO NOTHING',
+      '{{schema_name}}', part.rel, '{{schema_name}}') USING archive_by_default;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    rows_archived := rows_archived + n;
+    EXECUTE format('SELECT count(*) FROM %s', part.rel) INTO n;
+    rows_dropped := rows_dropped + n;
+    EXECUTE format('DROP TABLE %s', part.rel);
+    partitions := partitions + 1;
+  END LOOP;
+END
+$$;
 
 -- Inserts the jobs of some ticks of a schedule, due at their ticks (a NULL tick: a job run by
--- hand, due now), with the schedule's job and options (unset ones take the queue's stored defaults, then `default_max_attempts`). A tick that
--- already has a job is left alone. While someone watches, a `tick` event per new job goes out
--- (the insert trigger announces them, and emits `enqueued`). Returns how many jobs were made.
+-- hand, due now), with the schedule's job and options (unset ones take the queue's stored
+-- defaults, then `default_max_attempts`). A tick that already has a job, or had one (see the
+-- indexes above), is left alone. Like pgpulse's send statements (migration 0014) the insert marks
+-- itself as pgpulse's own, so the insert triggers leave it alone, and announces its jobs itself:
+-- the due ones and those to come in separate notices, since a consumer arms its timer for the
+-- next tick from the earliest run_at of a notice. While someone watches, each new job's
+-- `enqueued` and `tick` events go out. Returns how many jobs were made.
 -- It runs with its owner's rights (see the end of this file), so that setting a schedule needs
 -- no INSERT on jobs: the admin set may make a schedule's jobs, not send jobs of its own.
 CREATE FUNCTION {{schema}}.schedule_enqueue(
   schedule_name text, ticks timestamptz[], ids uuid[], default_max_attempts integer)
 RETURNS integer LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-  made integer := 0;
-  n integer;
-  later boolean;
+  made integer;
+  notices integer;
+  sent integer;
 BEGIN
-  -- Ticks already due, then ticks to come, in two statements: the insert trigger announces each
-  -- statement's earliest run_at, and a consumer arms its timer for the next tick only if that
-  -- tick is announced on its own.
-  FOREACH later IN ARRAY ARRAY[false, true] LOOP
-    WITH s AS MATERIALIZED (
-      SELECT * FROM {{schema}}.schedules WHERE name = schedule_name
-    ), settings AS MATERIALIZED (
-      SELECT q.max_attempts, q.backoff, q.fair_tenants
-      FROM {{schema}}.queues AS q JOIN s ON q.name = s.queue
-    ), inserted AS (
-      INSERT INTO {{schema}}.jobs AS j
-        (id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant, schedule,
-         tick_at)
-      SELECT t.id, s.queue, s.job_name, s.payload,
-             coalesce((s.job_options ->> 'priority')::smallint, 0), coalesce(t.tick, now()),
-             coalesce((s.job_options ->> 'maxAttempts')::integer,
-                      (SELECT max_attempts FROM settings), default_max_attempts),
-             coalesce(s.job_options -> 'backoff', (SELECT backoff FROM settings)),
-             coalesce(s.job_options ->> 'tenant',
-                      CASE WHEN (SELECT fair_tenants FROM settings) THEN '' END),
-             s.name, t.tick
-      FROM s CROSS JOIN unnest(ticks, ids) AS t(tick, id)
-      WHERE (coalesce(t.tick, now()) > now()) = later
-      ON CONFLICT (schedule, tick_at) WHERE tick_at IS NOT NULL DO NOTHING
-      RETURNING j.id, j.queue, j.schedule, j.tick_at
-    ), events AS MATERIALIZED (
-      SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
-        'type', 'tick', 'id', id, 'queue', queue, 'schedule', schedule, 'tickAt', tick_at,
-        'at', now()))) END AS sent
-      FROM inserted
-      WHERE {{schema}}.events_watched()
-    )
-    SELECT count(*) INTO n FROM inserted CROSS JOIN events;
-    made := made + n;
-  END LOOP;
+  -- The mark names the calling statement's start time, which the insert below (and its
+  -- triggers) share, and no later statement of the transaction does.
+  PERFORM set_config('pgpulse.own_statement', statement_timestamp()::text, true);
+  WITH s AS MATERIALIZED (
+    SELECT * FROM {{schema}}.schedules WHERE name = schedule_name
+  ), settings AS MATERIALIZED (
+    SELECT q.max_attempts, q.backoff, q.fair_tenants
+    FROM {{schema}}.queues AS q JOIN s ON q.name = s.queue
+  ), inserted AS (
+    INSERT INTO {{schema}}.jobs AS j
+      (id, queue, name, payload, priority, run_at, max_attempts, backoff, tenant, schedule,
+       tick_at)
+    SELECT t.id, s.queue, s.job_name, s.payload,
+           coalesce((s.job_options ->> 'priority')::smallint, 0), coalesce(t.tick, now()),
+           coalesce((s.job_options ->> 'maxAttempts')::integer,
+                    (SELECT max_attempts FROM settings), default_max_attempts),
+           coalesce(s.job_options -> 'backoff', (SELECT backoff FROM settings)),
+           coalesce(s.job_options ->> 'tenant',
+                    CASE WHEN (SELECT fair_tenants FROM settings) THEN '' END),
+           s.name, t.tick
+    FROM s CROSS JOIN unnest(ticks, ids) AS t(tick, id)
+    WHERE t.tick IS NULL
+       OR (t.tick > coalesce(s.last_tick_at, '-infinity')
+           AND NOT EXISTS (SELECT 1 FROM {{schema}}.jobs_done AS d
+                           WHERE d.schedule = s.name AND d.tick_at = t.tick))
+    ON CONFLICT (schedule, tick_at) WHERE tick_at IS NOT NULL DO NOTHING
+    RETURNING j.id, j.queue, j.name, j.run_at, j.priority, j.tenant, j.schedule, j.tick_at
+  ), announced AS (
+    SELECT {{schema}}.announce(queue, count(*), min(run_at))
+    FROM inserted GROUP BY queue, run_at > now()
+  ), events AS (
+    SELECT {{schema}}.emit_enqueued(jsonb_agg(jsonb_build_object(
+             'id', id, 'queue', queue, 'name', name, 'run_at', run_at, 'priority', priority,
+             'tenant', tenant)))
+           + {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
+             'type', 'tick', 'id', id, 'queue', queue, 'schedule', schedule, 'tickAt', tick_at,
+             'at', now()))) AS sent
+    FROM inserted
+    HAVING count(*) > 0 AND {{schema}}.events_watched()
+  )
+  SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM announced),
+         (SELECT count(*) FROM events)
+  INTO made, notices, sent;
   RETURN made;
 END
 $$;
@@ -177,10 +246,23 @@ BEGIN
     reason := 'overlap';
   END IF;
   IF reason IS NOT NULL THEN
-    UPDATE {{schema}}.jobs
-    SET state = 'cancelled', result = jsonb_build_object('skipped', reason),
-        lease_token = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
-    WHERE id = job_id AND lease_token = token
+    -- Cancelled, it leaves the hot table for jobs_done as cancel_job.sql does (a schedule's job
+    -- has no idempotency key).
+    WITH moved AS (
+      DELETE FROM {{schema}}.jobs
+      WHERE id = job_id AND lease_token = token
+      RETURNING *
+    )
+    INSERT INTO {{schema}}.jobs_done
+      (id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
+       lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
+       last_error, errors, created_at, started_at, finished_at, updated_at, progress, logs,
+       trace_context, key_retained, schedule, tick_at)
+    SELECT id, queue, name, payload, 'cancelled', priority, run_at, attempts, max_attempts,
+           backoff, NULL, NULL, worker_id, heartbeat_at, idempotency_key, tenant,
+           jsonb_build_object('skipped', reason), last_error, errors, created_at, started_at,
+           now(), now(), progress, logs, trace_context, key_retained, schedule, tick_at
+    FROM moved
     RETURNING id, queue INTO skipped_id, skipped_queue;
     IF skipped_id IS NOT NULL THEN
       PERFORM {{schema}}.announce_freed(ARRAY[skipped_queue]);

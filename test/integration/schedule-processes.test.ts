@@ -22,7 +22,7 @@ async function ticksOf(schedule: string): Promise<TickRow[]> {
   const { rows } = await sql.query<TickRow>(
     `SELECT j.id, j.tick_at, j.state,
             (SELECT count(*)::int FROM handled AS h WHERE h.job_id = j.id) AS handled
-     FROM pgpulse.jobs AS j WHERE j.schedule = $1 AND j.tick_at IS NOT NULL ORDER BY j.tick_at`,
+     FROM pgpulse.all_jobs AS j WHERE j.schedule = $1 AND j.tick_at IS NOT NULL ORDER BY j.tick_at`,
     [schedule],
   );
   return rows;
@@ -75,7 +75,7 @@ test('4 processes, 3 schedules: one job per tick, none missed; changes take effe
   // The processes that ran the ticks: more than one, none of them "the scheduler".
   const { rows: pids } = await sql.query<{ n: number }>(
     `SELECT count(DISTINCT h.pid)::int AS n FROM handled AS h
-     JOIN pgpulse.jobs AS j ON j.id = h.job_id WHERE j.schedule IS NOT NULL`,
+     JOIN pgpulse.all_jobs AS j ON j.id = h.job_id WHERE j.schedule IS NOT NULL`,
   );
   expect(pids[0]?.n).toBeGreaterThan(1);
 

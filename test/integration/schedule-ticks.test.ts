@@ -18,7 +18,7 @@ interface TickRow {
 /** The tick jobs of a schedule, by tick. */
 async function ticksOf(schedule: string): Promise<TickRow[]> {
   const { rows } = await sql.query<TickRow>(
-    `SELECT id, tick_at, state, started_at, finished_at, result FROM pgpulse.jobs
+    `SELECT id, tick_at, state, started_at, finished_at, result FROM pgpulse.all_jobs
      WHERE schedule = $1 AND tick_at IS NOT NULL ORDER BY tick_at`,
     [schedule],
   );
@@ -224,10 +224,18 @@ describe('a stalled schedule is repaired by the workers of its queue', () => {
     const waiting = async (name: string) => (await queue.schedules.get(name))?.nextRunAt;
     const purgedTick = await waiting('purged');
     const oldTick = await waiting('old-release');
-    // Purged; and run by an older release, which does not move its schedule on.
+    // Purged; and run by an older release, which does not move its schedule on, and whose
+    // completion files the job in jobs_done without the columns it does not know.
     await sql.query(`DELETE FROM pgpulse.jobs WHERE schedule = 'purged'`);
+    const { rows: old } = await sql.query<{ id: string }>(
+      `UPDATE pgpulse.jobs SET state = 'completed', finished_at = now(), schedule = NULL,
+         tick_at = NULL
+       WHERE schedule = 'old-release' RETURNING id`,
+    );
     await sql.query(
-      `UPDATE pgpulse.jobs SET state = 'completed', finished_at = now() WHERE schedule = 'old-release'`,
+      `WITH moved AS (DELETE FROM pgpulse.jobs WHERE id = ANY ($1) RETURNING *)
+       INSERT INTO pgpulse.jobs_done SELECT * FROM moved`,
+      [old.map((row) => row.id)],
     );
     // Stalled for good: no claim will ever move them on, until a worker repairs them.
     await waitFor(

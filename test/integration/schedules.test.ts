@@ -16,7 +16,7 @@ async function ticksOf(schedule: string) {
     run_at: Date;
     result: unknown;
   }>(
-    `SELECT id, tick_at, state, run_at, result FROM pgpulse.jobs WHERE schedule = $1
+    `SELECT id, tick_at, state, run_at, result FROM pgpulse.all_jobs WHERE schedule = $1
      ORDER BY tick_at NULLS LAST, created_at`,
     [schedule],
   );

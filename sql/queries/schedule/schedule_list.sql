@@ -7,6 +7,8 @@ FROM {{schema}}.schedules AS s
 LEFT JOIN LATERAL (
   SELECT state, started_at, finished_at FROM {{schema}}.jobs WHERE id = s.last_job_id
   UNION ALL
+  SELECT state, started_at, finished_at FROM {{schema}}.jobs_done WHERE id = s.last_job_id
+  UNION ALL
   SELECT state, started_at, finished_at FROM {{schema}}.jobs_archive WHERE id = s.last_job_id
   LIMIT 1
 ) AS j ON true

@@ -21,11 +21,11 @@ WITH input AS (
     (id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
      lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
      last_error, errors, created_at, started_at, finished_at, updated_at, progress, logs,
-     trace_context, key_retained)
+     trace_context, key_retained, schedule, tick_at)
   SELECT id, queue, name, payload, 'completed', priority, run_at, attempts, max_attempts, backoff,
          NULL, NULL, worker_id, heartbeat_at, idempotency_key, tenant, new_result,
          last_error, errors, created_at, started_at, now(), now(), progress, logs,
-         trace_context, key_retained
+         trace_context, key_retained, schedule, tick_at
   FROM moved
   RETURNING id, queue, attempts, finished_at
 ), kept AS (
