@@ -44,7 +44,14 @@ const COLUMNS = [
     t: 1,
   },
   { scenario: 'batch', metric: 'jobsPerSec', label: 'batch', unit: '/s', lower: false, t: 1 },
-  { scenario: 'schedules', metric: 'p99@100', label: 'tick p99 @100', unit: 'ms', lower: true, t: 0 },
+  {
+    scenario: 'schedules',
+    metric: 'p99@100',
+    label: 'tick p99 @100',
+    unit: 'ms',
+    lower: true,
+    t: 0,
+  },
   {
     scenario: 'schedules',
     metric: 'idleStatementsPerSec@100',

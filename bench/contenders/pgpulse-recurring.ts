@@ -21,6 +21,7 @@ async function forEach(count: number, task: (i: number) => Promise<unknown>): Pr
 async function wipe(queue: Queue, name: string): Promise<void> {
   await queue.pool.query('DELETE FROM pgpulse.schedules WHERE queue = $1', [name]);
   await queue.pool.query('DELETE FROM pgpulse.jobs WHERE queue = $1', [name]);
+  await queue.pool.query('DELETE FROM pgpulse.jobs_done WHERE queue = $1', [name]);
 }
 
 /**
@@ -86,9 +87,10 @@ export function pgpulseRecurring(queue: Queue): RecurringApi {
         until = from + windowMs;
         await new Promise((resolve) => setTimeout(resolve, until - Date.now() + 1000));
         await worker.stop();
-        // The job's start as the claim recorded it (before its schedule is moved on).
+        // The job's start as the claim recorded it (before its schedule is moved on), wherever
+        // the job is now (a completed one is in jobs_done).
         const { rows } = await queue.pool.query<{ ms: number }>(
-          `SELECT extract(epoch FROM started_at - tick_at) * 1000 AS ms FROM pgpulse.jobs
+          `SELECT extract(epoch FROM started_at - tick_at) * 1000 AS ms FROM pgpulse.all_jobs
            WHERE queue = $1 AND tick_at >= $2 AND tick_at < $3 AND started_at IS NOT NULL`,
           [name, new Date(from), new Date(until)],
         );

@@ -6,15 +6,16 @@
 -- consumer arms for delayed jobs start it on time, and no poll looks for due schedules. When a
 -- consumer claims that job it calls schedule_advance(), which inserts the job of the tick after
 -- it (computed in TypeScript from the database's clock with the schedule's cron or interval) in
--- one transaction with moving next_tick_at on. Two things make a tick's job unique however many
--- processes claim: the unique index on jobs (schedule, tick_at), and the guard of
--- schedule_advance() (only the claim of the tick next_tick_at names moves the schedule on, under
--- the schedule row's lock). A job of a schedule carries the schedule's name and its tick; a job
--- run by hand (trigger) has the name and no tick.
+-- one transaction with moving next_tick_at on. A tick's job is unique however many processes
+-- claim: only the claim of the tick next_tick_at names moves the schedule on (under the schedule
+-- row's lock), and schedule_enqueue() never makes a tick that has or had a job (see the indexes
+-- below). A job of a schedule carries the schedule's name and its tick; a job run by hand
+-- (trigger) has the name and no tick.
 --
--- Code of version 14 keeps working: it neither reads nor writes the new columns, and it claims
--- and runs a tick's job like any other, without moving its schedule on; the consumers of newer
--- code find such a stalled schedule (schedule_stalled.sql) and move it on.
+-- Code of version 14 keeps working: it neither reads nor writes the new columns (so a tick's job
+-- it completes reaches jobs_done without them), and it claims and runs a tick's job like any
+-- other, without moving its schedule on; newer consumers find such a stalled schedule
+-- (schedule_stalled.sql) and move it on.
 
 CREATE TABLE {{schema}}.schedules (
   name          text        PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$'),
@@ -74,14 +75,12 @@ ALTER TABLE {{schema}}.jobs_archive
   ADD COLUMN schedule text,
   ADD COLUMN tick_at timestamptz;
 
--- Exactly one job per (schedule, tick). The unique index covers the jobs table: a tick's job that
--- is pending, running or dead, whoever inserts. A tick's job that completed or was cancelled has
--- moved to jobs_done (migration 0013), where no unique index can span the partitions, so
--- schedule_enqueue() refuses those ticks itself: every tick up to the schedule's last_tick_at
--- (set, under the schedule's row lock, by the claim of each tick's job before it runs), and any
--- tick whose job is in jobs_done (skipped ticks, jobs cancelled by hand), found by the index
--- below. Ticks only move forward past next_tick_at, so a tick whose job retention removed is
--- never made again.
+-- Exactly one job per (schedule, tick). The unique index covers a tick's job in the jobs table
+-- (pending, running, dead). One that completed or was cancelled has moved to jobs_done (migration
+-- 0013), where no unique index spans the partitions: schedule_enqueue() refuses those ticks itself,
+-- every tick up to last_tick_at (set under the schedule's row lock by each tick's claim, before it
+-- runs) and any tick with a job in jobs_done (skipped, cancelled by hand), found by the second
+-- index. Ticks only move forward, so a tick whose job retention removed is never made again.
 CREATE UNIQUE INDEX jobs_schedule_tick_idx ON {{schema}}.jobs (schedule, tick_at)
   WHERE tick_at IS NOT NULL;
 CREATE INDEX jobs_done_schedule_tick_idx ON {{schema}}.jobs_done (schedule, tick_at)
@@ -110,14 +109,13 @@ BEGIN
     EXECUTE format(
       'INSERT INTO %I.jobs_archive (id, queue, name, payload, state, priority, run_at, attempts, '
       'max_attempts, backoff, lease_token, lease_expires_at, worker_id, heartbeat_at, '
-      'idempotency_key, tenant, result, last_error, errors, created_at, started_at, '
-      'finished_at, updated_at, progress, logs, trace_context, key_retained, schedule, tick_at) '
+      'idempotency_key, tenant, result, last_error, errors, created_at, started_at, finished_at, '
+      'updated_at, progress, logs, trace_context, key_retained, schedule, tick_at) '
       'SELECT d.id, d.queue, d.name, d.payload, d.state, d.priority, d.run_at, d.attempts, '
       'd.max_attempts, d.backoff, d.lease_token, d.lease_expires_at, d.worker_id, d.heartbeat_at, '
-      'd.idempotency_key, d.tenant, d.result, d.last_error, d.errors, d.created_at, '
-      'd.started_at, d.finished_at, d.updated_at, d.progress, d.logs, d.trace_context, '
-      'd.key_retained, d.schedule, d.tick_at FROM %s AS d '
-      'LEFT JOIN %I.queues AS q ON q.name = d.queue '
+      'd.idempotency_key, d.tenant, d.result, d.last_error, d.errors, d.created_at, d.started_at, '
+      'd.finished_at, d.updated_at, d.progress, d.logs, d.trace_context, d.key_retained, '
+      'd.schedule, d.tick_at FROM %s AS d LEFT JOIN %I.queues AS q ON q.name = d.queue '
       'WHERE coalesce(q.retention ->> ''mode'', CASE WHEN $1 THEN ''archive'' END) = ''archive'' '
       'ON CONFLICT (id) DO NOTHING',
       '{{schema_name}}', part.rel, '{{schema_name}}') USING archive_by_default;

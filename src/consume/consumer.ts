@@ -13,25 +13,18 @@ import type { Context } from '../db/context.js';
 import { isTransient } from '../db/failure.js';
 import { runEvery } from '../kernel/cleanup.js';
 import { describeError } from '../kernel/error-record.js';
-import { IntervalTask } from '../kernel/interval-task.js';
 import { JobCancelledError, WorkerStoppedError } from '../kernel/job-errors.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
 import { channelsFor } from '../notify/channels.js';
 import { decodeJobsNotice, type JobsNotice } from '../notify/jobs-channel.js';
-import { advanceTick, isTick, repairStalled } from '../schedule/advance.js';
 import { Settlements, type SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { type Notice, wakeups } from '../wake/wakeups.js';
 import { type ConsumerConfig, withStoredSettings } from './consumer-config.js';
 import type { ConsumerError } from './consumer-events.js';
-
-/**
- * How often a consumer looks for its queue's stalled schedules (a waiting tick's job purged, or
- * finished without moving its schedule on), jittered: a floor, like the fallback poll.
- */
-const SCHEDULE_REPAIR_MS = 30_000;
+import { ConsumerTicks } from './consumer-ticks.js';
 
 /**
  * The consuming half of pgpulse for one queue: wakes (notifications, polls, timers for delayed
@@ -51,8 +44,8 @@ export class Consumer {
   readonly #settlements: Settlements;
   #claimer: Claimer | undefined;
   #leases: LeaseKeeper | undefined;
-  /** Now and then, and at start: repairs the queue's stalled schedules (the poll is the floor). */
-  #repairs: IntervalTask<number> | undefined;
+  /** Schedules' ticks move their schedule on before they run; stalled schedules are repaired. */
+  #ticks: ConsumerTicks | undefined;
   readonly #dueTimes = new Subject<number>();
   #clockOffsetMs = 0;
   #wakes: Subscription | undefined;
@@ -159,6 +152,12 @@ export class Consumer {
     const ctx = this.#ctx;
     const config = this.#config;
     const { queue, pollIntervalMs } = config;
+    this.#ticks = new ConsumerTicks(ctx, queue, {
+      dispatch: (entry) => this.#dispatch(entry),
+      release: (entry, delayMs) => this.#settlements.release(entry, delayMs),
+      remove: (entry) => this.inFlight.remove(entry.job.id),
+      problem: (error) => this.problem(error, 'schedule'),
+    });
     const claimer = new Claimer({
       ctx,
       queue,
@@ -225,17 +224,7 @@ export class Consumer {
       { pollIntervalMs },
     ).subscribe((reason) => claimer.wake(reason));
     this.#leases.start();
-    this.#repairs = new IntervalTask(
-      'schedule repair',
-      () => repairStalled(ctx, queue),
-      SCHEDULE_REPAIR_MS,
-      ctx.options.logger,
-    );
-    this.#repairs.start();
-    // A failure here is logged, never fatal: a worker of jobs is no worse for it.
-    this.#repairs.runOnce().catch((error: unknown) => {
-      ctx.options.logger.warn('pgpulse: schedule repair failed', describeError(error));
-    });
+    this.#ticks.start();
     void (async () => {
       if (listener !== null) {
         await listener.whenReady(channelsFor(ctx.options.schema).jobs).catch(() => undefined);
@@ -267,7 +256,7 @@ export class Consumer {
       },
       () => this.#settlements.drain(),
       () => this.#leases?.stop(),
-      () => this.#repairs?.stop(),
+      () => this.#ticks?.stop(),
       () => this.#cancels?.unsubscribe(),
       () => this.#dueTimes.complete(),
       () => this.inFlight.complete(),
@@ -297,29 +286,11 @@ export class Consumer {
       if (this.#stopping !== undefined) {
         // Claimed while stopping: straight back to pending, unstarted.
         void this.#settlements.release(entry).catch(() => undefined);
-      } else if (isTick(job)) {
-        void this.#tick(entry);
+      } else if (this.#ticks !== undefined) {
+        this.#ticks.dispatch(entry);
       } else {
         this.#dispatch(entry);
       }
     }
-  }
-
-  /**
-   * A schedule's tick: move its schedule on (the next tick's job is inserted) before the handler
-   * runs, since the schedule may skip this one. If that cannot be written, the job goes back to
-   * pending a second later, so that its claim, and the schedule's next tick, are tried again.
-   */
-  async #tick(entry: LeasedEntry): Promise<void> {
-    let outcome: 'run' | 'skipped';
-    try {
-      outcome = await advanceTick(this.#ctx, entry.job);
-    } catch (error) {
-      this.problem(error, 'schedule');
-      await this.#settlements.release(entry, 1000).catch(() => undefined);
-      return;
-    }
-    if (outcome === 'skipped') this.inFlight.remove(entry.job.id);
-    else this.#dispatch(entry);
   }
 }
