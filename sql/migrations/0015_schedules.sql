@@ -205,6 +205,8 @@ $$;
 --    (the caller reads it again), as does a tick that is no longer the waiting one although the
 --    caller thought so;
 --  * a job that runs becomes the schedule's last job.
+-- A caller that already started the job's handler (it read before that the schedule skips no
+-- tick) passes `may_skip` false: the job then runs, even if the policy changed meanwhile.
 -- `outcome` is 'run', 'skipped' (see `reason`) or 'conflict'; a job whose schedule was removed
 -- runs. `made` is how many jobs were inserted. A consumer repairing a stalled schedule (its
 -- waiting tick's job gone or finished without moving it on) calls it as the claim of that tick
@@ -215,7 +217,7 @@ $$;
 CREATE FUNCTION {{schema}}.schedule_advance(
   schedule_name text, job_id uuid, token uuid, tick timestamptz, read_version integer,
   ticks timestamptz[], ids uuid[], next_tick timestamptz, misfire_skip boolean,
-  default_max_attempts integer,
+  default_max_attempts integer, may_skip boolean,
   OUT outcome text, OUT reason text, OUT made integer)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -236,9 +238,9 @@ BEGIN
     outcome := 'conflict';
     RETURN;
   END IF;
-  IF waiting AND misfire_skip THEN
+  IF may_skip AND waiting AND misfire_skip THEN
     reason := 'misfire';
-  ELSIF s.overlap = 'skip' AND s.last_job_id IS DISTINCT FROM job_id AND EXISTS (
+  ELSIF may_skip AND s.overlap = 'skip' AND s.last_job_id IS DISTINCT FROM job_id AND EXISTS (
     SELECT 1 FROM {{schema}}.jobs AS j
     WHERE j.id = s.last_job_id AND j.state IN ('pending', 'running')) THEN
     reason := 'overlap';
@@ -304,5 +306,6 @@ $$;
 ALTER FUNCTION {{schema}}.schedule_enqueue(text, timestamptz[], uuid[], integer)
   SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION {{schema}}.schedule_advance(
-  text, uuid, uuid, timestamptz, integer, timestamptz[], uuid[], timestamptz, boolean, integer)
+  text, uuid, uuid, timestamptz, integer, timestamptz[], uuid[], timestamptz, boolean, integer,
+  boolean)
   SECURITY DEFINER SET search_path = pg_catalog, pg_temp;

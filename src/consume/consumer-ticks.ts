@@ -1,6 +1,7 @@
 import type { Context } from '../db/context.js';
 import { describeError } from '../kernel/error-record.js';
 import { IntervalTask } from '../kernel/interval-task.js';
+import { isUnskippable } from '../kernel/tick-policy.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
 import { advanceTick, isTick, repairStalled } from '../schedule/advance.js';
 
@@ -23,9 +24,11 @@ export interface TickPort {
 }
 
 /**
- * The schedules' part of a consumer: a claimed tick's job moves its schedule on before its
- * handler runs, and now and then (and at start) the queue's stalled schedules are repaired.
- * Every other job passes through untouched, at the cost of one check.
+ * The schedules' part of a consumer. A claimed tick's job moves its schedule on before its
+ * handler runs when the schedule may skip it (`overlap: 'skip'`, `misfire: 'skip'`); the tick of
+ * a schedule that cannot (as its claim read it) starts at once, as a delayed job would, and its
+ * schedule moves on meanwhile. Now and then (and at start) the queue's stalled schedules are
+ * repaired. Every other job passes through untouched, at one check's cost.
  */
 export class ConsumerTicks {
   readonly #ctx: Context;
@@ -56,10 +59,26 @@ export class ConsumerTicks {
     return this.#repairs.stop();
   }
 
-  /** Dispatches a claimed job, a schedule's tick once its schedule has moved on. */
+  /** Dispatches a claimed job; a schedule's tick once its schedule has moved on, or meanwhile. */
   dispatch(entry: LeasedEntry): void {
-    if (isTick(entry.job)) void this.#tick(entry);
-    else this.#port.dispatch(entry);
+    if (!isTick(entry.job)) this.#port.dispatch(entry);
+    else if (isUnskippable(entry.job)) void this.#startedTick(entry);
+    else void this.#tick(entry);
+  }
+
+  /**
+   * A tick of a schedule that skips none: its handler starts now, and its schedule moves on
+   * meanwhile, told that the job started (so that a policy changed since the claim cannot skip
+   * it). If that cannot be written, the job runs anyway, and the stalled-schedule repair moves
+   * the schedule on once it has finished.
+   */
+  async #startedTick(entry: LeasedEntry): Promise<void> {
+    this.#port.dispatch(entry);
+    try {
+      await advanceTick(this.#ctx, entry.job, true);
+    } catch (error) {
+      this.#port.problem(error);
+    }
   }
 
   /**

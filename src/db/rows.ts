@@ -1,3 +1,4 @@
+import { markUnskippable } from '../kernel/tick-policy.js';
 import type {
   BackoffPolicy,
   ClaimedJob,
@@ -29,11 +30,16 @@ export interface ClaimRow {
   trace_context: Record<string, string> | null;
   schedule: string | null;
   tick_at: Date | null;
+  /** For a tick: whether its schedule's policies can skip a tick (claim_jobs.sql only). */
+  schedule_may_skip?: boolean | null;
 }
 
 /** A row of get_job.sql: every column. */
 export interface JobRow
-  extends Omit<ClaimRow, 'lease_token' | 'lease_expires_at' | 'worker_id' | 'started_at'> {
+  extends Omit<
+    ClaimRow,
+    'lease_token' | 'lease_expires_at' | 'worker_id' | 'started_at' | 'schedule_may_skip'
+  > {
   state: JobState;
   lease_token: string | null;
   lease_expires_at: Date | null;
@@ -73,13 +79,15 @@ function commonFields<P>(row: ClaimRow | JobRow) {
 }
 
 export function toClaimedJob<P>(row: ClaimRow): ClaimedJob<P> {
-  return {
+  const job: ClaimedJob<P> = {
     ...commonFields<P>(row),
     leaseToken: row.lease_token,
     leaseExpiresAt: row.lease_expires_at,
     workerId: row.worker_id,
     startedAt: row.started_at,
   };
+  if (row.schedule_may_skip === false) markUnskippable(job as ClaimedJob);
+  return job;
 }
 
 export function toJob<P, R>(row: JobRow): Job<P, R> {

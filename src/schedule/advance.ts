@@ -27,6 +27,8 @@ interface TickRef {
   readonly jobId: string | null;
   /** The claimer's lease token; null when repairing (nothing is cancelled then). */
   readonly leaseToken: string | null;
+  /** The job's handler already started: it runs whatever the policies say (never skipped). */
+  readonly started: boolean;
 }
 
 /**
@@ -36,14 +38,16 @@ interface TickRef {
  * is then cancelled unstarted and must not run. Two statements: a read, then a guarded write
  * (schedule_advance()) that reports a conflict when the schedule changed since the read, and the
  * computation is redone. Idempotent: a job claimed again (after a crash, or a retry) moves
- * nothing on a second time.
+ * nothing on a second time. With `started` (the caller knew the schedule skips no tick and
+ * started the handler already), the job is never skipped, even if the policies changed meanwhile.
  */
-export function advanceTick(ctx: Context, job: ClaimedJob): Promise<TickOutcome> {
+export function advanceTick(ctx: Context, job: ClaimedJob, started = false): Promise<TickOutcome> {
   return advance(ctx, {
     schedule: job.schedule as string,
     tickAt: job.tickAt as Date,
     jobId: job.id,
     leaseToken: job.leaseToken,
+    started,
   });
 }
 
@@ -70,6 +74,7 @@ export async function repairStalled(ctx: Context, queue: string): Promise<number
       tickAt: row.next_tick_at,
       jobId: row.job_id,
       leaseToken: null,
+      started: false,
     });
   }
   return stalled.length;
@@ -94,8 +99,9 @@ async function advance(ctx: Context, tick: TickRef): Promise<TickOutcome> {
           plan.ticks,
           newJobIds(plan.ticks.length),
           plan.next,
-          plan.misfireSkip,
+          plan.misfireSkip && !tick.started,
           ctx.options.maxAttempts,
+          !tick.started,
         ]),
       RETRIES,
     );

@@ -56,7 +56,7 @@ const FUNCTIONS = {
   job_state: 'job_state(uuid)',
   reject_duplicate: 'reject_duplicate(text, uuid)',
   schedule_advance:
-    'schedule_advance(text, uuid, uuid, timestamptz, integer, timestamptz[], uuid[], timestamptz, boolean, integer)',
+    'schedule_advance(text, uuid, uuid, timestamptz, integer, timestamptz[], uuid[], timestamptz, boolean, integer, boolean)',
   schedule_changed: 'schedule_changed(text, text, text)',
   schedule_enqueue: 'schedule_enqueue(text, timestamptz[], uuid[], integer)',
 } as const;

@@ -154,3 +154,40 @@ describe('one job per tick after the job left the hot table', () => {
     await queue.schedules.remove('skips');
   });
 });
+
+describe('a tick whose handler already started', () => {
+  // A worker starts the handler of a schedule that skips no tick (as it last read) before the
+  // advance is written; the advance then says so, and never skips the job, even if the schedule
+  // changed to a policy that would.
+  test('is never skipped by its advance, whatever the policies say now', async () => {
+    await queue.schedules.set('late-skip', { every: '1h', queue: 'started-q', overlap: 'skip' });
+    // An unfinished last job: the waiting tick would be skipped for overlap.
+    await queue.schedules.trigger('late-skip');
+    const { rows } = await sql.query<{ next_tick_at: Date; version: number }>(
+      `SELECT next_tick_at, version FROM pgpulse.schedules WHERE name = 'late-skip'`,
+    );
+    const row = rows[0];
+    if (row === undefined) throw new Error('no schedule');
+    const advance = (maySkip: boolean) =>
+      sql.query<{ outcome: string; reason: string | null }>(
+        `SELECT outcome, reason FROM pgpulse.schedule_advance('late-skip', NULL, NULL, $1, $2,
+           '{}', '{}', $1, false, 3, $3)`,
+        [row.next_tick_at, row.version, maySkip],
+      );
+    const client = await sql.connect();
+    try {
+      await client.query('BEGIN');
+      const skipped = await client.query(
+        `SELECT outcome, reason FROM pgpulse.schedule_advance('late-skip', NULL, NULL, $1, $2,
+           '{}', '{}', $1, false, 3, true)`,
+        [row.next_tick_at, row.version],
+      );
+      expect(skipped.rows).toEqual([{ outcome: 'skipped', reason: 'overlap' }]);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+    expect((await advance(false)).rows).toEqual([{ outcome: 'run', reason: null }]);
+    await queue.schedules.remove('late-skip');
+  });
+});

@@ -172,7 +172,7 @@ describe('ticking', () => {
   });
 
   test('maxRuns: the schedule makes that many jobs, then ends', async () => {
-    await queue.schedules.set('thrice', { every: 100, queue: 'max', maxRuns: 3 });
+    await queue.schedules.set('thrice', { every: 100, queue: 'max', maxRuns: 3, misfire: 'all' });
     const worker = queue.work('max', async () => 'ok');
     await waitFor(async () => (await queue.schedules.get('thrice'))?.state === 'ended', 'the end');
     await waitFor(
@@ -190,7 +190,7 @@ describe('ticking', () => {
     const seen: unknown[] = [];
     const beat = defineJob({
       name: 'heartbeat',
-      schedule: { every: 100, payload: { n: 1 }, options: { priority: 2 } },
+      schedule: { every: 100, misfire: 'all', payload: { n: 1 }, options: { priority: 2 } },
       handler: async (job) => {
         seen.push(job.payload);
         return job.tickAt?.toISOString();
@@ -219,7 +219,7 @@ describe('ticking', () => {
 describe('a stalled schedule is repaired by the workers of its queue', () => {
   test('its waiting job purged, or run by a release from before schedules', async () => {
     for (const name of ['purged', 'old-release']) {
-      await queue.schedules.set(name, { every: 100, queue: 'stall' });
+      await queue.schedules.set(name, { every: 100, queue: 'stall', misfire: 'all' });
     }
     const waiting = async (name: string) => (await queue.schedules.get(name))?.nextRunAt;
     const purgedTick = await waiting('purged');

@@ -11,5 +11,6 @@
 -- $8 next_tick_at: timestamptz, the tick that then waits, or NULL (the schedule ended)
 -- $9 misfire_skip: boolean, skip the claimed job (ticks were missed; the policy is 'skip')
 -- $10 default_max_attempts: integer, the client's default
+-- $11 may_skip: boolean, false once the job's handler started (it runs whatever the policies say)
 SELECT outcome, reason, made
-FROM {{schema}}.schedule_advance($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+FROM {{schema}}.schedule_advance($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
