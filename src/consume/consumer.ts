@@ -125,6 +125,7 @@ export class Consumer {
     this.#fatal = error;
     this.#wakes?.unsubscribe();
     void this.#claimer?.stop();
+    void this.#ticks?.stop();
     this.#ctx.options.logger.error(
       `pgpulse: consuming queue ${this.#config.queue} stopped: ${describeError(error).message}`,
       describeError(error),
@@ -224,13 +225,16 @@ export class Consumer {
       { pollIntervalMs },
     ).subscribe((reason) => claimer.wake(reason));
     this.#leases.start();
-    this.#ticks.start();
+    const ticks = this.#ticks;
     void (async () => {
       if (listener !== null) {
         await listener.whenReady(channelsFor(ctx.options.schema).jobs).catch(() => undefined);
       }
       await claimer.quiet();
-      if (this.#fatal === undefined) this.#markReady();
+      if (this.#fatal !== undefined || this.#stopping !== undefined) return;
+      this.#markReady();
+      // Only a consumer that works repairs stalled schedules: one that cannot has said why once.
+      ticks.start();
     })();
   }
 
