@@ -121,11 +121,13 @@ describe('ticking', () => {
         expect(claimed).toMatchObject({ state: 'cancelled', result: { skipped: 'misfire' } });
         expect(missed).toEqual([]);
       }
-      // After the restart the schedule goes on from the first tick after it, one job a tick.
+      // After the restart the schedule goes on from the first tick after it, at most one job a
+      // tick, on the schedule's grid. (A later tick may misfire again on a loaded machine, as
+      // its policy says, so the ticks after the first are not required to be consecutive.)
       const after = ms(rows).filter((tick) => tick > claimedAt);
       expect(after.length).toBeGreaterThan(0);
       expect([lastMissed + every, lastMissed + 2 * every]).toContain(after[0]);
-      expect(steps(after).every((step) => step === every)).toBe(true);
+      expect(steps(after).every((step) => step > 0 && step % every === 0)).toBe(true);
       await queue.schedules.remove(name);
     }
   });
