@@ -19,6 +19,7 @@ export const JOB_EVENT_TYPES = [
   'cancelled',
   'released',
   'progress',
+  'ready',
 ] as const;
 
 /** A kind of lifecycle event. */
@@ -47,6 +48,11 @@ export interface JobEvent {
   progress?: unknown;
   /** retried: true when an operator redrove a dead job. */
   redriven?: boolean;
+  /**
+   * The flow of a job that has parents or children (any type of event); `ready` says a waiting
+   * job's last parent settled and it is now pending.
+   */
+  flowId?: string;
 }
 
 /** How long a watcher registration lasts without renewal; renewed every third of it. */

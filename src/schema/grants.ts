@@ -27,6 +27,7 @@ type Table =
   | 'jobs_done'
   | 'all_jobs'
   | 'jobs_archive'
+  | 'job_deps'
   | 'event_watchers';
 type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 
@@ -44,6 +45,7 @@ const FUNCTIONS = {
   announce_freed: 'announce_freed(text[])',
   after_failure: 'after_failure(jsonb)',
   append_error: 'append_error(jsonb, jsonb, integer)',
+  cancel_flow: 'cancel_flow(uuid)',
   claim_budget: 'claim_budget(text, integer)',
   done_partitions: 'done_partitions()',
   drop_done_partitions: 'drop_done_partitions(timestamptz, boolean)',
@@ -52,8 +54,11 @@ const FUNCTIONS = {
   ensure_done_partitions: 'ensure_done_partitions()',
   events_watched: 'events_watched()',
   fair_candidates: 'fair_candidates(text, integer, text)',
+  insert_flow: 'insert_flow(uuid, boolean, jsonb, jsonb, uuid[], integer)',
   job_state: 'job_state(uuid)',
   reject_duplicate: 'reject_duplicate(text, uuid)',
+  resume_dependents: 'resume_dependents(uuid[])',
+  settle_dependents: 'settle_dependents(uuid[], text)',
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 
@@ -69,6 +74,7 @@ const TABLE_ORDER: readonly Table[] = [
   'jobs_done',
   'all_jobs',
   'jobs_archive',
+  'job_deps',
   'event_watchers',
 ];
 const PRIVILEGE_ORDER: readonly TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
@@ -84,6 +90,8 @@ const COMMON: PrivilegeSet = {
     jobs_done: whole('SELECT'),
     all_jobs: whole('SELECT'),
     jobs_archive: whole('SELECT'),
+    // A flow's edges: flows.get() and a job's parents (migration 0016).
+    job_deps: whole('SELECT'),
   },
   functions: [],
 };
@@ -99,7 +107,15 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       ],
     },
     // Sends announce their jobs and emit their `enqueued` events themselves (migration 0014).
-    functions: ['announce', 'emit_enqueued', 'emit_events', 'events_watched', 'reject_duplicate'],
+    // A flow, or a job with dependsOn, goes in through insert_flow(), with its owner's rights.
+    functions: [
+      'announce',
+      'emit_enqueued',
+      'emit_events',
+      'events_watched',
+      'insert_flow',
+      'reject_duplicate',
+    ],
   },
   // Claim, heartbeat, settle, progress and log, cancel, sweep; register as an event watcher.
   consume: {
@@ -119,12 +135,15 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       'announce_cancel',
       'announce_freed',
       'append_error',
+      'cancel_flow',
       'claim_budget',
       'emit_events',
       'ensure_done_partitions',
       'events_watched',
       'fair_candidates',
       'job_state',
+      // A settled job's children move on (migration 0016), with the owner's rights.
+      'settle_dependents',
     ],
   },
   // Queue settings, pause, purge, delete, redrive, retention, cancel, sweep; watch events.
@@ -143,11 +162,14 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       'announce_control',
       'announce_freed',
       'append_error',
+      'cancel_flow',
       'drop_done_partitions',
       'emit_events',
       'ensure_done_partitions',
       'events_watched',
       'job_state',
+      'resume_dependents',
+      'settle_dependents',
     ],
   },
 };

@@ -36,6 +36,10 @@ WITH expired AS MATERIALIZED (
   RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, expired.error
 ), follow AS MATERIALIZED (
   SELECT * FROM {{schema}}.after_failure((SELECT coalesce(jsonb_agg(to_jsonb(done)), '[]') FROM done))
+), dependents AS MATERIALIZED (
+  -- The children of a job gone dead are settled by their policy (migration 0016).
+  SELECT {{schema}}.settle_dependents(ARRAY(SELECT id FROM done WHERE state = 'dead'), 'dead')
+    AS released
 )
 SELECT id, queue, state, follow.notified, follow.freed
-FROM done CROSS JOIN follow
+FROM done CROSS JOIN follow CROSS JOIN dependents
