@@ -153,6 +153,8 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       jobs: whole('UPDATE', 'DELETE'),
       jobs_done: whole('INSERT', 'UPDATE', 'DELETE'),
       jobs_archive: whole('INSERT', 'DELETE'),
+      // Retention prunes a finished flow's dependencies with its jobs.
+      job_deps: whole('DELETE'),
       event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
     },
     functions: [
