@@ -351,7 +351,8 @@ BEGIN
            END::text
     FROM jsonb_array_elements(events) WITH ORDINALITY AS x(e, i)
     LEFT JOIN {{schema}}.jobs AS j
-      ON j.id = CASE WHEN x.e ->> 'id' ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+      -- Events name jobs by id; anything else in `id` is left alone rather than cast.
+      ON j.id = CASE WHEN x.e ->> 'id' ~ '^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$'
                      THEN (x.e ->> 'id')::uuid END
     ORDER BY x.i
   LOOP

@@ -1,6 +1,6 @@
--- Cancels a waiting, pending or running job. A pending job will never be claimed; a running job loses its
--- lease, so its holder's later complete/fail is refused (cancel wins), and a {cancel, queue}
--- notice on the jobs channel lets the process running it abort the handler. A cancelled job
+-- Cancels a waiting, pending or running job. A pending job will never be claimed; a running job
+-- loses its lease, so its holder's later complete/fail is refused (cancel wins), and a {cancel,
+-- queue} notice on the jobs channel lets the process running it abort the handler. A cancelled job
 -- leaves the hot table for jobs_done (one retaining its idempotency key stays, cancelled in
 -- place, as does a job of a flow, whose children are settled by their policy: migration 0016).
 -- Returns no row for an unknown id, and cancelled = false with the state for a job that
@@ -11,8 +11,8 @@ WITH prev AS MATERIALIZED (
 ), moved AS (
   DELETE FROM {{schema}}.jobs AS j
   USING prev
-  WHERE j.id = prev.id AND prev.state IN ('waiting', 'pending', 'running') AND NOT prev.key_retained
-    AND prev.flow_id IS NULL
+  WHERE j.id = prev.id AND prev.state IN ('waiting', 'pending', 'running')
+    AND NOT prev.key_retained AND prev.flow_id IS NULL
   RETURNING j.*
 ), filed AS (
   INSERT INTO {{schema}}.jobs_done

@@ -42,4 +42,5 @@ WITH expired AS MATERIALIZED (
     AS released
 )
 SELECT id, queue, state, follow.notified, follow.freed
-FROM done CROSS JOIN follow CROSS JOIN dependents
+FROM done CROSS JOIN follow
+CROSS JOIN dependents

@@ -2,7 +2,8 @@
 -- A job goes back to pending at now() + retry_delay_ms when the error is retryable and attempts
 -- remain, otherwise to dead. Jobs put back are announced on the jobs channel so idle workers in
 -- any process can arm a timer for them. While someone watches, emits `failed` and then `retried`
--- or `dead` per job. The children of a job gone dead are settled by their policy (migration 0016).
+-- or `dead` per job. The children of a job gone dead are settled by their policy (migration
+-- 0016).
 -- $1 failures: jsonb array of {id, token, error (jsonb), retryable (boolean), retry_delay_ms}
 -- $2 keep_errors: integer, how many error records a job keeps
 WITH input AS (
