@@ -107,6 +107,19 @@ describe('a parent that fails', () => {
   });
 });
 
+describe('purging a queue', () => {
+  test('settles the children of purged pending jobs as if those were cancelled', async () => {
+    const { ids } = await queue.flow([
+      { ref: 'p', queue: 'purged', payload: null },
+      { ref: 'c', queue: 'purge-kids', payload: null, dependsOn: ['p'] },
+      { ref: 'r', queue: 'purge-kids', payload: null, dependsOn: [{ ref: 'p', onFailure: 'run' }] },
+    ]);
+    expect(await queue.queues.purge('purged', { states: ['pending'] })).toEqual({ pending: 1 });
+    expect(await stateOf(ids.c)).toBe('cancelled');
+    expect(await stateOf(ids.r)).toBe('pending');
+  });
+});
+
 describe('cancelling a flow', () => {
   test('mid-run: the running job is aborted, the rest never runs, dead jobs stay', async () => {
     const started = deferred<void>();
