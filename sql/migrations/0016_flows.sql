@@ -25,12 +25,17 @@ ALTER TABLE {{schema}}.jobs ADD CONSTRAINT jobs_state_check
   CHECK (state IN ('waiting', 'pending', 'running', 'completed', 'dead', 'cancelled'));
 
 -- jobs and jobs_done keep the same columns in the same order (migration 0013).
+-- `has_children` marks a job outside any flow that a job sent later depends on: with `flow_id`,
+-- it tells the settling statements which jobs to pass to settle_dependents(), so that a job of no
+-- flow costs them nothing.
 ALTER TABLE {{schema}}.jobs
   ADD COLUMN flow_id uuid,
-  ADD COLUMN waiting_parents integer NOT NULL DEFAULT 0;
+  ADD COLUMN waiting_parents integer NOT NULL DEFAULT 0,
+  ADD COLUMN has_children boolean NOT NULL DEFAULT false;
 ALTER TABLE {{schema}}.jobs_done
   ADD COLUMN flow_id uuid,
-  ADD COLUMN waiting_parents integer NOT NULL DEFAULT 0;
+  ADD COLUMN waiting_parents integer NOT NULL DEFAULT 0,
+  ADD COLUMN has_children boolean NOT NULL DEFAULT false;
 
 -- The view of migration 0013 takes the new columns (a view's `*` is expanded when it is made).
 CREATE OR REPLACE VIEW {{schema}}.all_jobs AS
@@ -60,8 +65,9 @@ CREATE INDEX job_deps_parent_idx ON {{schema}}.job_deps (parent);
 -- failed ones whose policy is `run`), and a child at 0 becomes pending and is announced; a child
 -- whose policy for a failed parent is `cancel` or `dead` stops in that state (the reason in its
 -- last_error, code PARENT_FAILED), and its own children are settled in turn. Children are locked
--- in id order, so settlements of many parents at once cannot deadlock on them. Any job id may be
--- passed: one without children costs an index probe. Returns how many children became pending.
+-- in id order, so settlements of many parents at once cannot deadlock on them. Statements pass
+-- only jobs of a flow or marked `has_children`; any id may be passed (one without children costs
+-- an index probe). Returns how many children became pending.
 -- Runs as the schema's owner: a consumer needs no privilege on other jobs than its own.
 CREATE FUNCTION {{schema}}.settle_dependents(parents uuid[], settled_as text) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -231,7 +237,11 @@ BEGIN
     SELECT coalesce(array_agg(id ORDER BY id), '{}'), coalesce(array_agg(state ORDER BY id), '{}')
     INTO hot_ids, hot_states
     FROM (SELECT id, state FROM {{schema}}.jobs WHERE id = ANY (outside)
-          ORDER BY id FOR SHARE) AS locked;
+          ORDER BY id FOR UPDATE) AS locked;
+    -- A parent of no flow is marked, so that the statement settling it settles its children: one
+    -- that waited for this lock re-reads the row (the new version) and sees the mark.
+    UPDATE {{schema}}.jobs SET has_children = true
+    WHERE id = ANY (hot_ids) AND flow_id IS NULL AND NOT has_children;
     -- A parent gone from jobs since has finished: it is in jobs_done (this query sees it).
     SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(state), '{}')
     INTO done_ids, done_states

@@ -208,6 +208,36 @@ describe('dependencies released on completion', () => {
 });
 
 describe('concurrent settlements', () => {
+  test('a child linked in a transaction while its parent completes or dies is settled, never stranded', async () => {
+    for (const outcome of ['completed', 'dead'] as const) {
+      const parent = await queue.send('race', null, { maxAttempts: 1 });
+      const [job] = await queue.claim('race');
+      const client = await sql.connect();
+      try {
+        await client.query('BEGIN');
+        const child = await queue.send('race-kids', null, { dependsOn: [parent.id], client });
+        // The settlement waits for the transaction's lock on the parent...
+        const settled =
+          outcome === 'completed'
+            ? queue.complete(job as never, null)
+            : queue.fail(job as never, new Error('boom'));
+        await waitFor(async () => {
+          const { rows } = await sql.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return rows[0].n > 0;
+        }, 'the settlement to wait for the lock');
+        await client.query('COMMIT');
+        await settled;
+        // ...and then sees the child the transaction linked.
+        expect(await stateOf(child.id)).toBe(outcome === 'completed' ? 'pending' : 'cancelled');
+      } finally {
+        client.release();
+      }
+    }
+  });
+
   test('fan-in: 16 workers completing 10,000 parents release the child exactly once', async () => {
     const parents = Array.from(
       { length: 10_000 },

@@ -7,7 +7,8 @@
 -- had already finished. While someone watches, emits a `cancelled` event.
 -- $1 id: uuid
 WITH prev AS MATERIALIZED (
-  SELECT id, queue, state, key_retained, flow_id FROM {{schema}}.jobs WHERE id = $1 FOR UPDATE
+  SELECT id, queue, state, key_retained, flow_id, has_children FROM {{schema}}.jobs
+  WHERE id = $1 FOR UPDATE
 ), moved AS (
   DELETE FROM {{schema}}.jobs AS j
   USING prev
@@ -37,7 +38,10 @@ WITH prev AS MATERIALIZED (
 ), done AS (
   SELECT * FROM filed UNION ALL SELECT * FROM kept
 ), dependents AS MATERIALIZED (
-  SELECT {{schema}}.settle_dependents(ARRAY(SELECT id FROM done), 'cancelled') AS released
+  SELECT CASE WHEN cardinality(parents) = 0 THEN 0
+              ELSE {{schema}}.settle_dependents(parents, 'cancelled') END AS released
+  FROM (SELECT ARRAY(SELECT prev.id FROM prev JOIN done ON done.id = prev.id
+                     WHERE prev.flow_id IS NOT NULL OR prev.has_children) AS parents) AS p
 ), notified AS (
   SELECT {{schema}}.announce_cancel(prev.id, prev.queue)
   FROM prev JOIN done ON done.id = prev.id

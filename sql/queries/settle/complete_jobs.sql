@@ -43,12 +43,17 @@ WITH input AS (
   WHERE j.id = ANY (ARRAY(SELECT id FROM input))
     AND j.id = input.id AND j.lease_token = input.token
     AND (j.key_retained OR j.flow_id IS NOT NULL)
-  RETURNING j.id, j.queue, j.attempts, j.finished_at
+  RETURNING j.id, j.queue, j.attempts, j.finished_at, j.flow_id, j.has_children
 ), done AS (
-  SELECT * FROM filed UNION ALL SELECT * FROM kept
+  SELECT * FROM filed UNION ALL SELECT id, queue, attempts, finished_at FROM kept
 ), dependents AS MATERIALIZED (
-  -- Children of the completed jobs (one index probe each when they have none).
-  SELECT {{schema}}.settle_dependents(ARRAY(SELECT id FROM done), 'completed') AS released
+  -- Children of the completed jobs of flows and of those marked as parents; none called else.
+  SELECT CASE WHEN cardinality(parents) = 0 THEN 0
+              ELSE {{schema}}.settle_dependents(parents, 'completed') END AS released
+  FROM (SELECT ARRAY(SELECT id FROM moved WHERE has_children
+                     UNION ALL
+                     SELECT id FROM kept WHERE flow_id IS NOT NULL OR has_children) AS parents)
+    AS p
 ), freed AS MATERIALIZED (
   -- A finished running job frees a slot of a queue with a concurrency limit: announce it.
   SELECT {{schema}}.announce_freed(ARRAY(SELECT DISTINCT queue FROM done)) AS freed

@@ -35,12 +35,14 @@ WITH input AS (
   -- Re-checked here: a concurrent change to the row is judged on its newest version.
   WHERE j.id = ANY (ARRAY(SELECT id FROM failed))
     AND j.id = failed.id AND j.lease_token = failed.token
-  RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, failed.error
+  RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, failed.error,
+            j.flow_id IS NOT NULL OR j.has_children AS parent
 ), follow AS MATERIALIZED (
   SELECT * FROM {{schema}}.after_failure((SELECT coalesce(jsonb_agg(to_jsonb(done)), '[]') FROM done))
 ), dependents AS MATERIALIZED (
-  SELECT {{schema}}.settle_dependents(ARRAY(SELECT id FROM done WHERE state = 'dead'), 'dead')
-    AS released
+  SELECT CASE WHEN cardinality(parents) = 0 THEN 0
+              ELSE {{schema}}.settle_dependents(parents, 'dead') END AS released
+  FROM (SELECT ARRAY(SELECT id FROM done WHERE state = 'dead' AND parent) AS parents) AS p
 )
 -- Only refused rows are looked up again, by primary key (a join would scan the table).
 SELECT input.id, done.id IS NOT NULL AS ok, done.state AS new_state, done.run_at,
