@@ -14,25 +14,34 @@ export interface FlowEdge {
 
 /** One job of a flow. */
 export interface FlowJob {
+  /** The job's id. */
   id: string;
+  /** Its queue. */
   queue: string;
+  /** Its job type within the queue. */
   name: string;
   state: JobState;
+  /** Attempts started so far. */
   attempts: number;
   /** Parents not settled yet (while `waiting`). */
   waitingParents: number;
+  /** Its parents, with the policy of each dependency and how the parent settled. */
   parents: FlowEdge[];
   /** The ids of its children in the flow. */
   children: string[];
   /** The message of its last error (for a job stopped by a parent: why). */
   error: string | null;
+  /** When it was sent. */
   createdAt: Date;
+  /** When its latest attempt started. */
   startedAt: Date | null;
+  /** When it finished (completed, dead or cancelled). */
   finishedAt: Date | null;
 }
 
 /** A flow as `queue.flows.get()` reads it: every job, with its parents and children. */
 export interface FlowInfo {
+  /** The flow's id. */
   id: string;
   /** Jobs per state. */
   counts: Record<JobState, number>;

@@ -3,23 +3,31 @@ import type { JobErrorRecord, JobState } from '../kernel/types.js';
 
 /** One parent of a job with its result, from `job.parentResults()`. */
 export interface ParentResult<R = unknown> {
+  /** The parent's id. */
   id: string;
   /** Null when retention has removed the parent. */
   queue: string | null;
+  /** Its job type; null when removed. */
   name: string | null;
+  /** Its state now; null when removed. */
   state: JobState | null;
   /** How the parent settled, as its child saw it; null while it has not. */
   outcome: 'completed' | 'dead' | 'cancelled' | null;
   /** What its handler returned, once completed. */
   result: R | null;
+  /** Its last error, if it failed. */
   lastError: JobErrorRecord | null;
 }
 
 /** How a job's parents settled, from `job.parentCounts()` (a batch's callback). */
 export interface ParentCounts {
+  /** How many parents the job has. */
   total: number;
+  /** Parents that completed. */
   completed: number;
+  /** Parents that went dead. */
   dead: number;
+  /** Parents that were cancelled. */
   cancelled: number;
   /** Parents not settled yet (0 once the job runs, unless a parent's policy is `run`). */
   unsettled: number;
@@ -29,7 +37,9 @@ interface ParentRow {
   id: string;
   outcome: ParentResult['outcome'];
   queue: string | null;
+  /** Its job type; null when removed. */
   name: string | null;
+  /** Its state now; null when removed. */
   state: JobState | null;
   result: unknown;
   last_error: JobErrorRecord | null;

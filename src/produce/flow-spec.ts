@@ -8,6 +8,7 @@ export interface FlowNode<P = unknown> extends Omit<JobOptions, 'idempotencyKey'
   ref: string;
   /** The queue the job goes to (nodes of one flow may go to different queues). */
   queue: string;
+  /** Its payload (JSON). */
   payload: P;
   /** Its parents: other nodes' refs, or `{ id }` of jobs sent before. Default none (a root). */
   dependsOn?: readonly Dependency[];

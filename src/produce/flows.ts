@@ -30,6 +30,7 @@ export interface FlowOptions {
 
 /** What `queue.flow()` made: the flow's id and each node's job id by its ref. */
 export interface FlowResult {
+  /** The flow's id: `queue.flows.get(flowId)`. */
   flowId: string;
   /** Job ids by node ref. */
   ids: Record<string, string>;
@@ -37,14 +38,19 @@ export interface FlowResult {
 
 /** One job of a batch (`queue.batch()`): its queue, payload and options. */
 export interface BatchJob<P = unknown> extends Omit<JobOptions, 'idempotencyKey' | 'retainKey'> {
+  /** The queue the job goes to. */
   queue: string;
+  /** Its payload (JSON). */
   payload: P;
 }
 
 /** What `queue.batch()` made: the flow's id, the jobs' ids in order, and the callback's. */
 export interface BatchResult {
+  /** The flow's id. */
   flowId: string;
+  /** The jobs' ids, in the order given. */
   ids: string[];
+  /** The callback job's id. */
   callbackId: string;
 }
 
