@@ -44,6 +44,15 @@ export type {
   SendOptions,
 } from './produce/job-spec.js';
 
+// Flows: jobs that depend on jobs
+export { MAX_FLOW_EDGES, MAX_FLOW_NODES } from './produce/flow-spec.js';
+export type { FlowNode } from './produce/flow-spec.js';
+export { ON_PARENT_FAILURE } from './kernel/types.js';
+export type { Dependency, DependencyOptions, OnParentFailure } from './kernel/types.js';
+export type { BatchJob, BatchResult, FlowOptions, FlowResult } from './produce/flows.js';
+export type { FlowAdmin, FlowEdge, FlowInfo, FlowJob } from './admin/flows.js';
+export type { ParentCounts, ParentResult } from './execute/parents.js';
+
 // Streaming consumers
 export type { Worker, WorkerEvent } from './consume/worker.js';
 export type { ConsumerError } from './consume/consumer-events.js';

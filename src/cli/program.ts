@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { POOLER_MODES } from '../config/options.js';
 import { devCommands } from './commands/dev.js';
 import { dlqCommands } from './commands/dlq.js';
+import { flowCommands } from './commands/flows.js';
 import { grantCommand } from './commands/grant.js';
 import { jobCommands } from './commands/jobs.js';
 import { queueCommands } from './commands/queues.js';
@@ -62,6 +63,7 @@ Examples:
   pgpulse job send emails '{"to":"ada@example.com"}' --delay 5000
   pgpulse dlq redrive emails
   pgpulse schedule set nightly --queue reports --cron '0 30 2 * * *' --timezone Europe/Berlin
+  pgpulse flow show 0193c5f2-6a4e-7d1c-9b0a-3f1e2d4c5b6a
   pgpulse watch emails
   pgpulse work ./jobs.mjs --queue emails`,
     );
@@ -72,6 +74,7 @@ Examples:
   jobCommands(program, globals);
   dlqCommands(program, globals);
   scheduleCommands(program, globals);
+  flowCommands(program, globals);
   readCommand(program, globals);
   watchCommand(program, globals);
   workCommand(program, globals);

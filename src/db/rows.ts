@@ -51,6 +51,7 @@ export interface JobRow
   finished_at: Date | null;
   updated_at: Date;
   archived: boolean;
+  flow_id: string | null;
   progress: unknown;
   logs: JobLogEntry[] | null;
 }
@@ -104,6 +105,7 @@ export function toJob<P, R>(row: JobRow): Job<P, R> {
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
     archived: row.archived,
+    flowId: row.flow_id ?? null,
     progress: row.progress ?? null,
     logs: row.logs ?? [],
   };

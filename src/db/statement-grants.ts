@@ -12,6 +12,7 @@ export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> 
   const either: GrantSet[] = ['consume', 'admin'];
   const owner: GrantSet[] = [];
   return {
+    cancel_flow: either,
     cancel_job: either,
     claim_jobs: consume,
     complete_jobs: consume,
@@ -19,6 +20,7 @@ export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> 
     drop_done_partitions: admin,
     ensure_partitions: either,
     fail_jobs: consume,
+    get_flow: all,
     get_job: all,
     heartbeat_jobs: consume,
     job_log: consume,
@@ -35,6 +37,8 @@ export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> 
     migrate_version: all,
     next_run_at: consume,
     notify: all,
+    parent_counts: all,
+    parent_results: all,
     prune_jobs: admin,
     queue_delete: admin,
     queue_pause: admin,
@@ -57,6 +61,7 @@ export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> 
     schedule_trigger: admin,
     schedule_upsert: admin,
     send_job: ['produce'],
+    send_flow: ['produce'],
     send_jobs: ['produce'],
     unwatch_events: either,
     watch_events: either,

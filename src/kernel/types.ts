@@ -1,10 +1,18 @@
 import type pg from 'pg';
 
 /** Every state a job can be in. */
-export const JOB_STATES = ['pending', 'running', 'completed', 'dead', 'cancelled'] as const;
+export const JOB_STATES = [
+  'waiting',
+  'pending',
+  'running',
+  'completed',
+  'dead',
+  'cancelled',
+] as const;
 
 /**
- * A job's state. `pending` jobs wait for their `runAt`; `running` jobs are leased to a worker;
+ * A job's state. `waiting` jobs wait for their parents (`dependsOn`, flows) and are never
+ * claimed; `pending` jobs wait for their `runAt`; `running` jobs are leased to a worker;
  * `completed`, `dead` (attempts exhausted or a non-retryable error) and `cancelled` are final.
  */
 export type JobState = (typeof JOB_STATES)[number];
@@ -19,6 +27,38 @@ export const GRANT_SETS = ['produce', 'consume', 'admin'] as const;
 
 /** One of {@link GRANT_SETS}. */
 export type GrantSet = (typeof GRANT_SETS)[number];
+
+/**
+ * What a job does when one of its parents fails (goes `dead` or is `cancelled`): `cancel` it
+ * (the default), make it `dead` with the reason in its `lastError` (code `PARENT_FAILED`), or
+ * `run` it anyway once its other parents have settled.
+ */
+export type OnParentFailure = 'cancel' | 'dead' | 'run';
+
+/** Every {@link OnParentFailure}. */
+export const ON_PARENT_FAILURE = ['cancel', 'dead', 'run'] as const;
+
+/**
+ * A parent of a job. In `send`'s `dependsOn` a string is a job's id; in a flow's node it is
+ * another node's `ref`, and `{ id }` names a job sent before. `onFailure` overrides the child's
+ * `onParentFailure` for this parent.
+ */
+export type Dependency = string | { id?: string; ref?: string; onFailure?: OnParentFailure };
+
+/** `send`'s options for a job with parents. */
+export interface DependencyOptions {
+  /**
+   * The jobs this one waits for (their ids, or `{ id, onFailure }`): it is `waiting`, never
+   * claimed, until every one has completed, and becomes pending in the transaction that completes
+   * the last. It joins the flow of the first parent in a flow, else starts one. Not with
+   * `idempotencyKey`.
+   *
+   * @throws ValidationError (nothing written) for an unknown or pruned parent.
+   */
+  dependsOn?: readonly Dependency[];
+  /** What the job does when a parent goes dead or is cancelled. Default `'cancel'`. */
+  onParentFailure?: OnParentFailure;
+}
 
 /** The finished states, which retention may prune. */
 export const FINISHED_STATES = ['completed', 'dead', 'cancelled'] as const;
@@ -105,6 +145,8 @@ export interface Job<P = unknown, R = unknown> {
   updatedAt: Date;
   /** Whether retention moved the job to the archive table. */
   archived: boolean;
+  /** The flow the job belongs to (it has parents or children), or null. */
+  flowId: string | null;
   /** The latest progress its handler reported (`job.progress()`), or null. */
   progress: unknown;
   /** Messages its handlers logged (`job.log()`), oldest first; the newest 100 are kept. */

@@ -21,6 +21,7 @@ export const JOB_EVENT_TYPES = [
   'progress',
   'tick',
   'schedule',
+  'ready',
 ] as const;
 
 /** A kind of lifecycle event. */
@@ -62,6 +63,11 @@ export interface JobEvent {
   skipped?: 'overlap' | 'misfire';
   /** schedule: what changed. */
   change?: 'set' | 'paused' | 'resumed' | 'triggered' | 'removed';
+  /**
+   * The flow of a job that has parents or children (any type of event); `ready` says a waiting
+   * job's last parent settled and it is now pending.
+   */
+  flowId?: string;
 }
 
 /** How long a watcher registration lasts without renewal; renewed every third of it. */

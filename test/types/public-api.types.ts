@@ -136,3 +136,21 @@ export function neverCalled(): unknown[] {
     api.Schedules,
   ];
 }
+
+// Flows: a DAG by refs, a job waiting on ids, a child reading its parents' results.
+expectTypeOf(
+  queue.flow([
+    { ref: 'a', queue: 'q', payload: 1 },
+    { ref: 'b', queue: 'q', payload: 2, dependsOn: ['a', { id: 'x', onFailure: 'run' }] },
+  ]),
+).resolves.toEqualTypeOf<api.FlowResult>();
+expectTypeOf(
+  queue.send('q', 1, { dependsOn: ['id'], onParentFailure: 'dead' }),
+).resolves.toEqualTypeOf<SendResult>();
+expectTypeOf(queue.flows.get('id')).resolves.toEqualTypeOf<api.FlowInfo | null>();
+queue.work('q', async (job) => {
+  expectTypeOf(await job.parentResults<number>()).toEqualTypeOf<api.ParentResult<number>[]>();
+  expectTypeOf(await job.parentCounts()).toEqualTypeOf<api.ParentCounts>();
+});
+// @ts-expect-error an unknown policy
+queue.send('q', 1, { onParentFailure: 'maybe' });
