@@ -80,6 +80,10 @@ export { backoffDelayMs } from './settle/backoff.js';
 
 // Queue control
 export type { QueueAdmin, QueueSummary } from './admin/queues.js';
+export type { GroupAdmin, GroupInfo } from './admin/groups.js';
+export type { GroupDefaults, GroupOverride } from './admin/group-settings.js';
+export type { ExplainFinding, ExplainReason, JobExplanation } from './admin/explain.js';
+export type { WorkerInfo, WorkerRegistry } from './admin/workers.js';
 export type { QueueInfo, QueueRetention, QueueSettings } from './admin/queue-settings.js';
 
 // Recurring schedules

@@ -1,9 +1,12 @@
 import type pg from 'pg';
 import type { Observable } from 'rxjs';
+import { explainJob, type JobExplanation } from './admin/explain.js';
 import { FlowAdmin } from './admin/flows.js';
+import { GroupAdmin } from './admin/groups.js';
 import { JobAdmin } from './admin/job-admin.js';
 import type { CancelResult, ListJobsOptions } from './admin/jobs.js';
 import { QueueAdmin } from './admin/queues.js';
+import { WorkerRegistry } from './admin/workers.js';
 import type { ClaimOptions } from './claim/claim.js';
 import {
   type QueueOptions,
@@ -74,6 +77,10 @@ export class Queue implements AsyncDisposable {
   readonly schedules: Schedules;
   /** Flows: read one with every job (`get`), or cancel what of it has not finished. */
   readonly flows: FlowAdmin;
+  /** Limits of single groups (a job's `tenant`): overrides of the queue's group limits. */
+  readonly groups: GroupAdmin;
+  /** The live workers of the schema, every process's (the worker registry). */
+  readonly workers: WorkerRegistry;
   readonly #ctx: Context;
   readonly #producer: Producer;
   readonly #consumers: Consumers;
@@ -102,6 +109,8 @@ export class Queue implements AsyncDisposable {
     this.queues = new QueueAdmin(this.#ctx);
     this.schedules = new Schedules(this.#ctx);
     this.flows = new FlowAdmin(this.#ctx);
+    this.groups = new GroupAdmin(this.#ctx);
+    this.workers = new WorkerRegistry(this.#ctx);
     this.#producer = new Producer(this.#ctx);
     this.#consumers = new Consumers(this.#ctx);
     this.#pull = new PullApi(this.#ctx);
@@ -330,6 +339,17 @@ export class Queue implements AsyncDisposable {
     options?: ListJobsOptions,
   ): Promise<Job<P, R>[]> {
     return this.#jobs.listJobs<P, R>(queue, options);
+  }
+
+  /**
+   * Why a job is not running now (or that nothing holds it back), from the database's state: not
+   * due yet, queue paused, a queue or group cap full (with the jobs holding the slots), a rate
+   * limit, its group's FIFO predecessor, leased by a worker, no live worker...
+   *
+   * @throws JobNotFoundError when no job has this id.
+   */
+  async explain(id: string): Promise<JobExplanation> {
+    return explainJob(this.#ctx, id);
   }
 
   /** Reads a job, also from the archive; null when no job has this id. */

@@ -8,6 +8,12 @@ import {
   checkOptionsObject,
   invalid,
 } from '../kernel/validate.js';
+import {
+  type GroupDefaults,
+  MAX_LIMIT,
+  resolveGroupDefaults,
+  resolveRateLimit,
+} from './group-settings.js';
 
 /** How long a queue keeps finished jobs, and what happens to them then. */
 export interface QueueRetention {
@@ -43,6 +49,12 @@ export interface QueueSettings {
   fairTenants?: boolean;
   /** How long finished jobs are kept (see {@link Queue.retention}). */
   retention?: QueueRetention | null;
+  /**
+   * Limits of every group (a job's `tenant`), exact across every process; `null` clears them.
+   * A queue with group limits is fair (its claims serve groups in turn), and stays so.
+   * Overrides for some groups: {@link GroupAdmin.set}.
+   */
+  groups?: GroupDefaults | null;
 }
 
 /** A queue's stored settings, from {@link QueueAdmin.get} and {@link QueueAdmin.list}. */
@@ -56,6 +68,8 @@ export interface QueueInfo {
   rateLimit: { count: number; periodMs: number } | null;
   fairTenants: boolean;
   retention: QueueRetention | null;
+  /** Limits of every group of the queue (unset ones are null, `fifo` false). */
+  groups: Required<GroupDefaults>;
   /** When the settings row was created; null for a queue that only has jobs. */
   createdAt: Date | null;
   updatedAt: Date | null;
@@ -73,6 +87,10 @@ export interface QueueRow {
   rate_period_ms: number | null;
   fair_tenants: boolean;
   retention: QueueRetention | null;
+  group_concurrency_limit: number | null;
+  group_rate_limit: number | null;
+  group_rate_period_ms: number | null;
+  group_fifo: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -85,6 +103,7 @@ const SETTING_KEYS = [
   'rateLimit',
   'fairTenants',
   'retention',
+  'groups',
 ] as const;
 
 /**
@@ -108,27 +127,17 @@ export function resolveQueueSettings(input: unknown): Record<string, unknown> {
     patch.backoff = settings.backoff === null ? null : resolveBackoff('backoff', settings.backoff);
   }
   if (given('concurrencyLimit')) {
-    patch.concurrency_limit = positive('concurrencyLimit', settings.concurrencyLimit, 1_000_000);
+    patch.concurrency_limit = positive('concurrencyLimit', settings.concurrencyLimit, MAX_LIMIT);
   }
-  if (given('rateLimit')) Object.assign(patch, resolveRateLimit(settings.rateLimit));
+  if (given('rateLimit')) {
+    [patch.rate_limit, patch.rate_period_ms] = resolveRateLimit('rateLimit', settings.rateLimit);
+  }
   if (given('fairTenants')) patch.fair_tenants = checkBoolean('fairTenants', settings.fairTenants);
+  if (given('groups')) Object.assign(patch, resolveGroupDefaults(settings.groups));
   if (given('retention')) {
     patch.retention = settings.retention === null ? null : resolveRetention(settings.retention);
   }
   return patch;
-}
-
-function resolveRateLimit(value: unknown): Record<string, number | null> {
-  if (value === null) return { rate_limit: null, rate_period_ms: null };
-  const limit = checkOptionsObject('rateLimit', value);
-  if (Object.keys(limit).length === 0) {
-    throw invalid('rateLimit', '{ count, periodMs } or null', value);
-  }
-  checkKnownKeys('rateLimit', limit, ['count', 'periodMs']);
-  return {
-    rate_limit: checkInteger('rateLimit.count', limit.count, 1, 1_000_000),
-    rate_period_ms: checkInteger('rateLimit.periodMs', limit.periodMs, 1, MAX_DURATION_MS),
-  };
 }
 
 function resolveRetention(value: unknown): QueueRetention {
@@ -164,6 +173,14 @@ export function toQueueInfo(row: QueueRow): QueueInfo {
         : { count: row.rate_limit, periodMs: row.rate_period_ms },
     fairTenants: row.fair_tenants,
     retention: row.retention,
+    groups: {
+      concurrencyLimit: row.group_concurrency_limit,
+      rateLimit:
+        row.group_rate_limit === null || row.group_rate_period_ms === null
+          ? null
+          : { count: row.group_rate_limit, periodMs: row.group_rate_period_ms },
+      fifo: row.group_fifo,
+    },
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -181,6 +198,7 @@ export function defaultQueueInfo(name: string): QueueInfo {
     rateLimit: null,
     fairTenants: false,
     retention: null,
+    groups: { concurrencyLimit: null, rateLimit: null, fifo: false },
     createdAt: null,
     updatedAt: null,
   };

@@ -11,6 +11,7 @@ import { scheduleCommands } from './commands/schedule.js';
 import { schemaCommands } from './commands/schema.js';
 import { watchCommand } from './commands/watch.js';
 import { workCommand } from './commands/work.js';
+import { workersCommand } from './commands/workers.js';
 import { integer } from './parse.js';
 import type { GlobalOptions } from './runtime.js';
 
@@ -78,6 +79,7 @@ Examples:
   readCommand(program, globals);
   watchCommand(program, globals);
   workCommand(program, globals);
+  workersCommand(program, globals);
   devCommands(program, globals);
   return program;
 }

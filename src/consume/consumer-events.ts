@@ -10,7 +10,15 @@ export interface ConsumerError {
   readonly fatal: boolean;
   /**
    * What the consumer was doing: `claim`, `heartbeat`, `listen`, `settings`, `next-due`, or
-   * `schedule` (moving a claimed tick's schedule on).
+   * `schedule` (moving a claimed tick's schedule on) or `register` (its entry in the worker
+   * registry).
    */
-  readonly during: 'claim' | 'heartbeat' | 'listen' | 'settings' | 'next-due' | 'schedule';
+  readonly during:
+    | 'claim'
+    | 'heartbeat'
+    | 'listen'
+    | 'settings'
+    | 'next-due'
+    | 'schedule'
+    | 'register';
 }

@@ -25,6 +25,7 @@ import { type Notice, wakeups } from '../wake/wakeups.js';
 import { type ConsumerConfig, withStoredSettings } from './consumer-config.js';
 import type { ConsumerError } from './consumer-events.js';
 import { ConsumerTicks } from './consumer-ticks.js';
+import { Registration } from './registration.js';
 
 /**
  * The consuming half of pgpulse for one queue: wakes (notifications, polls, timers for delayed
@@ -46,6 +47,7 @@ export class Consumer {
   #leases: LeaseKeeper | undefined;
   /** Schedules' ticks move their schedule on before they run; stalled schedules are repaired. */
   #ticks: ConsumerTicks | undefined;
+  #registration: Registration | undefined;
   readonly #dueTimes = new Subject<number>();
   #clockOffsetMs = 0;
   #wakes: Subscription | undefined;
@@ -226,7 +228,15 @@ export class Consumer {
     ).subscribe((reason) => claimer.wake(reason));
     this.#leases.start();
     const ticks = this.#ticks;
+    const registration = new Registration(
+      ctx,
+      config,
+      () => this.inFlight.size,
+      (error) => this.problem(error, 'register'),
+    );
+    this.#registration = registration;
     void (async () => {
+      await registration.start();
       if (listener !== null) {
         await listener.whenReady(channelsFor(ctx.options.schema).jobs).catch(() => undefined);
       }
@@ -261,6 +271,7 @@ export class Consumer {
       () => this.#settlements.drain(),
       () => this.#leases?.stop(),
       () => this.#ticks?.stop(),
+      () => this.#registration?.stop(),
       () => this.#cancels?.unsubscribe(),
       () => this.#dueTimes.complete(),
       () => this.inFlight.complete(),

@@ -22,6 +22,10 @@ export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> 
     fail_jobs: consume,
     get_flow: all,
     get_job: all,
+    explain_job: all,
+    group_get: all,
+    group_remove: admin,
+    group_save: admin,
     heartbeat_jobs: consume,
     job_log: consume,
     job_progress: consume,
@@ -65,5 +69,8 @@ export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> 
     send_jobs: ['produce'],
     unwatch_events: either,
     watch_events: either,
+    worker_beat: consume,
+    worker_leave: consume,
+    worker_list: all,
   };
 })();

@@ -107,6 +107,23 @@ export class QueueMetrics {
         }
       },
     });
+    new Gauge({
+      name: `${prefix}workers`,
+      help: 'Live registered consumers and the jobs they hold, per queue (the worker registry).',
+      labelNames: ['queue', 'measure'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const worker of await ctx.run<{ queues: string[]; running: number }>('worker_list', [
+          false,
+        ])) {
+          for (const queue of worker.queues) {
+            this.inc({ queue, measure: 'consumers' });
+            this.inc({ queue, measure: 'running' }, worker.running);
+          }
+        }
+      },
+    });
     const counter = (name: string, help: string) =>
       new Counter({ name: `${prefix}${name}`, help, labelNames: ['queue'], registers });
     const completed = counter('jobs_completed_total', 'Jobs completed by this process.');

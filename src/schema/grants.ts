@@ -29,7 +29,9 @@ type Table =
   | 'jobs_archive'
   | 'job_deps'
   | 'event_watchers'
-  | 'schedules';
+  | 'schedules'
+  | 'job_groups'
+  | 'workers';
 type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 
 /** A privilege on a whole table, or on some of its columns. */
@@ -56,6 +58,9 @@ const FUNCTIONS = {
   events_watched: 'events_watched()',
   fair_candidates: 'fair_candidates(text, integer, text)',
   insert_flow: 'insert_flow(uuid, boolean, jsonb, jsonb, uuid[], integer)',
+  group_candidates: 'group_candidates(text, integer, text, text)',
+  group_limits: 'group_limits(text, text, timestamptz)',
+  queue_grouped: 'queue_grouped(text)',
   job_state: 'job_state(uuid)',
   reject_duplicate: 'reject_duplicate(text, uuid)',
   resume_dependents: 'resume_dependents(uuid[])',
@@ -82,6 +87,8 @@ const TABLE_ORDER: readonly Table[] = [
   'job_deps',
   'event_watchers',
   'schedules',
+  'job_groups',
+  'workers',
 ];
 const PRIVILEGE_ORDER: readonly TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
 
@@ -102,8 +109,11 @@ const COMMON: PrivilegeSet = {
     schedules: whole('SELECT'),
     // A flow's edges: flows.get() and a job's parents (migration 0016).
     job_deps: whole('SELECT'),
+    // Group limits and the worker registry: claims, explain() and the admin views read them.
+    job_groups: whole('SELECT'),
+    workers: whole('SELECT'),
   },
-  functions: [],
+  functions: ['group_limits', 'queue_grouped'],
 };
 
 const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
@@ -139,7 +149,10 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       jobs: whole('UPDATE', 'DELETE'),
       jobs_done: whole('INSERT'),
       event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
+      // A consumer registers itself, refreshes its row and removes it (and expired ones).
+      workers: whole('INSERT', 'UPDATE', 'DELETE'),
     },
+    // group_candidates() runs as the owner: it locks the queue and spends group tokens.
     functions: [
       'after_failure',
       'announce',
@@ -152,6 +165,7 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       'ensure_done_partitions',
       'events_watched',
       'fair_candidates',
+      'group_candidates',
       'job_state',
       'schedule_advance',
       // A settled job's children move on (migration 0016), with the owner's rights.
@@ -171,6 +185,8 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       job_deps: whole('DELETE'),
       event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
       schedules: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
+      // Group overrides (their buckets are the claims' business, through group_candidates()).
+      job_groups: whole('INSERT', 'UPDATE'),
     },
     functions: [
       'after_failure',

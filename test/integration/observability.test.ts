@@ -68,6 +68,8 @@ describe('metrics', () => {
       expect(Math.floor((age ?? 0) / 60)).toBe(60);
       expect(sample(text, 'pgpulse_jobs_completed_total', { queue: 'metered' })).toBe(2);
       expect(sample(text, 'pgpulse_jobs_failed_total', { queue: 'metered' })).toBe(1);
+      // The worker registry: this process's one consumer of the queue.
+      expect(sample(text, 'pgpulse_workers', { queue: 'metered', measure: 'consumers' })).toBe(1);
       expect(
         sample(text, 'pgpulse_job_duration_seconds_count', {
           queue: 'metered',

@@ -398,6 +398,41 @@ describe('each set alone', () => {
     expect(await can(consumer, 'UPDATE', 'pgpulse.job_deps')).toBe(false);
   });
 
+  test('groups, explain and the worker registry: each set does its part, and only it', async () => {
+    const settings = queueAs(admin);
+    await settings.queues.create('g-q', {
+      groups: { concurrencyLimit: 1, rateLimit: { count: 50, periodMs: 1000 } },
+    });
+    await settings.groups.set('g-q', 'big', { concurrencyLimit: 2 });
+    expect(await settings.groups.list('g-q')).toHaveLength(1);
+    const sent = await queueAs(producer).sendBatch('g-q', [
+      { payload: 1, tenant: 'big' },
+      { payload: 2, tenant: 'big' },
+      { payload: 3, tenant: 'big' },
+      { payload: 4, tenant: 'small' },
+    ]);
+    const claimer = queueAs(consumer);
+    const claimed = await claimer.claim('g-q', { batchSize: 4 });
+    expect(claimed).toHaveLength(3);
+    const waiting = queueAs(producer);
+    expect((await waiting.explain(sent[2]?.id as string)).reason.code).toBe('group-concurrency');
+    await claimer.complete(claimed[0] as never);
+    const worker = claimer.work('g-reg', async () => undefined);
+    await worker.ready;
+    expect((await waiting.workers.list()).map((w) => w.queues)).toContainEqual(['g-reg']);
+    await worker.stop();
+    expect(await waiting.workers.list()).toEqual([]);
+    expectRefusal(
+      await queueAs(consumer)
+        .groups.set('g-q', 'x', { concurrencyLimit: 1 })
+        .catch((e: unknown) => e),
+      consumer,
+      ['admin'],
+    );
+    expect(await can(consumer, 'UPDATE', 'pgpulse.job_groups')).toBe(false);
+    expect(await can(producer, 'INSERT', 'pgpulse.workers')).toBe(false);
+  });
+
   test('no grant: every call says which role and how to grant it, never "not installed"', async () => {
     const queue = queueAs(nobody);
     for (const call of [() => queue.send('n', {}), () => queue.stats('n')]) {

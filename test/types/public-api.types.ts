@@ -124,6 +124,14 @@ void queue.work('emails', async (job) => {
   expectTypeOf(job.schedule).toEqualTypeOf<string | null>();
   expectTypeOf(job.tickAt).toEqualTypeOf<Date | null>();
 });
+// explain: a reason by stable code, with its details; groups and the registry.
+expectTypeOf(queue.explain('id')).resolves.toEqualTypeOf<api.JobExplanation>();
+expectTypeOf<api.JobExplanation['reason']['code']>().toEqualTypeOf<api.ExplainReason>();
+expectTypeOf(queue.groups.set).parameter(2).toEqualTypeOf<api.GroupOverride>();
+expectTypeOf(queue.groups.get('q', 'k')).resolves.toEqualTypeOf<api.GroupInfo>();
+expectTypeOf(queue.workers.list()).resolves.toEqualTypeOf<api.WorkerInfo[]>();
+// @ts-expect-error fifo is a setting of every group of a queue, not of one group
+void queue.groups.set('q', 'k', { fifo: true });
 
 // Worker and the other parts are types only: nothing unconstructible is a value.
 export function neverCalled(): unknown[] {
@@ -134,6 +142,8 @@ export function neverCalled(): unknown[] {
     api.QueueAdmin,
     // @ts-expect-error and Schedules
     api.Schedules,
+    // @ts-expect-error and GroupAdmin
+    api.GroupAdmin,
   ];
 }
 

@@ -8,6 +8,8 @@
 -- after the tenant the consumer's previous claim ended with. Settings are read by every claim,
 -- so a change takes effect at the next claim of every consumer, whatever it was told. A claim
 -- scoped to one tenant ($6) takes only that tenant's jobs (fairness has nothing to share out).
+-- A queue with group limits (migration 0017) is fair and claims through group_candidates(), which
+-- walks its groups (tenants) within their caps, rate limits and FIFO order, and with $6 only one.
 -- $1 queue: text
 -- $2 limit: integer, how many jobs at most
 -- $3 lease_ms: integer, lease duration
@@ -17,7 +19,9 @@
 -- The commit is durable (the server's synchronous_commit): a claim lost in a crash would make
 -- its jobs claimable again while their handlers already run, and so run them twice.
 WITH settings AS MATERIALIZED (
-  SELECT paused, fair_tenants, concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL AS limited
+  SELECT paused, fair_tenants, concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL AS limited,
+         fair_tenants AND (group_concurrency_limit IS NOT NULL OR group_rate_limit IS NOT NULL
+           OR group_fifo OR group_overrides) AS grouped
   FROM {{schema}}.queues WHERE name = $1
 ), limited AS MATERIALIZED (
   SELECT b.* FROM settings AS s CROSS JOIN LATERAL {{schema}}.claim_budget($1, $2) AS b
@@ -25,14 +29,15 @@ WITH settings AS MATERIALIZED (
 ), budget AS MATERIALIZED (
   SELECT CASE WHEN coalesce((SELECT paused FROM settings), false) THEN 0
               ELSE coalesce((SELECT n FROM limited), $2) END AS n,
-         coalesce((SELECT fair_tenants FROM settings), false) AND $6::text IS NULL AS fair
+         coalesce((SELECT fair_tenants FROM settings), false) AND $6::text IS NULL AS fair,
+         coalesce((SELECT grouped FROM settings), false) AS grouped
 ), plain_pick AS MATERIALIZED (
   -- Each pick below runs only in its case (a LIMIT of 0 reads nothing): every tenant, unfair;
   -- one tenant; every tenant, fair.
   SELECT id FROM {{schema}}.jobs
   WHERE queue = $1 AND state = 'pending' AND run_at <= now()
   ORDER BY priority, run_at, id
-  LIMIT (SELECT CASE WHEN fair OR $6::text IS NOT NULL THEN 0 ELSE n END FROM budget)
+  LIMIT (SELECT CASE WHEN fair OR grouped OR $6::text IS NOT NULL THEN 0 ELSE n END FROM budget)
   FOR UPDATE SKIP LOCKED
 ), tenant_pick AS MATERIALIZED (
   -- COLLATE "C" as in jobs_claim_tenant_idx: no other index can serve this pick (migration 0008).
@@ -40,12 +45,16 @@ WITH settings AS MATERIALIZED (
   WHERE queue COLLATE "C" = $1 AND tenant COLLATE "C" = $6 AND state = 'pending'
     AND run_at <= now()
   ORDER BY priority, run_at, id
-  LIMIT (SELECT CASE WHEN $6::text IS NULL THEN 0 ELSE n END FROM budget)
+  LIMIT (SELECT CASE WHEN $6::text IS NULL OR grouped THEN 0 ELSE n END FROM budget)
   FOR UPDATE SKIP LOCKED
 ), candidates AS MATERIALIZED (
   -- Called only for a fair queue: calling a SQL function costs planning its body.
-  SELECT f.* FROM budget AS b CROSS JOIN LATERAL {{schema}}.fair_candidates($1, b.n, $5) AS f
-  WHERE b.fair
+  SELECT f.*, NULL::double precision AS retry_in_ms
+  FROM budget AS b CROSS JOIN LATERAL {{schema}}.fair_candidates($1, b.n, $5) AS f
+  WHERE b.fair AND NOT b.grouped
+  UNION ALL
+  SELECT g.* FROM budget AS b CROSS JOIN LATERAL {{schema}}.group_candidates($1, b.n, $5, $6) AS g
+  WHERE b.grouped
 ), fair_pick AS MATERIALIZED (
   SELECT j.id, c.tenant, c.step FROM candidates AS c
   JOIN {{schema}}.jobs AS j ON j.id = c.id
@@ -53,7 +62,7 @@ WITH settings AS MATERIALIZED (
   -- is tested as `state || ''` so that the planner cannot answer it from the partial claim index
   -- (a bitmap scan of every pending job, as PostgreSQL 15 planned it); it is still re-checked
   -- on the newest row version once locked.
-  WHERE (SELECT fair FROM budget)
+  WHERE (SELECT fair OR grouped FROM budget)
     AND j.id = ANY (ARRAY(SELECT id FROM candidates)) AND j.state || '' = 'pending'
   ORDER BY c.ord
   LIMIT (SELECT n FROM budget)
@@ -104,14 +113,15 @@ SELECT c.*, extract(epoch FROM clock.now) * 1000 AS db_now_ms,
        CASE WHEN c.schedule IS NOT NULL THEN
          (SELECT sc.overlap = 'skip' OR sc.misfire = 'skip'
           FROM {{schema}}.schedules AS sc WHERE sc.name = c.schedule) END AS schedule_may_skip,
-       (SELECT CASE WHEN s.rate_tokens < 1
+       coalesce((SELECT CASE WHEN s.rate_tokens < 1
           THEN ceil((1 - s.rate_tokens) * s.rate_period_ms / s.rate_limit) END
-        FROM spent AS s) AS retry_in_ms,
+        FROM spent AS s), (SELECT min(retry_in_ms) FROM candidates)) AS retry_in_ms,
        coalesce((SELECT capped FROM limited), false) AS capped,
-       CASE WHEN (SELECT fair FROM budget)
+       CASE WHEN (SELECT fair OR grouped FROM budget)
          THEN (SELECT bool_or(more) FROM candidates)
-              OR (SELECT count(*) FROM candidates) > (SELECT count(*) FROM fair_pick) END AS more,
-       (SELECT tenant FROM fair_pick ORDER BY step DESC LIMIT 1) AS cursor
+              OR (SELECT count(id) FROM candidates) > (SELECT count(*) FROM fair_pick) END AS more,
+       coalesce((SELECT tenant FROM candidates WHERE id IS NULL),
+                (SELECT tenant FROM fair_pick ORDER BY step DESC LIMIT 1)) AS cursor
 FROM (SELECT now() AS now) AS clock
 LEFT JOIN (SELECT claimed.* FROM claimed CROSS JOIN events) AS c ON true
 ORDER BY c.priority, c.run_at, c.id

@@ -7,6 +7,7 @@ import { brief, duration, fields, table } from '../format.js';
 import { date, integer, json, states } from '../parse.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
 import { existing } from './queues.js';
+import { whyText } from './workers.js';
 
 interface SendFlags {
   delay?: number;
@@ -158,6 +159,17 @@ export function jobCommands(program: Command, globals: () => GlobalOptions): voi
         const found = await cli.queue().getJob(jobId(id));
         if (found === null) throw new JobNotFoundError(id);
         cli.print(found, () => showJob(found));
+      }),
+    );
+
+  job
+    .command('why <id>')
+    .description('Why a job is not running now: the precise reason, from the database')
+    .addHelpText('after', '\nExample:\n  pgpulse job why 0193c5f2-6a4e-7d1c-9b0a-3f1e2d4c5b6a')
+    .action((id: string) =>
+      runCommand(globals(), async (cli) => {
+        const why = await cli.queue().explain(jobId(id));
+        cli.print(why, () => whyText(why));
       }),
     );
 
