@@ -226,12 +226,21 @@ describe('work', () => {
     let running = 0;
     let peak = 0;
     let peakWaiting = 0;
+    // The first handlers wait until three run at once: it shows the worker fills its concurrency
+    // (short handlers alone may each end before the next claim returns), and a worker that could
+    // not would never open the gate.
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
     const worker = queue.work(
       'bounded',
       async () => {
         running++;
         peak = Math.max(peak, running);
         peakWaiting = Math.max(peakWaiting, worker.waiting);
+        if (running === 3) openGate();
+        await gate;
         await new Promise((resolve) => setImmediate(resolve));
         running--;
       },
