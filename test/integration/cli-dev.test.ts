@@ -80,7 +80,7 @@ describe('demo and bench', () => {
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toContain(`: ${variable} (`);
     }
-  });
+  }, 180_000); // two whole demos: on a loaded machine, more than the default minute
 
   test('bench passes its flags through to the benchmark', async () => {
     const help = await runCli(['bench', '--help']);
