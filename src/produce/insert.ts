@@ -1,7 +1,8 @@
 import type { Context } from '../db/context.js';
 import type { Queryable, SendResult } from '../kernel/types.js';
 import { invalid } from '../kernel/validate.js';
-import { type OnDuplicate, type ResolvedJobSpec, toSendColumns } from './job-spec.js';
+import type { OnDuplicate, ResolvedJobSpec } from './job-spec.js';
+import { toSendColumns } from './send-columns.js';
 
 interface KeyedRow {
   id: string;

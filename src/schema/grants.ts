@@ -9,6 +9,7 @@ import {
   invalid,
   show,
 } from '../kernel/validate.js';
+import { FUNCTIONS } from './functions.js';
 
 /**
  * What each privilege set of `grant()` needs, derived by running every operation under a role
@@ -40,36 +41,6 @@ interface TableGrant {
   readonly columns?: readonly string[];
 }
 
-/** The functions of the schema, by the signature GRANT needs. */
-const FUNCTIONS = {
-  announce: 'announce(text, bigint, timestamptz)',
-  announce_cancel: 'announce_cancel(uuid, text)',
-  announce_control: 'announce_control(text)',
-  announce_freed: 'announce_freed(text[])',
-  after_failure: 'after_failure(jsonb)',
-  append_error: 'append_error(jsonb, jsonb, integer)',
-  cancel_flow: 'cancel_flow(uuid)',
-  claim_budget: 'claim_budget(text, integer)',
-  done_partitions: 'done_partitions()',
-  drop_done_partitions: 'drop_done_partitions(timestamptz, boolean)',
-  emit_enqueued: 'emit_enqueued(jsonb)',
-  emit_events: 'emit_events(jsonb)',
-  ensure_done_partitions: 'ensure_done_partitions()',
-  events_watched: 'events_watched()',
-  fair_candidates: 'fair_candidates(text, integer, text)',
-  insert_flow: 'insert_flow(uuid, boolean, jsonb, jsonb, uuid[], integer)',
-  group_candidates: 'group_candidates(text, integer, text, text)',
-  group_limits: 'group_limits(text, text, timestamptz)',
-  queue_grouped: 'queue_grouped(text)',
-  job_state: 'job_state(uuid)',
-  reject_duplicate: 'reject_duplicate(text, uuid)',
-  resume_dependents: 'resume_dependents(uuid[])',
-  schedule_advance:
-    'schedule_advance(text, uuid, uuid, timestamptz, integer, timestamptz[], uuid[], timestamptz, boolean, integer, boolean)',
-  schedule_changed: 'schedule_changed(text, text, text)',
-  schedule_enqueue: 'schedule_enqueue(text, timestamptz[], uuid[], integer)',
-  settle_dependents: 'settle_dependents(uuid[], text)',
-} as const;
 type FunctionName = keyof typeof FUNCTIONS;
 
 interface PrivilegeSet {

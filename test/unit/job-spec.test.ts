@@ -1,11 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ValidationError } from '../../src/index.js';
-import {
-  newJobIds,
-  resolveBatch,
-  resolveJobSpec,
-  toSendColumns,
-} from '../../src/produce/job-spec.js';
+import { newJobIds, resolveBatch, resolveJobSpec } from '../../src/produce/job-spec.js';
+import { toSendColumns } from '../../src/produce/send-columns.js';
 
 const defaults = { maxPayloadBytes: 1024 };
 
