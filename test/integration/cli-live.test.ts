@@ -188,7 +188,8 @@ export const tick = defineJob({
     parent.stderr.on('data', (chunk: Buffer) => {
       err += chunk.toString();
     });
-    await waitFor(() => err.includes('working queue cli-work'), 'the worker to start');
+    // A process start on a loaded machine can take longer than waitFor's default.
+    await waitFor(() => err.includes('working queue cli-work'), 'the worker to start', 60_000);
     const workerPid = Number(out.trim());
     const alive = () => {
       try {
@@ -200,9 +201,9 @@ export const tick = defineJob({
     };
     expect(alive()).toBe(true);
     parent.kill('SIGKILL');
-    await waitFor(() => !alive(), 'the orphaned worker to exit');
+    await waitFor(() => !alive(), 'the orphaned worker to exit', 60_000);
     expect(err).toMatch(/the parent process exited: stopping/);
-  });
+  }, 150_000);
 
   test('a module without definitions, or no queue, is one clear error', async () => {
     const empty = join(dir, 'empty.mjs');
