@@ -33,8 +33,7 @@ const REFRESHING: ReadonlySet<WakeReason> = new Set(['start', 'poll', 'reconnect
 /**
  * Two claims may be in flight at once, each for slots that are free and reserved while it is
  * out: the next batch is being fetched while the previous one is still being handed over, and
- * the worker never holds more jobs than can start. A claim started from idle reserves half the
- * free slots, so that the second can start as soon as another wake comes.
+ * the worker never holds more jobs than can start.
  */
 const MAX_CLAIMS_IN_FLIGHT = 2;
 
@@ -84,13 +83,6 @@ export class Claimer {
   #cursor: string | null = null;
   /** A claim for freed capacity is set for the end of this turn of the event loop. */
   #deferred = false;
-  /**
-   * The next claim takes half the free slots: set by a wake that finds the claimer idle, so that
-   * a notification arriving while that claim is out starts a second one at once instead of
-   * waiting for the first to return (under a steady trickle of sends, that wait was most of a
-   * job's latency).
-   */
-  #split = false;
 
   constructor(parts: ClaimerParts) {
     this.#parts = parts;
@@ -99,11 +91,6 @@ export class Claimer {
   /** Where the claimer stands (see {@link ClaimerState}). */
   get state(): ClaimerState {
     return this.#state;
-  }
-
-  /** Claims out at the moment (for tests and diagnostics). */
-  get claimsInFlight(): number {
-    return this.#claims.size;
   }
 
   wake(reason: WakeReason): void {
@@ -120,7 +107,6 @@ export class Claimer {
       return;
     }
     if (REFRESHING.has(reason)) this.#refresh = true;
-    if (this.#state === 'closed' && this.#claims.size === 0) this.#split = true;
     this.#to('open');
     this.#wakes++;
     this.#pump();
@@ -159,11 +145,8 @@ export class Claimer {
 
   #pump(): void {
     while (this.#state === 'open' && this.#claims.size < MAX_CLAIMS_IN_FLIGHT) {
-      let batchSize = Math.min(this.#parts.free() - this.#reserved, this.#parts.claim.batchSize);
+      const batchSize = Math.min(this.#parts.free() - this.#reserved, this.#parts.claim.batchSize);
       if (batchSize <= 0) break;
-      const split = this.#split && batchSize > 1;
-      this.#split = false;
-      if (split) batchSize = Math.ceil(batchSize / 2);
       this.#reserved += batchSize;
       const claim: Promise<void> = this.#claimOnce(batchSize).finally(() => {
         this.#reserved -= batchSize;
@@ -171,9 +154,6 @@ export class Claimer {
         this.#pump();
       });
       this.#claims.add(claim);
-      // The other half waits for a wake (or for this claim to come back full): an idle queue
-      // still costs one claim per wake.
-      if (split) break;
     }
     // Only with a free slot: without one, the slot's freeing claims (the queue stays open), and a
     // refresh reporting a job due now would only wake this pump again, in a loop.

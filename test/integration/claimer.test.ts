@@ -65,18 +65,3 @@ test('stopped is final: a wake after stop claims nothing', async () => {
   expect(claimed).toHaveLength(0);
   expect(claimer.state).toBe('stopped');
 });
-
-test('a claim from idle takes half the free slots, so a wake while it is out claims at once', async () => {
-  const { claimer, claimed } = claimerFor('halves', 4);
-  await queue.sendBatch(
-    'halves',
-    Array.from({ length: 10 }, (_, i) => ({ payload: i })),
-  );
-  claimer.wake('notify');
-  expect(claimer.claimsInFlight).toBe(1); // one wake, one claim: the other half waits
-  claimer.wake('notify'); // a second notification while the first claim is out
-  expect(claimer.claimsInFlight).toBe(2);
-  await claimer.quiet();
-  expect(claimed).toHaveLength(4);
-  expect(new Set(claimed.map((job) => job.id)).size).toBe(4);
-});
