@@ -11,7 +11,8 @@ export {
   DEFAULT_SCHEMA,
 } from './config/options.js';
 export type { PoolerMode, QueueOptions, ResolvedQueueOptions } from './config/options.js';
-export type { Logger } from './kernel/logger.js';
+export { pinoLogger } from './kernel/logger.js';
+export type { FieldsFirstLogger, LogFields, Logger, LogScope } from './kernel/logger.js';
 export { DEFAULT_CONFIG_FILE, loadQueueOptions } from './config/sources.js';
 export type { ConfigSources } from './config/sources.js';
 
@@ -44,13 +45,36 @@ export type {
 } from './produce/job-spec.js';
 
 // Streaming consumers
-export type { Worker, WorkerEvent } from './consume/worker.js';
-export type { ConsumerError } from './consume/consumer-events.js';
+export type { Worker } from './consume/worker.js';
+export type {
+  ConsumerError,
+  WorkerCompletedEvent,
+  WorkerDeadEvent,
+  WorkerEvent,
+  WorkerEventOf,
+  WorkerEventType,
+  WorkerFailedEvent,
+  WorkerLeaseLostEvent,
+  WorkerRetriedEvent,
+} from './consume/worker-events.js';
 export type { JobHandler } from './execute/executor.js';
 export type { JobContext } from './execute/job-context.js';
 export type { ReceivedJob } from './consume/observe.js';
-export { JOB_EVENT_TYPES } from './observe/events.js';
-export type { JobEvent, JobEventType } from './observe/events.js';
+export { JOB_EVENT_TYPES } from './observe/job-events.js';
+export type {
+  JobCancelledEvent,
+  JobCompletedEvent,
+  JobDeadEvent,
+  JobEnqueuedEvent,
+  JobEvent,
+  JobEventBase,
+  JobEventType,
+  JobFailedEvent,
+  JobProgressEvent,
+  JobReleasedEvent,
+  JobRetriedEvent,
+  JobStartedEvent,
+} from './observe/job-events.js';
 export type { BatchHandler, BatchOutcome } from './execute/batch.js';
 export type {
   BatchWorkOptions,

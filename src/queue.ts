@@ -33,7 +33,7 @@ import type { HeartbeatOutcome } from './lease/renew.js';
 import { Maintenance } from './maintain/maintenance.js';
 import type { PruneResult, Retention, RetentionOptions } from './maintain/retention.js';
 import type { ReclaimedJob, Sweeper, SweeperOptions } from './maintain/sweeper.js';
-import type { JobEvent } from './observe/events.js';
+import type { JobEvent } from './observe/job-events.js';
 import { type MetricsOptions, QueueMetrics } from './observe/metrics.js';
 import type { AnyJobDefinition, InputOf } from './produce/define-job.js';
 import type { JobSpec, SendBatchOptions, SendOptions } from './produce/job-spec.js';

@@ -58,6 +58,7 @@ export function observeQueue<P>(
         pollIntervalMs: options.pollIntervalMs,
         leaseFromQueue: options.leaseFromQueue,
         heartbeatFromLease: options.heartbeatFromLease,
+        role: 'observer',
       },
       (port) => (entry) => {
         entry.started = true;
@@ -71,7 +72,7 @@ export function observeQueue<P>(
       },
     });
     // A permanent problem (no privilege, no schema) ends the stream with the error.
-    const failures = consumer.events.subscribe((event) => {
+    const unheard = consumer.on('error', (event) => {
       if (!event.fatal) return;
       untrack();
       void consumer.stop(0);
@@ -79,7 +80,7 @@ export function observeQueue<P>(
     });
     consumer.start();
     return () => {
-      failures.unsubscribe();
+      unheard();
       untrack();
       void consumer.stop(0);
     };

@@ -49,7 +49,7 @@ export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Con
     const hint = poolerHint(error, setup);
     if (hint === undefined) return;
     hinted = true;
-    options.logger.warn(hint);
+    options.logger.warn(hint, { scope: 'pgpulse.pool' });
   };
   let verified: Promise<void> | undefined;
   let closed = false;

@@ -51,7 +51,10 @@ export function createPool(options: ResolvedQueueOptions, closing: () => boolean
   });
   pool.on('error', (error) => {
     if (closing()) return;
-    options.logger.warn('pgpulse: idle database connection failed', describeError(error));
+    options.logger.warn('pgpulse: idle database connection failed', {
+      scope: 'pgpulse.pool',
+      error: describeError(error),
+    });
   });
   return pool;
 }

@@ -106,7 +106,10 @@ export function batchSettlements(
     const error = new TypeError(
       `A batch handler must return one { ok, ... } outcome per job (${size} jobs)`,
     );
-    logger.warn('pgpulse: a batch handler returned a malformed result', describeError(error));
+    logger.warn('pgpulse: a batch handler returned a malformed result', {
+      scope: 'pgpulse.worker',
+      error: describeError(error),
+    });
     return Array.from({ length: size }, () => ({ action: 'fail', error }));
   }
   return value.map(

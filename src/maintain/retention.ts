@@ -134,6 +134,7 @@ export class Retention {
       () => this.#pass(),
       this.#options.intervalMs,
       ctx.options.logger,
+      'pgpulse.maintenance',
     );
   }
 

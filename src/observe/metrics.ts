@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Context, SettledJob } from '../db/context.js';
+import { describeError } from '../kernel/error-record.js';
 import type { QueueStats } from '../kernel/types.js';
 import {
   checkIdentifier,
@@ -158,7 +159,8 @@ export class QueueMetrics {
         },
         (error: unknown) => {
           this.#ctx.options.logger.warn('pgpulse: collecting metrics failed', {
-            error: String(error),
+            scope: 'pgpulse.metrics',
+            error: describeError(error),
           });
           response.writeHead(500).end('Collecting metrics failed\n');
         },

@@ -296,7 +296,7 @@ export class Listener {
   #warnOnce(message: string): void {
     if (this.#warned) return;
     this.#warned = true;
-    this.#options.logger.warn(`pgpulse: ${message}`);
+    this.#options.logger.warn(`pgpulse: ${message}`, { scope: 'pgpulse.listener' });
   }
 
   async #dropSubscriber(): Promise<void> {

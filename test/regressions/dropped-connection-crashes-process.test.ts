@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ConnectionError, ErrorCode, type JobEvent, type WorkerEvent } from '../../src/index.js';
+import { ConnectionError, type ConsumerError, ErrorCode, type JobEvent } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestQueue } from '../helpers/database.js';
 import { deferred } from '../helpers/deferred.js';
@@ -71,8 +71,8 @@ describe('a connection ended mid-statement', () => {
       pollIntervalMs: 50,
       sweeper: false,
     });
-    const events: WorkerEvent[] = [];
-    worker.events.subscribe((event) => events.push(event));
+    const events: ConsumerError[] = [];
+    worker.on('error', (event) => events.push(event));
     try {
       try {
         await terminateWaiting(sql, '-- Claims up to');

@@ -8,16 +8,20 @@ import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
 import * as api from '../../src/index.js';
 import {
+  type ClaimedJob,
   defineJob,
   type JobContext,
   type JobEvent,
   type JobSpec,
+  type Logger,
+  pinoLogger,
   type Queue,
   type ReceivedJob,
   type SendOptions,
   type SendResult,
   type Worker,
   type WorkerEvent,
+  type WorkerEventOf,
 } from '../../src/index.js';
 
 declare const queue: Queue;
@@ -77,8 +81,37 @@ stream.subscribe((job) => {
   expectTypeOf(job.ack).parameter(0).toBeUnknown();
 });
 
-// events: a stream of JobEvent, switched on its type.
+// events: a stream of JobEvent, a union told apart by `type`, with the fields of each type.
 expectTypeOf(queue.events('emails')).toEqualTypeOf<Observable<JobEvent>>();
+queue.events('emails').subscribe((event) => {
+  // @ts-expect-error only a failed event has an error
+  void event.error;
+  if (event.type === 'failed') expectTypeOf(event.error).toBeString();
+  if (event.type === 'enqueued') expectTypeOf(event.runAt).toEqualTypeOf<Date>();
+  if (event.type === 'retried') expectTypeOf(event.redriven).toBeBoolean();
+  if (event.type === 'progress') expectTypeOf(event.progress).toBeUnknown();
+});
+
+// worker events: a union too; on(type) hands the listener that type's event.
+worker.events.subscribe((event) => {
+  if (event.type === 'completed') expectTypeOf(event.job).toEqualTypeOf<ClaimedJob>();
+  if (event.type === 'failed') expectTypeOf(event.runAt).toEqualTypeOf<Date | null>();
+  if (event.type === 'error') expectTypeOf(event.fatal).toBeBoolean();
+});
+const off = worker.on('dead', (event) => {
+  expectTypeOf(event).toEqualTypeOf<WorkerEventOf<'dead'>>();
+  expectTypeOf(event.attempt).toBeNumber();
+});
+expectTypeOf(off).toEqualTypeOf<() => void>();
+// @ts-expect-error no such worker event
+worker.on('started', () => undefined);
+
+// The logger: (message, fields) with a scope; debug and info optional, so console fits.
+const logger: Logger = console;
+void new api.Queue({ connectionString: '', logger });
+void new api.Queue({ connectionString: '', logger: { warn() {}, error() {} } });
+const pinoLike = { debug() {}, info() {}, warn() {}, error() {} };
+expectTypeOf(pinoLogger(pinoLike)).toMatchTypeOf<Logger>();
 
 // Worker and the other parts are types only: nothing unconstructible is a value.
 export function neverCalled(): unknown[] {

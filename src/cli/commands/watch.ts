@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { QueueStats } from '../../kernel/types.js';
-import type { JobEvent } from '../../observe/events.js';
+import type { JobEvent } from '../../observe/job-events.js';
 import { brief, duration, table } from '../format.js';
 import { integer } from '../parse.js';
 import { type Cli, type GlobalOptions, runCommand } from '../runtime.js';
@@ -44,7 +44,7 @@ function render(frame: Frame, queue: string | undefined): string {
       : frame.latest.map(
           (e) =>
             `  ${e.at.toISOString()}  ${e.type.padEnd(9)} ${e.queue}  ${e.id}${
-              e.error === undefined ? '' : `  ${brief(e.error, 50)}`
+              e.type === 'failed' ? `  ${brief(e.error, 50)}` : ''
             }`,
         )),
   ].join('\n');

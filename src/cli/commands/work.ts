@@ -106,7 +106,7 @@ Examples:
           // stop gracefully rather than run on, orphaned.
           const unwatchParent = onParentExit(() => stop('the parent process exited'));
           // A permanent problem (no privilege, schema not installed): stop, then one line, exit 1.
-          worker.events.subscribe((event) => {
+          worker.on('error', (event) => {
             if (event.fatal) stop(null, () => failed(event.error));
           });
         });
