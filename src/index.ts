@@ -119,6 +119,7 @@ export type {
   Queryable,
   QueueStats,
   SendResult,
+  SqlExecutor,
 } from './kernel/types.js';
 
 // Errors

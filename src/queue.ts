@@ -17,6 +17,7 @@ import { PullApi } from './consume/pull.js';
 import type { Worker } from './consume/worker.js';
 import { type Context, createContext } from './db/context.js';
 import { createPool } from './db/pool.js';
+import { inTransaction } from './db/transaction.js';
 import type { BatchHandler } from './execute/batch.js';
 import type { JobHandler } from './execute/executor.js';
 import { runEvery } from './kernel/cleanup.js';
@@ -154,6 +155,26 @@ export class Queue implements AsyncDisposable {
   async sendBatch(queue: string, ...args: unknown[]): Promise<SendResult[]> {
     this.#assertOpen();
     return this.#producer.sendBatch(queue, args);
+  }
+
+  /**
+   * Runs `work` in a transaction on one connection of the queue's pool: BEGIN, COMMIT once `work`
+   * resolves, ROLLBACK when it rejects (the rejection passes on). Give the client to `send` and
+   * `sendBatch` as `client`: the jobs exist, and wake workers, only if the transaction commits.
+   * Not retried: a serialization failure or deadlock rejects like any other error.
+   *
+   * @example
+   * ```ts
+   * const orderId = await queue.withTransaction(async (client) => {
+   *   const { rows } = await client.query('INSERT INTO orders (total) VALUES ($1) RETURNING id', [42]);
+   *   await queue.send('emails', { to: 'ada@example.com', order: rows[0].id }, { client });
+   *   return rows[0].id;
+   * });
+   * ```
+   */
+  async withTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    return inTransaction(this.#ctx.pool, work);
   }
 
   /**

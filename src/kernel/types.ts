@@ -179,3 +179,24 @@ export interface QueueStats {
 
 /** Anything that runs a query: a `pg.Pool`, a `pg.Client`, or a client checked out of a pool. */
 export type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/**
+ * What runs one SQL statement with `$1, $2...` parameters and returns its rows as objects keyed
+ * by column name: a node-postgres client or pool as it is, or a small adapter over another
+ * library's transaction (Kysely, Drizzle, Knex, Prisma...). pgpulse sends it the statement's
+ * text and values; never a named (prepared) statement.
+ *
+ * @example
+ * ```ts
+ * // Knex: a transaction `trx` as an executor (Knex's placeholders are `?`, pg's `$1`).
+ * const executor: SqlExecutor = {
+ *   query: async (text, values) => ({
+ *     rows: (await trx.raw(text.replace(/\$(\d+)/g, '?'), values)).rows,
+ *   }),
+ * };
+ * await queue.send('emails', payload, { client: executor });
+ * ```
+ */
+export interface SqlExecutor {
+  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+}

@@ -3,6 +3,7 @@
  * users see in their editor fails here, as a change to the API's shape fails the checked-in API
  * report (etc/pgpulse.api.md).
  */
+import type pg from 'pg';
 import type { Observable } from 'rxjs';
 import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
@@ -19,6 +20,7 @@ import {
   type ReceivedJob,
   type SendOptions,
   type SendResult,
+  type SqlExecutor,
   type Worker,
   type WorkerEvent,
   type WorkerEventOf,
@@ -61,6 +63,20 @@ expectTypeOf(queue.sendBatch('emails', items)).toEqualTypeOf<Promise<SendResult[
 void queue.sendBatch('emails', plain, [{ payload: { n: 1 } }]);
 // @ts-expect-error sendBatch's options are the call's, not a job's
 void queue.sendBatch('emails', items, { delayMs: 5 });
+
+// Transactions: a pg client or pool is an executor as it is; so is any query(text, values).
+declare const poolClient: pg.PoolClient;
+declare const pool: pg.Pool;
+const executors: SqlExecutor[] = [poolClient, pool, { query: async () => ({ rows: [] }) }];
+void executors;
+void queue.send('emails', {}, { client: poolClient });
+void queue.sendBatch('emails', items, { client: { query: async () => ({ rows: [{ id: 'x' }] }) } });
+expectTypeOf(
+  queue.withTransaction(async (client) => {
+    expectTypeOf(client).toEqualTypeOf<pg.PoolClient>();
+    return 1;
+  }),
+).toEqualTypeOf<Promise<number>>();
 
 // work: the handler sees the payload type it names, with signal and helpers.
 const worker = queue.work<{ to: string }, { ok: boolean }>('emails', async (job) => {
