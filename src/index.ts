@@ -16,6 +16,10 @@ export type { FieldsFirstLogger, LogFields, Logger, LogScope } from './kernel/lo
 export { DEFAULT_CONFIG_FILE, loadQueueOptions } from './config/sources.js';
 export type { ConfigSources } from './config/sources.js';
 
+// Shutdown
+export { closeOnSignals } from './kernel/signals.js';
+export type { Closable, CloseOnSignalsOptions, SignalHandlers } from './kernel/signals.js';
+
 // Schema
 export { migrate, planMigrations, uninstall } from './schema/migrate.js';
 export type { MigrateOptions, MigrateResult, MigrationPlan } from './schema/migrate.js';

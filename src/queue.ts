@@ -5,6 +5,7 @@ import type { CancelResult, ListJobsOptions } from './admin/jobs.js';
 import { QueueAdmin } from './admin/queues.js';
 import type { ClaimOptions } from './claim/claim.js';
 import {
+  MAX_DURATION_MS,
   type QueueOptions,
   type ResolvedQueueOptions,
   resolveQueueOptions,
@@ -30,6 +31,7 @@ import type {
   QueueStats,
   SendResult,
 } from './kernel/types.js';
+import { checkInteger, checkKnownKeys, checkOptionsObject } from './kernel/validate.js';
 import type { HeartbeatOutcome } from './lease/renew.js';
 import { Maintenance } from './maintain/maintenance.js';
 import type { PruneResult, Retention, RetentionOptions } from './maintain/retention.js';
@@ -355,13 +357,30 @@ export class Queue implements AsyncDisposable {
   }
 
   /**
-   * Closes the queue: refuses new work at once; stops its workers and observers gracefully,
-   * then the LISTEN connection, its sweepers, retention tasks and metrics, and its own pool (a
-   * pool passed in stays open), each step even when one before it failed. Memoised.
+   * Closes the queue: refuses new work at once; stops its workers gracefully (running jobs get
+   * each worker's `graceMs`, or `options.graceMs`, to finish; the rest go back to pending), its
+   * `observe` and `events()` subscriptions at once (their unsettled jobs go back to pending); then
+   * the LISTEN connection, its sweepers, retention tasks and metrics, and its own pool (a pool
+   * passed in stays open), each step even when one before it failed. Memoised: a later call gets
+   * the first call's promise, whatever its options. See also `closeOnSignals`.
+   *
+   * @throws ValidationError (rejects) for a bad `graceMs`.
    */
-  close(): Promise<void> {
-    this.#closing ??= runEvery([
-      () => this.#consumers.stop(),
+  close(options?: { graceMs?: number }): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    let graceMs: number | undefined;
+    try {
+      const opts = checkOptionsObject('options', options);
+      checkKnownKeys('options', opts, ['graceMs']);
+      graceMs =
+        opts.graceMs === undefined
+          ? undefined
+          : checkInteger('graceMs', opts.graceMs, 0, MAX_DURATION_MS);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#closing = runEvery([
+      () => this.#consumers.stop(graceMs),
       () => this.#consumers.closeListener(),
       () => this.#ctx.markClosed(),
       () => this.#maintenance.stop(),

@@ -98,9 +98,13 @@ export class Consumers {
     );
   }
 
-  /** Stops every worker and subscription gracefully (each with its own grace period). */
-  stop(): Promise<void> {
-    return allSettledOrThrow([...this.#running].map((consumer) => consumer.stop()));
+  /**
+   * Stops every worker gracefully (each with its own grace period, or `graceMs` when given), and
+   * every `observe` and `events()` subscription at once.
+   */
+  stop(graceMs?: number): Promise<void> {
+    const options = graceMs === undefined ? undefined : { graceMs };
+    return allSettledOrThrow([...this.#running].map((consumer) => consumer.stop(options)));
   }
 
   /** Ends the LISTEN connection, once every consumer has stopped. */

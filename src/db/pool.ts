@@ -38,7 +38,9 @@ export function ownPoolConnection(
  * The pool of a queue given a connection string (a pool given in `options` is used as it is):
  * bounded connect time, `application_name` pgpulse, the session settings above. An idle client
  * that loses its server is reported and dropped, and the pool goes on; once `closing()` says so,
- * connections ending is what was asked for.
+ * connections ending is what was asked for. Idle connections do not keep the process alive
+ * (`allowExitOnIdle`): once its last worker stopped, a process whose work is done exits without
+ * `close()` (it would otherwise wait for the pool's idle timeout).
  */
 export function createPool(options: ResolvedQueueOptions, closing: () => boolean): pg.Pool {
   const { connection } = options;
@@ -48,6 +50,7 @@ export function createPool(options: ResolvedQueueOptions, closing: () => boolean
     max: connection.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs,
     application_name: 'pgpulse',
+    allowExitOnIdle: true,
   });
   pool.on('error', (error) => {
     if (closing()) return;

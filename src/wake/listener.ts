@@ -183,10 +183,12 @@ export class Listener {
   }
 
   #unlisten(name: string): void {
-    if (this.state$.value !== 'listening') return;
-    this.#subscriber?.unlisten(name)?.catch(() => undefined);
-    if (this.#channels.size === 0) {
-      // Nobody listens any more: hand the connection back until someone does.
+    const state = this.state$.value;
+    if (state === 'listening') this.#subscriber?.unlisten(name)?.catch(() => undefined);
+    if (this.#channels.size === 0 && (state === 'listening' || state === 'connecting')) {
+      // Nobody listens any more: hand the connection back until someone does (also one still
+      // connecting, which would otherwise keep the process alive for nobody).
+      clearTimeout(this.#retryTimer);
       this.state$.next('idle');
       void this.#dropSubscriber();
     }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import * as api from '../../src/index.js';
 import {
   type ClaimedJob,
+  closeOnSignals,
   defineJob,
   type JobContext,
   type JobEvent,
@@ -128,6 +129,12 @@ void new api.Queue({ connectionString: '', logger });
 void new api.Queue({ connectionString: '', logger: { warn() {}, error() {} } });
 const pinoLike = { debug() {}, info() {}, warn() {}, error() {} };
 expectTypeOf(pinoLogger(pinoLike)).toMatchTypeOf<Logger>();
+
+// Shutdown: a queue is Closable; closeOnSignals returns a disposer.
+const handlers = closeOnSignals(queue, { graceMs: 1000, signals: ['SIGTERM'] });
+expectTypeOf(handlers.closed).toEqualTypeOf<Promise<NodeJS.Signals>>();
+handlers[Symbol.dispose]();
+expectTypeOf(queue.close({ graceMs: 0 })).toEqualTypeOf<Promise<void>>();
 
 // Worker and the other parts are types only: nothing unconstructible is a value.
 export function neverCalled(): unknown[] {
