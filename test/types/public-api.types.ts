@@ -26,6 +26,7 @@ import {
   type WorkerEvent,
   type WorkerEventOf,
 } from '../../src/index.js';
+import * as testing from '../../src/testing/index.js';
 
 declare const queue: Queue;
 
@@ -144,4 +145,23 @@ export function neverCalled(): unknown[] {
     // @ts-expect-error so is QueueAdmin
     api.QueueAdmin,
   ];
+}
+
+// pgpulse/testing: typed waits and drains.
+export async function testingTypes(): Promise<void> {
+  const job = await testing.waitForJob<{ to: string }, { sent: boolean }>(queue, 'id', 'completed');
+  expectTypeOf(job.payload.to).toBeString();
+  expectTypeOf(job.result).toEqualTypeOf<{ sent: boolean } | null>();
+  await testing.waitForJob(queue, 'id', (j) => j.attempts > 1, { timeoutMs: 100 });
+  // @ts-expect-error not a job state
+  await testing.waitForJob(queue, 'id', 'done');
+  const drained = await testing.drain<{ n: number }>(queue, 'q', async (j) => j.payload.n);
+  expectTypeOf(drained.completed[0]).toEqualTypeOf<api.WorkerCompletedEvent | undefined>();
+  await testing.drain(queue, 'q', [welcome, plain], { worker: { concurrency: 2 } });
+  const clock = new testing.TestClock(queue, { queues: ['q'] });
+  expectTypeOf(await clock.advance(1000)).toEqualTypeOf<{ moved: number }>();
+  const server = await testing.startTestDatabase({ setup: async (url) => void url });
+  await using db = await testing.createTestDatabase(server.info);
+  expectTypeOf(db.url).toBeString();
+  await server.stop();
 }
