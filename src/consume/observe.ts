@@ -6,6 +6,7 @@ import { ErrorCode, type PgPulseError } from '../kernel/errors.js';
 import { InvalidStateError } from '../kernel/job-errors.js';
 import { checkInteger } from '../kernel/validate.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
+import { traceDelivery } from '../observe/tracing.js';
 import type { SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { Consumer } from './consumer.js';
@@ -89,7 +90,16 @@ export function observeQueue<P>(
 
 function received<P>(ctx: Context, port: SettlePort, entry: LeasedEntry<P>): ReceivedJob<P> {
   let settled = false;
-  const once = async <O extends { ok: boolean }>(write: () => Promise<O>): Promise<void> => {
+  // From delivery to settlement; a job taken away meanwhile (cancelled, lease lost, the
+  // subscription ended) ends it with the reason.
+  const span = traceDelivery(entry.job);
+  const { signal } = entry.controller;
+  signal.addEventListener('abort', () => span.end('lost', signal.reason), { once: true });
+  const once = async <O extends { ok: boolean }>(
+    how: 'ack' | 'nack' | 'release',
+    write: () => Promise<O>,
+    error?: unknown,
+  ): Promise<void> => {
     if (settled) {
       throw new InvalidStateError(
         entry.job.id,
@@ -100,20 +110,23 @@ function received<P>(ctx: Context, port: SettlePort, entry: LeasedEntry<P>): Rec
     settled = true;
     const outcome = await write();
     if (!outcome.ok) {
-      const { error } = outcome as unknown as { error: PgPulseError };
+      const { error: refused } = outcome as unknown as { error: PgPulseError };
       // Refused before anything was written (a result that is not JSON): still the caller's.
-      if (error.code === ErrorCode.validation) settled = false;
-      throw error;
+      if (refused.code === ErrorCode.validation) settled = false;
+      else span.end('lost', refused);
+      throw refused;
     }
+    span.end(how, error);
   };
   const release = (delayMs?: number) => {
     if (delayMs !== undefined) checkInteger('delayMs', delayMs, 0, MAX_DURATION_MS);
-    return once(() => port.release(entry, delayMs));
+    return once('release', () => port.release(entry, delayMs));
   };
   return {
     ...contextOf(ctx, entry),
-    ack: (result) => once(() => port.complete(entry, result)),
-    nack: (error, options) => once(() => port.fail(entry, error, options?.retryable)),
+    ack: (result) => once('ack', () => port.complete(entry, result)),
+    nack: (error, options) =>
+      once('nack', () => port.fail(entry, error, options?.retryable), error),
     release: (options) => release(options?.delayMs),
     snooze: (delayMs) => release(checkInteger('delayMs', delayMs, 0, MAX_DURATION_MS)),
   };

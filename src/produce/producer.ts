@@ -38,7 +38,7 @@ export class Producer {
     const payload = definition ? await validatePayload(definition, args[1]) : args[0];
     const options = definition ? withDefinitionDefaults(definition, job) : job;
     const spec = resolveJobSpec('', payload, options, this.#defaults);
-    const [result] = await traceSend(queue, 1, (traceContext) =>
+    const [result] = await traceSend(queue, null, (traceContext) =>
       sendJobs(this.#ctx, queue, [spec], { client, onDuplicate, traceContext }),
     );
     if (result === undefined) throw new Error('send_jobs returned no result');

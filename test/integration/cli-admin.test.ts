@@ -92,7 +92,7 @@ describe('schema', () => {
       expect((await runCli(['migrate', '--dry-run'], freshEnv)).stdout).toMatch(/nothing to apply/);
 
       const refused = await runCli(['uninstall'], freshEnv);
-      expect(refused.code).toBe(1);
+      expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/pass --yes/);
       expect(await schemaExists()).toBe(true);
       const dropped = await runCli(['uninstall', '--yes'], freshEnv);
@@ -153,7 +153,7 @@ describe('grant', () => {
     expect(sent.stderr).toBe('');
     expect(sent.code).toBe(0);
     const refused = await runCli(['queue', 'pause', 'cli-granted'], { DATABASE_URL: app.url });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(5); // permission denied
     expect(refused.stderr).toMatch(
       new RegExp(
         `^pgpulse: Database role "${app.name}" may not do this .*pgpulse grant ${app.name} --admin`,
@@ -162,7 +162,7 @@ describe('grant', () => {
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  test('bad input: one line, exit 1, nothing granted', async () => {
+  test('bad input: one line, exit 2, nothing granted', async () => {
     for (const [args, message] of [
       [
         ['grant', 'app'],
@@ -175,7 +175,7 @@ describe('grant', () => {
       ],
     ] as const) {
       const run = await runCli([...args], env);
-      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(message);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
     }
@@ -210,7 +210,7 @@ describe('queue commands', () => {
     expect((await queue.queues.get('cli-q')).paused).toBe(false);
 
     const notPurged = await runCli(['queue', 'purge', 'cli-q'], env);
-    expect(notPurged.code).toBe(1);
+    expect(notPurged.code).toBe(2);
     expect((await queue.stats('cli-q')).counts.pending).toBe(2);
     expect(await json('queue', 'purge', 'cli-q', '--yes')).toEqual({ pending: 2 });
 
@@ -324,55 +324,66 @@ describe('job and dlq commands', () => {
   });
 });
 
-describe('bad input: one line, exit 1, nothing written', () => {
+describe('bad input: one line, exit 2 (usage) or 6 (not found), nothing written', () => {
   test.each([
-    ['malformed JSON', ['job', 'send', 'cli-bad', '{oops'], /not valid JSON/],
-    ['a hostile queue name', ['job', 'send', "x'; DROP TABLE", '{}'], /`queue`/],
+    ['malformed JSON', ['job', 'send', 'cli-bad', '{oops'], /not valid JSON/, 2],
+    ['a hostile queue name', ['job', 'send', "x'; DROP TABLE", '{}'], /`queue`/, 2],
     [
       'a negative delay',
       ['job', 'send', 'cli-bad', '{}', '--delay', '-5'],
       /--delay must be an integer/,
+      2,
     ],
     [
       'both delay and run-at',
       ['job', 'send', 'cli-bad', '{}', '--delay', '5', '--run-at', '2030-01-01T00:00:00Z'],
       /not both/,
+      2,
     ],
     [
       'a bad run-at',
       ['job', 'send', 'cli-bad', '{}', '--run-at', 'tomorrow'],
       /--run-at must be a date/,
+      2,
     ],
-    ['a bad job id', ['job', 'show', 'not-a-uuid'], /Not a job id/],
-    ['an unknown job', ['job', 'cancel', '01a202bb-6140-7705-9bb4-c0076bf62699'], /does not exist/],
+    ['a bad job id', ['job', 'show', 'not-a-uuid'], /Not a job id/, 2],
+    [
+      'an unknown job',
+      ['job', 'cancel', '01a202bb-6140-7705-9bb4-c0076bf62699'],
+      /does not exist/,
+      6,
+    ],
     [
       'an unknown queue',
       ['queue', 'pause', 'no-such-queue'],
       /Queue "no-such-queue" does not exist/,
+      6,
     ],
-    ['an unknown queue (dlq)', ['dlq', 'redrive', 'no-such-queue'], /does not exist/],
-    ['an unknown queue (dlq list)', ['dlq', 'list', 'no-such-queue'], /does not exist/],
-    ['an unknown queue (stats)', ['queue', 'stats', 'no-such-queue'], /does not exist/],
-    ['an unknown queue (job list)', ['job', 'list', 'no-such-queue'], /does not exist/],
-    ['an unknown queue (read)', ['read', 'no-such-queue'], /does not exist/],
-    ['an unknown queue (watch)', ['watch', 'no-such-queue'], /does not exist/],
-    ['an unknown option', ['job', 'list', 'cli-bad', '--bogus'], /unknown option '--bogus'/],
+    ['an unknown queue (dlq)', ['dlq', 'redrive', 'no-such-queue'], /does not exist/, 6],
+    ['an unknown queue (dlq list)', ['dlq', 'list', 'no-such-queue'], /does not exist/, 6],
+    ['an unknown queue (stats)', ['queue', 'stats', 'no-such-queue'], /does not exist/, 6],
+    ['an unknown queue (job list)', ['job', 'list', 'no-such-queue'], /does not exist/, 6],
+    ['an unknown queue (read)', ['read', 'no-such-queue'], /does not exist/, 6],
+    ['an unknown queue (watch)', ['watch', 'no-such-queue'], /does not exist/, 6],
+    ['an unknown option', ['job', 'list', 'cli-bad', '--bogus'], /unknown option '--bogus'/, 2],
     [
       'a bad option value',
       ['read', 'cli-bad', '--count', 'many'],
       /^pgpulse: option '--count <n>' argument 'many' is invalid\. --count must be an integer/,
+      2,
     ],
-    ['a bad state', ['job', 'list', 'cli-bad', '--state', 'sleeping'], /--state must be one of/],
+    ['a bad state', ['job', 'list', 'cli-bad', '--state', 'sleeping'], /--state must be one of/, 2],
     [
       'a bad rate limit',
       ['queue', 'create', 'cli-bad', '--rate-limit', 'fast'],
       /COUNT\/PERIOD_MS/,
+      2,
     ],
-    ['an unknown command', ['frobnicate'], /unknown command/],
-  ])('%s', async (_, args, message) => {
+    ['an unknown command', ['frobnicate'], /unknown command/, 2],
+  ])('%s', async (_, args, message, code) => {
     const before = await jobCount();
     const run = await runCli(args, env);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(code);
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stdout).toBe('');
@@ -385,7 +396,7 @@ describe('bad input: one line, exit 1, nothing written', () => {
     const run = await runCli(['queue', 'list'], {
       DATABASE_URL: 'postgres://admin:s3cret-pw@127.0.0.1:1/nowhere',
     });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3);
     expect(run.stderr).toMatch(
       /^pgpulse: Cannot connect to the database at postgres:\/\/admin:\*\*\*@127\.0\.0\.1:1\/nowhere/,
     );
@@ -403,12 +414,12 @@ describe('bad input: one line, exit 1, nothing written', () => {
 
   test('a malformed connection string says so, wherever it came from', async () => {
     const flag = await runCli(['--database-url', 'not a url', 'queue', 'list']);
-    expect(flag.code).toBe(1);
+    expect(flag.code).toBe(2);
     expect(flag.stderr).toBe(
       'pgpulse: --database-url is malformed: expected a PostgreSQL connection string such as postgres://user@host:5432/database\n',
     );
     const variable = await runCli(['queue', 'list'], { DATABASE_URL: 'localhost:5432' });
-    expect(variable.code).toBe(1);
+    expect(variable.code).toBe(2);
     expect(variable.stderr).toMatch(/^pgpulse: .*malformed \(set by DATABASE_URL\)\n$/);
   });
 
@@ -427,7 +438,7 @@ describe('bad input: one line, exit 1, nothing written', () => {
         'queue',
         'list',
       ]);
-      expect(run.code).toBe(1);
+      expect(run.code).toBe(3);
       expect(run.stderr).toMatch(
         new RegExp(
           `^pgpulse: Cannot connect to the database at postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}/jobs: .*timeout`,
@@ -443,9 +454,67 @@ describe('bad input: one line, exit 1, nothing written', () => {
 
   test('no database configured at all says how to give one', async () => {
     const run = await runCli(['queue', 'list']);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
       /^pgpulse: No database to connect to: pass --database-url, set PGPULSE_DATABASE_URL or DATABASE_URL/,
     );
+  });
+});
+
+describe('exit statuses by class, and --json errors', () => {
+  test('--json prints a failure as one JSON line on stderr: its class, status and code', async () => {
+    const unknown = await runCli(
+      ['--json', 'job', 'cancel', '01a202bb-6140-7705-9bb4-c0076bf62699'],
+      env,
+    );
+    expect(unknown.code).toBe(6);
+    expect(unknown.stdout).toBe('');
+    expect(JSON.parse(unknown.stderr)).toEqual({
+      error: {
+        kind: 'notFound',
+        exitCode: 6,
+        code: 'PGPULSE_JOB_NOT_FOUND',
+        message: expect.stringMatching(/does not exist/),
+      },
+    });
+    const usage = await runCli(['--json', 'job', 'send', 'cli-json'], env);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stderr)).toMatchObject({
+      error: { kind: 'usage', exitCode: 2, message: expect.stringMatching(/missing required/) },
+    });
+    const unreachable = await runCli(['--json', 'queue', 'list'], {
+      DATABASE_URL: 'postgres://admin:s3cret-pw@127.0.0.1:1/nowhere',
+    });
+    expect(unreachable.code).toBe(3);
+    expect(JSON.parse(unreachable.stderr).error).toMatchObject({ kind: 'connection' });
+    expect(unreachable.stderr).not.toContain('s3cret-pw');
+  });
+
+  test('a job whose state refuses the command: 7', async () => {
+    const { id } = await queue.send('cli-conflict', {});
+    const [claimed] = await queue.claim('cli-conflict');
+    if (claimed === undefined) throw new Error('no job');
+    await queue.complete(claimed);
+    const run = await runCli(['job', 'cancel', id], env);
+    expect(run.code).toBe(7);
+    expect(run.stderr).toMatch(/completed/);
+  });
+
+  test('duration options say their unit; the earlier names still work', async () => {
+    const sent = await json<{ id: string }>(
+      'job',
+      'send',
+      'cli-units',
+      '{}',
+      '--delay-ms',
+      '60000',
+    );
+    const job = await queue.getJob(sent.id);
+    expect(job?.runAt.getTime()).toBeGreaterThan(Date.now() + 30_000);
+    const help = await runCli(['job', 'send', '--help']);
+    expect(help.stdout).toContain('--delay-ms <ms>');
+    expect(help.stdout).not.toMatch(/--delay </);
+    expect((await runCli(['read', '--help'])).stdout).toContain('--lease-ms <ms>');
+    expect((await runCli(['watch', '--help'])).stdout).toContain('--interval-ms <ms>');
   });
 });

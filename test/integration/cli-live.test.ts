@@ -180,10 +180,10 @@ export const stuck = defineJob({
     const empty = join(dir, 'empty.mjs');
     writeFileSync(empty, 'export const nothing = 1;\n');
     const none = start(['work', empty, '--queue', 'x']);
-    expect(await none.exited).toBe(1);
+    expect(await none.exited).toBe(2);
     expect(none.stderr()).toMatch(/exports no job definitions/);
     const missing = start(['work', join(dir, 'missing.mjs'), '--queue', 'x']);
-    expect(await missing.exited).toBe(1);
+    expect(await missing.exited).toBe(2);
     expect(missing.stderr()).toMatch(/Cannot load/);
   });
 });

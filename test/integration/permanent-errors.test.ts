@@ -107,7 +107,7 @@ describe('a role without privileges', () => {
     }
   });
 
-  test('the CLI: work and watch exit 1 with one line', async () => {
+  test('the CLI: work and watch exit 5 (permission) with one line', async () => {
     const index = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
     const module = join(dir, 'jobs.mjs');
     writeFileSync(
@@ -119,7 +119,7 @@ export const noop = defineJob({ name: 'noop', handler: async () => undefined });
     );
     for (const args of [['work', module], ['watch']]) {
       const run = await runCli(args, { DATABASE_URL: noPrivilegesUrl });
-      expect(run.code, args[0]).toBe(1);
+      expect(run.code, args[0]).toBe(5);
       expect(run.stderr.trim().split('\n'), args[0]).toHaveLength(1);
       expect(run.stderr).toMatch(/permission denied/);
     }

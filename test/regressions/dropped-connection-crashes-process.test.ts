@@ -205,7 +205,7 @@ describe('a connection ended mid-statement', () => {
     expect((await queue.queues.get('admin-dropped')).paused).toBe(true);
   });
 
-  test('the CLI: one line, exit 1', async () => {
+  test('the CLI: one line, exit 3 (connection)', async () => {
     const lock = await lockTable(sql, 'pgpulse.jobs');
     const cli = runCli(['queue', 'stats', 'admin-dropped'], { DATABASE_URL: db.url });
     try {
@@ -214,7 +214,7 @@ describe('a connection ended mid-statement', () => {
       await lock.release();
     }
     const run = await cli;
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/^pgpulse: The database connection failed: terminating connection/);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
