@@ -10,6 +10,7 @@ import {
   type ResolvedQueueOptions,
   resolveQueueOptions,
 } from './config/options.js';
+import { withoutPasswords } from './config/shown-options.js';
 import { type ConfigSources, loadQueueOptions } from './config/sources.js';
 import { Consumers } from './consume/consumers.js';
 import type { ReceivedJob } from './consume/observe.js';
@@ -61,7 +62,10 @@ import type { Completion, FailOutcome, Failure, Release } from './settle/settler
  * ```
  */
 export class Queue implements AsyncDisposable {
-  /** The validated options, with defaults filled in. */
+  /**
+   * The validated options, with defaults filled in, and every password in a connection string
+   * shown as `***` (the queue itself connects with the real ones).
+   */
   readonly options: ResolvedQueueOptions;
   /** Queue control: stored settings, limits, fairness, pause and resume, purge and delete. */
   readonly queues: QueueAdmin;
@@ -85,10 +89,11 @@ export class Queue implements AsyncDisposable {
 
   /** @throws ConfigurationError for bad options; nothing connects until the first call. */
   constructor(options: QueueOptions) {
-    this.options = resolveQueueOptions(options);
+    const resolved = resolveQueueOptions(options);
+    this.options = withoutPasswords(resolved);
     this.#ctx = createContext(
-      createPool(this.options, () => this.#closing !== undefined),
-      this.options,
+      createPool(resolved, () => this.#closing !== undefined),
+      resolved,
     );
     this.queues = new QueueAdmin(this.#ctx);
     this.#producer = new Producer(this.#ctx);
@@ -185,7 +190,7 @@ export class Queue implements AsyncDisposable {
    * backoff); a `NonRetryableError` sends the job to dead at once. Honour `job.signal`. Given job
    * definitions instead, each job goes to the definition of its name.
    *
-   * @throws ConfigurationError for bad options (synchronously).
+   * @throws ConfigurationError for a bad queue name or bad options (synchronously).
    */
   work<P = unknown, R = unknown>(
     queue: string,
@@ -201,6 +206,8 @@ export class Queue implements AsyncDisposable {
   /**
    * Runs `handler` on batches of up to `batchSize` jobs (a batch leaves when full or `maxWaitMs`
    * after its first job); it returns one outcome per job, so one failing job fails no other.
+   *
+   * @throws ConfigurationError for a bad queue name or bad options (synchronously).
    */
   workBatch<P = unknown>(
     queue: string,
@@ -215,6 +222,8 @@ export class Queue implements AsyncDisposable {
    * The jobs of `queue` as a cold Observable: each subscriber gets its own consumer, holds at
    * most `prefetch` unsettled jobs and settles each with `ack`, `nack` or `release`;
    * unsubscribing releases the unsettled ones at once. Leases are renewed for you.
+   *
+   * @throws ConfigurationError for a bad queue name or bad options (synchronously).
    */
   observe<P = unknown>(queue: string, options?: ObserveOptions): Observable<ReceivedJob<P>> {
     this.#assertOpen();

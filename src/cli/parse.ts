@@ -3,7 +3,7 @@ import { JOB_STATES, type JobState } from '../kernel/types.js';
 import { UsageError } from './runtime.js';
 
 // Option parsers throw commander's InvalidArgumentError: commander prints it as one line naming
-// the option, and exits with status 1.
+// the option, and main.ts exits with the usage status (2).
 
 /** An integer option within `[min, max]`, e.g. `--delay-ms 500`. */
 export function integer(flag: string, min = 0, max = Number.MAX_SAFE_INTEGER) {

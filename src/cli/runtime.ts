@@ -124,7 +124,7 @@ export function createCli(
 
 /**
  * Runs a command's body with a runtime, then closes it. A failure prints one line on stderr
- * (passwords hidden) and sets exit code 1.
+ * (passwords hidden; JSON with --json) and sets the exit code of its class (failures.ts).
  */
 export async function runCommand(
   globals: GlobalOptions,

@@ -16,7 +16,7 @@ import type { ResolvedObserve } from './options.js';
  * A job delivered by {@link Queue.observe}. Settle it exactly once with `ack`, `nack` or
  * `release`; until then its lease is renewed for you and it counts against `prefetch`.
  */
-export interface ReceivedJob<P = unknown> extends JobContext<P> {
+export interface ReceivedJob<P = unknown> extends Omit<JobContext<P>, 'snooze'> {
   /**
    * Completes the job and stores `result`.
    *
@@ -29,9 +29,18 @@ export interface ReceivedJob<P = unknown> extends JobContext<P> {
    * a NonRetryableError, or attempts are used up.
    */
   nack(error: unknown, options?: { retryable?: boolean }): Promise<void>;
-  /** Gives the job back without spending an attempt, due again at once or after `delayMs`. */
+  /**
+   * Gives the job back without spending an attempt, due again at once or after `delayMs`: the
+   * way to reschedule a job in `observe` (a worker's handler calls `job.snooze(ms)` instead,
+   * which takes effect when the handler returns).
+   */
   release(options?: { delayMs?: number }): Promise<void>;
-  /** Gives the job back without spending an attempt, due `delayMs` from now (a release). */
+  /**
+   * Releases the job at once, due `delayMs` from now: `release({ delayMs })`.
+   *
+   * @deprecated A worker's `job.snooze()` takes effect when its handler returns; this one
+   *   settles at once. One name, two meanings: use `release({ delayMs })`.
+   */
   snooze(delayMs: number): Promise<void>;
 }
 

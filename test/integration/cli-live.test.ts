@@ -39,7 +39,7 @@ function lines(cli: RunningCli): { type: string; id?: string; queue?: string }[]
 
 describe('watch', () => {
   test('shows counts and the live event stream, and exits cleanly on Ctrl-C', async () => {
-    await queue.queues.create('cli-watch'); // an unknown queue is refused
+    await queue.queues.upsert('cli-watch'); // an unknown queue is refused
     const cli = start(['--json', 'watch', 'cli-watch', '--interval', '100']);
     await waitFor(() => lines(cli).some((l) => l.type === 'stats'), 'the first refresh');
     await waitFor(async () => {

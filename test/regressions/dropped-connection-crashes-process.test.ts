@@ -189,7 +189,7 @@ describe('a connection ended mid-statement', () => {
   });
 
   test('queue admin: rejects with a typed ConnectionError', async () => {
-    await queue.queues.create('admin-dropped');
+    await queue.queues.upsert('admin-dropped');
     const lock = await lockTable(sql, 'pgpulse.queues');
     const pausing = queue.queues.pause('admin-dropped').catch((e: unknown) => e);
     try {

@@ -115,7 +115,7 @@ export function queueCommands(program: Command, globals: () => GlobalOptions): v
             options.retention as string,
           ) as QueueSettings['retention'];
         }
-        const info = await cli.queue().queues.create(name, settings);
+        const info = await cli.queue().queues.upsert(name, settings);
         cli.print(info, () => fields(Object.entries(info)));
       }),
     );
