@@ -68,8 +68,8 @@ export function describeFailure(error: unknown, context: FailureContext): string
 }
 
 /**
- * The exit status of `pgpulse`, by what went wrong: scripts branch on it (README, "Command
- * line"). Nothing was written whenever a command fails before reaching the database.
+ * The exit status of `pgpulse`, by what went wrong: scripts branch on it (docs/guide/cli.md).
+ * Nothing was written whenever a command fails before reaching the database.
  */
 export const ExitCode = {
   /** Done. */

@@ -5,8 +5,8 @@ import { describeError } from '../kernel/error-record.js';
 /**
  * The connection of the pool a queue makes itself, with session settings added after any
  * `options` the connection string gives (none behind a pooler, which refuses startup options:
- * PgBouncer does unless `ignore_startup_parameters` lists them, and then drops them; the README
- * says how to set this for the role instead). `plan_cache_mode=force_generic_plan`: pgpulse's
+ * PgBouncer does unless `ignore_startup_parameters` lists them, and then drops them; the PgBouncer
+ * guide says how to set this for the role instead). `plan_cache_mode=force_generic_plan`: pgpulse's
  * statements are written to have one good plan whatever the statistics say (by primary key, or
  * down a partial index), so planning them again on every call is pure cost. Left to itself,
  * PostgreSQL re-plans a prepared statement whenever its generic plan looks costlier than the

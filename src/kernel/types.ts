@@ -13,7 +13,7 @@ export type JobState = (typeof JOB_STATES)[number];
  * The privilege sets `grant()` and `pgpulse grant` give a database role: `produce` (send jobs and
  * follow them), `consume` (claim, settle, watch events, cancel, sweep) and `admin` (queue
  * settings, pause, purge, delete, redrive, retention, cancel, watch events). Each also reads jobs
- * and stats. See the README's "Least privilege".
+ * and stats. See the guide's "Least privilege" (docs/guide/least-privilege.md).
  */
 export const GRANT_SETS = ['produce', 'consume', 'admin'] as const;
 
@@ -188,11 +188,9 @@ export type Queryable = Pick<pg.ClientBase, 'query'>;
  *
  * @example
  * ```ts
- * // Knex: a transaction `trx` as an executor (Knex's placeholders are `?`, pg's `$1`).
+ * // Prisma: a transaction `tx` as an executor (PostgreSQL's `$1` placeholders, as pgpulse's).
  * const executor: SqlExecutor = {
- *   query: async (text, values) => ({
- *     rows: (await trx.raw(text.replace(/\$(\d+)/g, '?'), values)).rows,
- *   }),
+ *   query: async (text, values) => ({ rows: await tx.$queryRawUnsafe(text, ...values) }),
  * };
  * await queue.send('emails', payload, { client: executor });
  * ```

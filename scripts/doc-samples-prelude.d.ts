@@ -1,0 +1,42 @@
+// Placeholders for the reader's own code in the docs' samples (scripts/doc-samples.ts): each
+// stands for something a sample uses but does not show. A sample that defines or imports the
+// name itself uses its own (a module's names shadow these globals).
+
+/// <reference types="vitest/globals" />
+
+type PgPulse = typeof import('pgpulse');
+type PgPulseTesting = typeof import('pgpulse/testing');
+
+// The application's objects.
+declare const queue: import('pgpulse').Queue;
+declare const worker: import('pgpulse').Worker;
+declare const mailer: {
+  send(to: string, options?: { signal?: AbortSignal }): Promise<unknown>;
+  welcome(to: string, name: string): Promise<unknown>;
+  failNextSend(): void;
+};
+declare const partner: { isUp(): Promise<boolean> };
+declare const chunks: unknown[][];
+declare const ownerUrl: string;
+
+// The application's functions.
+declare function sendEmail(job: import('pgpulse').JobContext<unknown>): Promise<void>;
+declare function handler(job: import('pgpulse').JobContext<unknown>): Promise<void>;
+declare function shutDown(error: unknown): void;
+declare function resetPassword(
+  job: import('pgpulse').JobContext<{ userId: string }>,
+): Promise<void>;
+declare function signUp(queue: import('pgpulse').Queue, user: { email: string }): Promise<void>;
+declare function runMyMigrations(url: string): Promise<void>;
+declare const ResetSchema: import('@standard-schema/spec').StandardSchemaV1<{ userId: string }>;
+declare const welcome: import('pgpulse').JobDefinition<
+  { to: string },
+  { to: string },
+  { messageId: string }
+>;
+
+// Names a page imports in an earlier sample and uses again in later ones.
+declare const drain: PgPulseTesting['drain'];
+declare const waitForJob: PgPulseTesting['waitForJob'];
+declare const TestClock: PgPulseTesting['TestClock'];
+declare const NonRetryableError: PgPulse['NonRetryableError'];
