@@ -194,6 +194,11 @@ describe('queue commands', () => {
       rateLimit: { count: 50, periodMs: 1000 },
       fairTenants: true,
     });
+    // `queue upsert` is the same command: it applies settings to the queue that exists.
+    expect(await json('queue', 'upsert', 'cli-q', '--lease-ms', '45000')).toMatchObject({
+      leaseMs: 45000,
+      concurrencyLimit: 3,
+    });
     await queue.sendBatch('cli-q', [{ payload: 1 }, { payload: 2 }]);
     const list = await json<{ name: string; stats: { counts: { pending: number } } }[]>(
       'queue',
