@@ -14,6 +14,7 @@ import { isTransient } from '../db/failure.js';
 import { runEvery } from '../kernel/cleanup.js';
 import { describeError } from '../kernel/error-record.js';
 import { JobCancelledError, WorkerStoppedError } from '../kernel/job-errors.js';
+import type { LogFields } from '../kernel/logger.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
@@ -122,20 +123,16 @@ export class Consumer {
    * once as an error, `ready` rejects with it if it had not resolved, and `events` carries it.
    */
   problem(error: unknown, during: ConsumerError['during']): void {
+    const { queue } = this.#config;
+    const described = describeError(error);
+    const fields: LogFields = { scope: 'pgpulse.consumer', queue, during, error: described };
     if (isTransient(error)) {
       this.#reports.emit({ type: 'error', error, fatal: false, during });
       const last = this.#lastWarned.get(during) ?? 0;
       if (Date.now() - last > 10_000) {
         this.#lastWarned.set(during, Date.now());
-        this.#ctx.options.logger.warn(
-          `pgpulse: ${during} failed on queue ${this.#config.queue}; retrying`,
-          {
-            scope: 'pgpulse.consumer',
-            queue: this.#config.queue,
-            during,
-            error: describeError(error),
-          },
-        );
+        const message = `pgpulse: ${during} failed on queue ${queue}; retrying`;
+        this.#ctx.options.logger.warn(message, fields);
       }
       return;
     }
@@ -144,8 +141,8 @@ export class Consumer {
     this.#wakes?.unsubscribe();
     void this.#claimer?.stop();
     this.#ctx.options.logger.error(
-      `pgpulse: consuming queue ${this.#config.queue} stopped: ${describeError(error).message}`,
-      { scope: 'pgpulse.consumer', queue: this.#config.queue, during, error: describeError(error) },
+      `pgpulse: consuming queue ${queue} stopped: ${described.message}`,
+      fields,
     );
     this.#failReady(error);
     this.#reports.emit({ type: 'error', error, fatal: true, during });
