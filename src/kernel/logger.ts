@@ -37,7 +37,7 @@ export interface LogFields {
  * ```ts
  * new Queue({ connectionString, logger: console });           // every level on the console
  * new Queue({ connectionString, logger: pino() });            // recognised: (fields, message)
- * new Queue({ connectionString, logger: winston.createLogger(...) });
+ * new Queue({ connectionString, logger: winston.createLogger({ level: 'info' }) });
  * ```
  */
 export interface Logger {

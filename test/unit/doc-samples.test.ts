@@ -40,11 +40,11 @@ describe('extracting samples', () => {
     ]);
   });
 
-  test('the checked pages are README.md and docs/, without the generated API pages', () => {
+  test('the checked pages are README.md and docs/ (with the API pages once generated)', () => {
     const sources = sampleSources();
     expect(sources.some((file) => file.endsWith('README.md'))).toBe(true);
     expect(sources.some((file) => file.endsWith(join('guide', 'transactions.md')))).toBe(true);
-    expect(sources.some((file) => file.includes(join('docs', 'api')))).toBe(false);
+    expect(sources.some((file) => file.includes('.vitepress'))).toBe(false);
   });
 });
 
