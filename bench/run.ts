@@ -28,6 +28,7 @@ import {
 } from './report.js';
 import { delayed, idleLatency, steadyLoad } from './scenarios/latency.js';
 import { FULL, type Measurement, QUICK, type Scenario } from './scenarios/scenario.js';
+import { renderSchedules, schedules } from './scenarios/schedules.js';
 import {
   backlogScaling,
   batchThroughput,
@@ -53,6 +54,7 @@ const SCENARIOS: Scenario[] = [
   backlogScaling,
   delayed,
   batchThroughput,
+  schedules,
 ];
 
 const list = (value: string) =>
@@ -81,6 +83,11 @@ const program = new Command()
     Number,
   )
   .option('--backlog <n>', 'the big backlog (default 1,000,000; quick 40,000)', Number)
+  .option(
+    '--schedule-scales <list>',
+    'schedule counts of the schedules scenario (default: 1,100,10000 where a contender goes that far)',
+    (value: string) => list(value).map(Number),
+  )
   .option('--database-url <url>', 'a PostgreSQL superuser URL instead of the embedded server')
   .option('--out <dir>', 'where to write results', 'bench/results')
   .addHelpText(
@@ -94,6 +101,7 @@ interface Options {
   contenders?: string[];
   jobs?: number;
   backlog?: number;
+  scheduleScales?: number[];
   databaseUrl?: string;
   out: string;
 }
@@ -127,6 +135,7 @@ async function main(): Promise<void> {
   if (options.jobs !== undefined) params.drainJobs = params.batchJobs = options.jobs;
   if (options.quick && options.jobs === undefined) params.bulkChunk = 5_000;
   if (options.backlog !== undefined) params.backlogBig = options.backlog;
+  if (options.scheduleScales !== undefined) params.scheduleScales = options.scheduleScales;
   const contenders = pick(CONTENDERS, options.contenders, 'contenders');
   const scenarios = pick(SCENARIOS, options.scenarios, 'scenarios');
 
@@ -195,6 +204,8 @@ async function main(): Promise<void> {
     '  ↓ lower is better, ↑ higher is better; (×r) = value ÷ pgpulse (work) in this run; ! = see errors; * = see notes',
   );
   console.log(`${renderNotes(rows)}\n`);
+  const scheduled = renderSchedules(rows);
+  if (scheduled !== '') console.log(`Recurring jobs:\n${scheduled}\n`);
   console.log('Targets (pgpulse, this run):');
   const verdicts = judgeTargets(rows, {
     pgpulse: baseline,

@@ -59,3 +59,14 @@ declare const drain: PgPulseTesting['drain'];
 declare const waitForJob: PgPulseTesting['waitForJob'];
 declare const TestClock: PgPulseTesting['TestClock'];
 declare const NonRetryableError: PgPulse['NonRetryableError'];
+
+// Schedules' and flows' samples.
+declare function buildReport(
+  format: 'pdf' | 'csv',
+  tickAt: Date | null,
+  options: { signal: AbortSignal },
+): Promise<unknown>;
+declare function purgeOlderThan(days: number): Promise<number>;
+declare function indexDocuments(documents: unknown[]): Promise<unknown>;
+declare function notify(counts: unknown): Promise<void>;
+declare const rows: { line: number; text: string }[];

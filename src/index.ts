@@ -36,6 +36,7 @@ export type { GrantSet } from './kernel/types.js';
 export { defineJob, isJobDefinition } from './produce/define-job.js';
 export type {
   AnyJobDefinition,
+  DeclaredSchedule,
   InputOf,
   JobDefinition,
   JobDefinitionOptions,
@@ -47,6 +48,15 @@ export type {
   SendBatchOptions,
   SendOptions,
 } from './produce/job-spec.js';
+
+// Flows: jobs that depend on jobs
+export { MAX_FLOW_EDGES, MAX_FLOW_NODES } from './produce/flow-spec.js';
+export type { FlowNode } from './produce/flow-spec.js';
+export { ON_PARENT_FAILURE } from './kernel/types.js';
+export type { Dependency, DependencyOptions, OnParentFailure } from './kernel/types.js';
+export type { BatchJob, BatchResult, FlowOptions, FlowResult } from './produce/flows.js';
+export type { FlowAdmin, FlowEdge, FlowInfo, FlowJob } from './admin/flows.js';
+export type { ParentCounts, ParentResult } from './execute/parents.js';
 
 // Streaming consumers
 export type { Worker } from './consume/worker.js';
@@ -76,8 +86,12 @@ export type {
   JobFailedEvent,
   JobProgressEvent,
   JobReleasedEvent,
+  JobReadyEvent,
   JobRetriedEvent,
+  JobScheduleEvent,
   JobStartedEvent,
+  JobTickEvent,
+  ScheduleChange,
 } from './observe/job-events.js';
 export type { BatchHandler, BatchOutcome } from './execute/batch.js';
 export type {
@@ -99,6 +113,18 @@ export { backoffDelayMs } from './settle/backoff.js';
 // Queue control
 export type { QueueAdmin, QueueSummary } from './admin/queues.js';
 export type { QueueInfo, QueueRetention, QueueSettings } from './admin/queue-settings.js';
+
+// Recurring schedules
+export type { Schedules, SetScheduleResult } from './schedule/schedules.js';
+export type { DefinedScheduleOptions, ScheduleOptions } from './schedule/schedule-spec.js';
+export type { ScheduleInfo, ScheduleState } from './schedule/schedule-row.js';
+export { MIN_EVERY_MS } from './config/schedule-timing.js';
+export type {
+  MisfirePolicy,
+  OverlapPolicy,
+  ScheduleJobOptions,
+  ScheduleTiming,
+} from './kernel/types.js';
 
 // Observability
 export type { MetricsOptions, MetricsServer, QueueMetrics } from './observe/metrics.js';
@@ -138,6 +164,7 @@ export {
   QueueBusyError,
   QueueClosedError,
   QueueNotFoundError,
+  ScheduleNotFoundError,
   SchemaVersionError,
   ValidationError,
 } from './kernel/errors.js';

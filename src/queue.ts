@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Observable } from 'rxjs';
+import { FlowAdmin } from './admin/flows.js';
 import { JobAdmin } from './admin/job-admin.js';
 import type { CancelResult, ListJobsOptions } from './admin/jobs.js';
 import { QueueAdmin } from './admin/queues.js';
@@ -40,8 +41,11 @@ import type { ReclaimedJob, Sweeper, SweeperOptions } from './maintain/sweeper.j
 import type { JobEvent } from './observe/job-events.js';
 import { type MetricsOptions, QueueMetrics } from './observe/metrics.js';
 import type { AnyJobDefinition, InputOf } from './produce/define-job.js';
+import type { FlowNode } from './produce/flow-spec.js';
+import type { BatchJob, BatchResult, FlowOptions, FlowResult } from './produce/flows.js';
 import type { JobSpec, SendBatchOptions, SendOptions } from './produce/job-spec.js';
 import { Producer } from './produce/producer.js';
+import { Schedules } from './schedule/schedules.js';
 import { type MigrateResult, migrate } from './schema/migrate.js';
 import type { SettleOutcome } from './settle/outcome.js';
 import type { Completion, FailOutcome, Failure, Release } from './settle/settler.js';
@@ -69,6 +73,14 @@ export class Queue implements AsyncDisposable {
   readonly options: ResolvedQueueOptions;
   /** Queue control: stored settings, limits, fairness, pause and resume, purge and delete. */
   readonly queues: QueueAdmin;
+  /**
+   * Recurring schedules (cron or interval): set, get, list, pause, resume, trigger, remove. Any
+   * process that works a schedule's queue fires its ticks; the database makes exactly one job per
+   * tick, due on time.
+   */
+  readonly schedules: Schedules;
+  /** Flows: read one with every job (`get`), or cancel what of it has not finished. */
+  readonly flows: FlowAdmin;
   readonly #ctx: Context;
   readonly #producer: Producer;
   readonly #consumers: Consumers;
@@ -96,6 +108,8 @@ export class Queue implements AsyncDisposable {
       resolved,
     );
     this.queues = new QueueAdmin(this.#ctx);
+    this.schedules = new Schedules(this.#ctx);
+    this.flows = new FlowAdmin(this.#ctx);
     this.#producer = new Producer(this.#ctx);
     this.#consumers = new Consumers(this.#ctx);
     this.#pull = new PullApi(this.#ctx);
@@ -185,6 +199,41 @@ export class Queue implements AsyncDisposable {
   }
 
   /**
+   * Sends a flow: jobs that depend on each other (a DAG: chains, fan-out, fan-in, across queues)
+   * in one statement, all or nothing. A job runs once every parent has completed; what it does
+   * when a parent fails is its `onParentFailure` (default `cancel`).
+   *
+   * @returns the flow's id and every job's id by its node's `ref`.
+   * @throws ValidationError for a bad node, an unknown ref or parent, or a cycle (shown as a
+   *   path); nothing is written.
+   * @example
+   * ```ts
+   * const { ids } = await queue.flow([
+   *   { ref: 'fetch', queue: 'crawl', payload: { url: 'https://example.com' } },
+   *   { ref: 'thumb', queue: 'images', payload: {}, dependsOn: ['fetch'] },
+   *   { ref: 'index', queue: 'search', payload: {}, dependsOn: ['fetch', 'thumb'] },
+   * ]);
+   * ```
+   */
+  async flow(nodes: readonly FlowNode[], options?: FlowOptions): Promise<FlowResult> {
+    this.#assertOpen();
+    return this.#producer.flow(nodes, options);
+  }
+
+  /**
+   * Sends jobs and a callback job that runs once every one of them has settled (completed, dead
+   * or cancelled): in its handler, `job.parentCounts()` says how many completed and failed.
+   */
+  async batch(
+    jobs: readonly BatchJob[],
+    callback: BatchJob,
+    options?: FlowOptions,
+  ): Promise<BatchResult> {
+    this.#assertOpen();
+    return this.#producer.batch(jobs, callback, options);
+  }
+
+  /**
    * Runs `handler` for every job of `queue` as it arrives (NOTIFY wakes it; a poll is the
    * fallback). Its return value is the job's result; a throw fails the attempt (retried after
    * backoff); a `NonRetryableError` sends the job to dead at once. Honour `job.signal`. Given job
@@ -232,7 +281,7 @@ export class Queue implements AsyncDisposable {
 
   /**
    * Lifecycle events (enqueued, started, completed, failed, retried, dead, cancelled, released,
-   * progress) of one queue or all, from any process. Hot; statements emit events only while
+   * progress; tick and schedule for schedules; ready for flows) of one queue or all, from any process. Hot; statements emit events only while
    * someone subscribes.
    *
    * @throws ConfigurationError when the queue has no LISTEN connection.

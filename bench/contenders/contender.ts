@@ -43,6 +43,41 @@ export interface ContenderInstance {
   startBatchWorker?(sink: JobSink, options: { batchSize: number }): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
+  /** Recurring jobs (cron, intervals), when the contender has them. */
+  recurring?: RecurringApi;
+}
+
+/** What a run of recurring jobs saw. */
+export interface RecurringRun {
+  /** For each tick handled: its handler's start minus the tick's due time, in ms. */
+  lateness: number[];
+  /** Ticks whose job a handler started more than once. */
+  duplicates: number;
+  /** Where the contender records it: each tick's job start minus its tick, on the database's clock. */
+  recorded?: number[];
+}
+
+/** A contender's recurring jobs, driven by the schedules scenario. */
+export interface RecurringApi {
+  /** The schedule counts it is measured at. */
+  readonly scales: readonly number[];
+  /** Its finest tick resolution, for the notes (e.g. `1 min` for a minute-level crontab). */
+  readonly resolution: string;
+  /**
+   * Creates `count` schedules none of which is due for an hour, starts a worker, and resolves
+   * with what `sample()` measured (the statements the database saw while nothing was due); then
+   * stops the worker and removes the schedules.
+   */
+  idle(
+    count: number,
+    sample: () => Promise<Record<string, number>>,
+  ): Promise<Record<string, number>>;
+  /**
+   * Creates `count` schedules with ticks spread evenly in time (as finely as the contender
+   * allows), starts a worker, and records the lateness of every tick's job for `windowMs` after
+   * the first tick; then stops the worker and removes the schedules.
+   */
+  measure(count: number, windowMs: number): Promise<RecurringRun>;
 }
 
 /** A contender of the benchmark. */

@@ -1,5 +1,6 @@
 import { Logger, makeWorkerUtils, type Runner, run, type WorkerUtils } from 'graphile-worker';
 import type { BenchJob, Contender, ContenderInstance, WorkerMode } from './contender.js';
+import { graphileRecurring } from './graphile-recurring.js';
 
 /**
  * graphile-worker 0.17 at its best documented settings
@@ -72,6 +73,7 @@ export const graphileWorker: Contender = {
       async close() {
         await utils.release();
       },
+      recurring: graphileRecurring(url),
     };
   },
 };

@@ -1,5 +1,6 @@
 import PgBoss from 'pg-boss';
 import type { BenchJob, Contender, ContenderInstance, WorkerMode } from './contender.js';
+import { pgBossRecurring } from './pg-boss-recurring.js';
 
 /**
  * pg-boss 10 (the newest that runs on Node 20) at its best documented settings. It polls (no
@@ -77,6 +78,7 @@ export const pgBoss: Contender = {
         workerId = undefined;
       },
       close: () => boss.stop({ graceful: false, wait: true }),
+      recurring: pgBossRecurring(url),
     };
   },
 };

@@ -1,6 +1,7 @@
 import { bufferTime, filter, mergeMap } from 'rxjs';
 import { Queue, type Worker } from '../../src/index.js';
 import type { BenchJob, Contender, ContenderInstance } from './contender.js';
+import { pgpulseRecurring } from './pgpulse-recurring.js';
 
 /** Settings, per mode. The same in both: pgpulse has no latency/throughput trade-off to make. */
 const SETTINGS = {
@@ -128,6 +129,7 @@ export function pgpulse(via: 'work' | 'observe', prefetch = 0): Contender {
           await stop();
         },
         close: () => queue.close(),
+        ...(via === 'work' ? { recurring: pgpulseRecurring(queue) } : {}),
       };
     },
   };

@@ -21,6 +21,8 @@ export interface BenchParams {
   delayedWindowMs: number;
   batchJobs: number;
   batchSize: number;
+  /** Schedule counts of the schedules scenario, when not each contender's own. */
+  scheduleScales?: number[];
   /**
    * Longest wait for a scenario step. A contender that has not finished by then is measured on
    * what it did (and the result carries a note): a slow contender is slow, not broken.

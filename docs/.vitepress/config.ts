@@ -20,6 +20,8 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Consuming jobs', link: '/guide/consuming' },
       { text: 'Typed jobs', link: '/guide/typed-jobs' },
       { text: 'Transactions', link: '/guide/transactions' },
+      { text: 'Recurring schedules', link: '/guide/schedules' },
+      { text: 'Flows', link: '/guide/flows' },
     ],
   },
   {

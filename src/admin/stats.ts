@@ -3,6 +3,7 @@ import type { QueueStats } from '../kernel/types.js';
 
 interface StatsRow {
   queue: string;
+  waiting: string;
   pending: string;
   scheduled: string;
   running: string;
@@ -24,6 +25,7 @@ function toStats(row: StatsRow): QueueStats {
   return {
     queue: row.queue,
     counts: {
+      waiting: Number(row.waiting),
       pending: Number(row.pending),
       running: Number(row.running),
       completed: Number(row.completed),
@@ -40,7 +42,7 @@ function toStats(row: StatsRow): QueueStats {
 export function emptyStats(queue: string): QueueStats {
   return {
     queue,
-    counts: { pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 },
+    counts: { waiting: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 },
     scheduled: 0,
     oldestPendingAgeMs: null,
   };

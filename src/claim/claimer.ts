@@ -73,6 +73,12 @@ export class Claimer {
   #refresh = false;
   /** When (database clock, epoch ms) the last claim that came back short looked for jobs. */
   #lastLookMs: number | null = null;
+  /**
+   * The latest due time (database clock, epoch ms) a notification announced that no claim has
+   * looked past yet: a notice can look due on the local clock a few ms before it is on the
+   * database's (the clock offset errs early), and its claim then comes back short.
+   */
+  #announcedMs: number | null = null;
   #refreshing: Promise<void> | undefined;
   /** A fair queue's cursor: the tenant the last claim ended with. */
   #cursor: string | null = null;
@@ -118,6 +124,15 @@ export class Claimer {
     this.#to('open');
     this.#wakes++;
     this.#pump();
+  }
+
+  /**
+   * A notification announced jobs due at `runAtMs` (database clock). If the claims it wakes come
+   * back short having looked before that time, the next quiet moment asks for the next due time,
+   * so a timer is armed for them instead of leaving them to the poll.
+   */
+  announced(runAtMs: number): void {
+    if (this.#announcedMs === null || runAtMs > this.#announcedMs) this.#announcedMs = runAtMs;
   }
 
   /** Resolves once no claim and no due-time query is in flight. */
@@ -188,6 +203,11 @@ export class Claimer {
       // open. A fair claim may come back short with jobs left, and says so.
       if (jobs.length < batchSize && result.more !== true) {
         this.#lastLookMs = result.dbNowMs;
+        if (this.#announcedMs !== null) {
+          // An announced job this claim could not see yet: look up when it is due.
+          if (this.#announcedMs > result.dbNowMs) this.#refresh = true;
+          this.#announcedMs = null;
+        }
         if (this.#wakes === wakesBefore && this.#state === 'open') this.#to('closed');
       }
     } catch (error) {

@@ -2,10 +2,12 @@ import { Command, Option } from 'commander';
 import { POOLER_MODES } from '../config/options.js';
 import { devCommands } from './commands/dev.js';
 import { dlqCommands } from './commands/dlq.js';
+import { flowCommands } from './commands/flows.js';
 import { grantCommand } from './commands/grant.js';
 import { jobCommands } from './commands/jobs.js';
 import { queueCommands } from './commands/queues.js';
 import { readCommand } from './commands/read.js';
+import { scheduleCommands } from './commands/schedule.js';
 import { schemaCommands } from './commands/schema.js';
 import { watchCommand } from './commands/watch.js';
 import { workCommand } from './commands/work.js';
@@ -17,7 +19,7 @@ import type { GlobalOptions } from './runtime.js';
 export function buildProgram(version: string): Command {
   const program = new Command('pgpulse')
     .description(
-      'Operate pgpulse queues on PostgreSQL: schema, queues, jobs, dead letters, live view, workers',
+      'Operate pgpulse queues on PostgreSQL: schema, queues, jobs, dead letters, schedules, live view, workers',
     )
     .version(version)
     .option(
@@ -74,6 +76,8 @@ Examples:
   pgpulse queue list
   pgpulse job send emails '{"to":"ada@example.com"}' --delay-ms 5000
   pgpulse dlq redrive emails
+  pgpulse schedule set nightly --queue reports --cron '0 30 2 * * *' --timezone Europe/Berlin
+  pgpulse flow show 0193c5f2-6a4e-7d1c-9b0a-3f1e2d4c5b6a
   pgpulse watch emails
   pgpulse work ./jobs.mjs --queue emails`,
     );
@@ -83,6 +87,8 @@ Examples:
   queueCommands(program, globals);
   jobCommands(program, globals);
   dlqCommands(program, globals);
+  scheduleCommands(program, globals);
+  flowCommands(program, globals);
   readCommand(program, globals);
   watchCommand(program, globals);
   workCommand(program, globals);

@@ -24,6 +24,7 @@ import { Settlements, type SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { type Notice, wakeups } from '../wake/wakeups.js';
 import { type ConsumerConfig, withStoredSettings } from './consumer-config.js';
+import { ConsumerTicks } from './consumer-ticks.js';
 import { ConsumerReports } from './reports.js';
 import type {
   ConsumerError,
@@ -50,6 +51,8 @@ export class Consumer {
   readonly #settlements: Settlements;
   #claimer: Claimer | undefined;
   #leases: LeaseKeeper | undefined;
+  /** Schedules' ticks move their schedule on before they run; stalled schedules are repaired. */
+  #ticks: ConsumerTicks | undefined;
   readonly #dueTimes = new Subject<number>();
   #clockOffsetMs = 0;
   #wakes: Subscription | undefined;
@@ -140,6 +143,7 @@ export class Consumer {
     this.#fatal = error;
     this.#wakes?.unsubscribe();
     void this.#claimer?.stop();
+    void this.#ticks?.stop();
     this.#ctx.options.logger.error(
       `pgpulse: consuming queue ${queue} stopped: ${described.message}`,
       fields,
@@ -167,6 +171,12 @@ export class Consumer {
     const ctx = this.#ctx;
     const config = this.#config;
     const { queue, pollIntervalMs } = config;
+    this.#ticks = new ConsumerTicks(ctx, queue, {
+      dispatch: (entry) => this.#dispatch(entry),
+      release: (entry, delayMs) => this.#settlements.release(entry, delayMs),
+      remove: (entry) => this.inFlight.remove(entry.job.id),
+      problem: (error) => this.problem(error, 'schedule'),
+    });
     const claimer = new Claimer({
       ctx,
       queue,
@@ -208,14 +218,15 @@ export class Consumer {
     // Jobs became pending, or the queue's settings changed: a reason to claim.
     const notices = channel.pipe(
       filter((notice) => notice.kind !== 'cancel'),
-      map(
-        (notice): Notice => ({
+      map((notice): Notice => {
+        if (notice.kind === 'pending' && notice.runAt !== null) claimer.announced(notice.runAt);
+        return {
           dueAt:
             notice.kind === 'pending' && notice.runAt !== null
               ? notice.runAt - this.#clockOffsetMs
               : null,
-        }),
-      ),
+        };
+      }),
     );
     this.#cancels = channel.subscribe((notice) => {
       if (notice.kind !== 'cancel') return;
@@ -232,12 +243,16 @@ export class Consumer {
       { pollIntervalMs },
     ).subscribe((reason) => claimer.wake(reason));
     this.#leases.start();
+    const ticks = this.#ticks;
     void (async () => {
       if (listener !== null) {
         await listener.whenReady(channelsFor(ctx.options.schema).jobs).catch(() => undefined);
       }
       await claimer.quiet();
-      if (this.#fatal === undefined) this.#markReady();
+      if (this.#fatal !== undefined || this.#stopping !== undefined) return;
+      this.#markReady();
+      // Only a consumer that works repairs stalled schedules: one that cannot has said why once.
+      ticks.start();
     })();
   }
 
@@ -263,6 +278,7 @@ export class Consumer {
       },
       () => this.#settlements.drain(),
       () => this.#leases?.stop(),
+      () => this.#ticks?.stop(),
       () => this.#cancels?.unsubscribe(),
       () => this.#dueTimes.complete(),
       () => this.inFlight.complete(),
@@ -292,6 +308,8 @@ export class Consumer {
       if (this.#stopping !== undefined) {
         // Claimed while stopping: straight back to pending, unstarted.
         void this.#settlements.release(entry).catch(() => undefined);
+      } else if (this.#ticks !== undefined) {
+        this.#ticks.dispatch(entry);
       } else {
         this.#dispatch(entry);
       }

@@ -10,6 +10,8 @@ import type { Stoppable } from '../maintain/maintenance.js';
 import { jobEvents } from '../observe/events.js';
 import type { JobEvent } from '../observe/job-events.js';
 import type { AnyJobDefinition } from '../produce/define-job.js';
+import { installDeclared, scheduledDefinitions } from '../schedule/declared.js';
+import { Schedules } from '../schedule/schedules.js';
 import type { Listener } from '../wake/listener.js';
 import { listenerFor, noListenReason } from '../wake/listener-for.js';
 import { observeQueue, type ReceivedJob } from './observe.js';
@@ -54,10 +56,18 @@ export class Consumers {
         'configuration',
       );
     }
+    // Schedules declared with the definitions are installed as the worker starts; the worker's
+    // `ready` waits for them, and a failure to install them fails it.
+    const declared = Array.isArray(handler) ? scheduledDefinitions(handler) : [];
+    const installing =
+      declared.length === 0
+        ? undefined
+        : installDeclared(new Schedules(this.#ctx), queue, declared).then(() => undefined);
     return this.#startWorker(
       queue,
       { ...resolved, capacity: resolved.concurrency + resolved.prefetch },
       jobDispatcher(routes.handler, routes.timeoutFor, this.#ctx),
+      installing,
     );
   }
 
@@ -116,9 +126,16 @@ export class Consumers {
     queue: string,
     options: ResolvedWork & { capacity: number },
     dispatcher: Dispatcher,
+    installing?: Promise<void>,
   ): Worker {
-    const worker = new Worker(this.#ctx, this.#getListener(), queue, options, dispatcher, () =>
-      this.#running.delete(worker),
+    const worker = new Worker(
+      this.#ctx,
+      this.#getListener(),
+      queue,
+      options,
+      dispatcher,
+      () => this.#running.delete(worker),
+      installing,
     );
     this.#running.add(worker);
     return worker;

@@ -1,9 +1,11 @@
 import { type ClaimOptions, claimJobs, resolveClaimOptions } from '../claim/claim.js';
 import type { Context } from '../db/context.js';
+import { describeError } from '../kernel/error-record.js';
 import type { ClaimedJob, FailingJob, LeasedJob } from '../kernel/types.js';
 import { checkInteger, checkName, checkOptionsObject, invalid } from '../kernel/validate.js';
 import { checkLeasedJob, checkLeaseOption } from '../lease/leased-job.js';
 import { type HeartbeatOutcome, renewLeases } from '../lease/renew.js';
+import { advanceTick, isTick } from '../schedule/advance.js';
 import type { SettleOutcome } from '../settle/outcome.js';
 import {
   type Completion,
@@ -34,7 +36,26 @@ export class PullApi {
    */
   async claim<P = unknown>(queue: string, options?: ClaimOptions): Promise<ClaimedJob<P>[]> {
     const resolved = resolveClaimOptions(options, this.#ctx.options);
-    return claimJobs<P>(this.#ctx, checkName('queue', queue), resolved);
+    const jobs = await claimJobs<P>(this.#ctx, checkName('queue', queue), resolved);
+    if (!jobs.some(isTick)) return jobs;
+    // A schedule's tick moves its schedule on; one its schedule skipped is not handed out, and
+    // one whose schedule could not be moved on goes back to pending a second later.
+    const kept = await Promise.all(
+      jobs.map(async (job) => {
+        if (!isTick(job)) return true;
+        try {
+          return (await advanceTick(this.#ctx, job)) === 'run';
+        } catch (error) {
+          await releaseJobs(this.#ctx, [{ job, delayMs: 1000 }]).catch(() => undefined);
+          this.#ctx.options.logger.warn(
+            `pgpulse: could not move schedule ${job.schedule} on; its job ${job.id} goes back to pending`,
+            { scope: 'pgpulse.schedule', queue, jobId: job.id, error: describeError(error) },
+          );
+          return false;
+        }
+      }),
+    );
+    return jobs.filter((_, index) => kept[index]);
   }
 
   /**

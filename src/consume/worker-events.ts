@@ -11,8 +11,11 @@ export interface ConsumerError {
   readonly type: 'error';
   readonly error: unknown;
   readonly fatal: boolean;
-  /** What the consumer was doing: `claim`, `heartbeat`, `listen`, `settings`, `next-due`. */
-  readonly during: 'claim' | 'heartbeat' | 'listen' | 'settings' | 'next-due';
+  /**
+   * What the consumer was doing: `claim`, `heartbeat`, `listen`, `settings`, `next-due`, or
+   * `schedule` (moving a claimed tick's schedule on).
+   */
+  readonly during: 'claim' | 'heartbeat' | 'listen' | 'settings' | 'next-due' | 'schedule';
 }
 
 /** A job of this worker completed: its handler returned `result`, and it was stored. */

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { Context } from '../db/context.js';
 import type { Dispatcher } from '../execute/dispatch.js';
 import { Executor } from '../execute/executor.js';
+import { describeError } from '../kernel/error-record.js';
 import { Sweeper } from '../maintain/sweeper.js';
 import type { Listener } from '../wake/listener.js';
 import { Consumer } from './consumer.js';
@@ -26,6 +27,8 @@ export class Worker implements AsyncDisposable {
   readonly #sweeper: Sweeper | null;
   readonly #graceMs: number;
   readonly #onStopped: () => void;
+  /** The schedules declared with the worker's definitions, being installed. */
+  readonly #installing: Promise<void>;
   #stopping: Promise<void> | undefined;
 
   /** @internal Built by `Queue.work` and `Queue.workBatch`. */
@@ -36,8 +39,16 @@ export class Worker implements AsyncDisposable {
     options: ResolvedWork & { readonly capacity: number },
     dispatcher: Dispatcher,
     onStopped: () => void = () => undefined,
+    installing: Promise<void> = Promise.resolve(),
   ) {
     this.#onStopped = onStopped;
+    this.#installing = installing;
+    installing.catch((error: unknown) => {
+      ctx.options.logger.error(
+        `pgpulse: the schedules declared for queue ${queue} could not be installed`,
+        { scope: 'pgpulse.schedule', queue, error: describeError(error) },
+      );
+    });
     this.queue = queue;
     this.#graceMs = options.graceMs;
     this.#executor = new Executor(options.concurrency);
@@ -62,11 +73,13 @@ export class Worker implements AsyncDisposable {
   /**
    * Resolves once the worker is consuming: its LISTEN is active (or it runs on polling alone)
    * and its start-up claims have returned, so any job sent from now on reaches it through a
-   * notification. Rejects with the error when the worker cannot work at all: a permanent problem
-   * such as a missing privilege or a schema that is not installed (`SchemaVersionError`).
+   * notification, and the schedules declared with its job definitions are installed. Rejects
+   * with the error when the worker cannot work at all: a permanent problem such as a missing
+   * privilege or a schema that is not installed (`SchemaVersionError`), or a declared schedule
+   * that could not be installed.
    */
   get ready(): Promise<void> {
-    return this.#consumer.ready;
+    return Promise.all([this.#consumer.ready, this.#installing]).then(() => undefined);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { markUnskippable } from '../kernel/tick-policy.js';
 import type {
   BackoffPolicy,
   ClaimedJob,
@@ -27,11 +28,18 @@ export interface ClaimRow {
   created_at: Date;
   started_at: Date;
   trace_context: Record<string, string> | null;
+  schedule: string | null;
+  tick_at: Date | null;
+  /** For a tick: whether its schedule's policies can skip a tick (claim_jobs.sql only). */
+  schedule_may_skip?: boolean | null;
 }
 
 /** A row of get_job.sql: every column. */
 export interface JobRow
-  extends Omit<ClaimRow, 'lease_token' | 'lease_expires_at' | 'worker_id' | 'started_at'> {
+  extends Omit<
+    ClaimRow,
+    'lease_token' | 'lease_expires_at' | 'worker_id' | 'started_at' | 'schedule_may_skip'
+  > {
   state: JobState;
   lease_token: string | null;
   lease_expires_at: Date | null;
@@ -43,6 +51,7 @@ export interface JobRow
   finished_at: Date | null;
   updated_at: Date;
   archived: boolean;
+  flow_id: string | null;
   progress: unknown;
   logs: JobLogEntry[] | null;
 }
@@ -65,17 +74,21 @@ function commonFields<P>(row: ClaimRow | JobRow) {
     lastError: row.last_error,
     createdAt: row.created_at,
     traceContext: row.trace_context,
+    schedule: row.schedule ?? null,
+    tickAt: row.tick_at ?? null,
   };
 }
 
 export function toClaimedJob<P>(row: ClaimRow): ClaimedJob<P> {
-  return {
+  const job: ClaimedJob<P> = {
     ...commonFields<P>(row),
     leaseToken: row.lease_token,
     leaseExpiresAt: row.lease_expires_at,
     workerId: row.worker_id,
     startedAt: row.started_at,
   };
+  if (row.schedule_may_skip === false) markUnskippable(job as ClaimedJob);
+  return job;
 }
 
 export function toJob<P, R>(row: JobRow): Job<P, R> {
@@ -92,6 +105,7 @@ export function toJob<P, R>(row: JobRow): Job<P, R> {
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
     archived: row.archived,
+    flowId: row.flow_id ?? null,
     progress: row.progress ?? null,
     logs: row.logs ?? [],
   };

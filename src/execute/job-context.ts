@@ -5,6 +5,7 @@ import type { ClaimedJob } from '../kernel/types.js';
 import { checkInteger, invalid, toStorableText } from '../kernel/validate.js';
 import { refusal } from '../lease/fencing.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
+import { type ParentCounts, type ParentResult, parentCounts, parentResults } from './parents.js';
 
 /** How many log entries a job keeps (the newest). */
 export const MAX_LOG_ENTRIES = 100;
@@ -49,6 +50,18 @@ export interface JobContext<P = unknown> extends ClaimedJob<P> {
    * ```
    */
   snooze(delayMs: number): void;
+  /**
+   * The job's parents (`dependsOn`, flows) with their results, in one query: an empty array for
+   * a job without parents.
+   *
+   * @example
+   * ```ts
+   * const sizes = (await job.parentResults<{ bytes: number }>()).map((p) => p.result?.bytes);
+   * ```
+   */
+  parentResults<R = unknown>(): Promise<ParentResult<R>[]>;
+  /** How the job's parents settled (completed, dead, cancelled): a batch's callback reads it. */
+  parentCounts(): Promise<ParentCounts>;
 }
 
 /** The handler's view of a leased job. */
@@ -70,6 +83,8 @@ export function contextOf<P>(ctx: Context, entry: LeasedEntry<P>): JobContext<P>
     snooze: (delayMs) => {
       entry.snoozeMs = checkInteger('delayMs', delayMs, 0, MAX_DURATION_MS);
     },
+    parentResults: <R>() => parentResults<R>(ctx, job.id),
+    parentCounts: () => parentCounts(ctx, job.id),
   };
 }
 

@@ -31,6 +31,8 @@ export const ErrorCode = {
   workerStopped: 'PGPULSE_WORKER_STOPPED',
   /** No queue has this name (no settings and no jobs). */
   queueNotFound: 'PGPULSE_QUEUE_NOT_FOUND',
+  /** No schedule has this name. */
+  scheduleNotFound: 'PGPULSE_SCHEDULE_NOT_FOUND',
   /** The queue has running jobs, and the operation would pull them from under their workers. */
   queueBusy: 'PGPULSE_QUEUE_BUSY',
   /**
@@ -116,6 +118,16 @@ export class QueueNotFoundError extends PgPulseError {
   constructor(queue: string) {
     super(ErrorCode.queueNotFound, `Queue ${JSON.stringify(queue)} does not exist`);
     this.queue = queue;
+  }
+}
+
+/** No schedule has this name. */
+export class ScheduleNotFoundError extends PgPulseError {
+  readonly schedule: string;
+
+  constructor(schedule: string) {
+    super(ErrorCode.scheduleNotFound, `Schedule ${JSON.stringify(schedule)} does not exist`);
+    this.schedule = schedule;
   }
 }
 

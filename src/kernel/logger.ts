@@ -3,7 +3,8 @@
  * outcomes), `pgpulse.consumer` (claiming, heartbeats, settings of workers and `observe`),
  * `pgpulse.listener` (the LISTEN connection), `pgpulse.events` (`queue.events()`),
  * `pgpulse.maintenance` (sweeper, retention), `pgpulse.metrics`, `pgpulse.pool` (idle
- * connections), `pgpulse.schema` (the version check).
+ * connections), `pgpulse.schema` (the version check),
+ * `pgpulse.schedule` (schedules' ticks and repairs).
  */
 export type LogScope =
   | 'pgpulse.worker'
@@ -13,7 +14,8 @@ export type LogScope =
   | 'pgpulse.maintenance'
   | 'pgpulse.metrics'
   | 'pgpulse.pool'
-  | 'pgpulse.schema';
+  | 'pgpulse.schema'
+  | 'pgpulse.schedule';
 
 /**
  * The structured part of a log record. `scope` says which part of pgpulse speaks; the other

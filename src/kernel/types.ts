@@ -1,10 +1,18 @@
 import type pg from 'pg';
 
 /** Every state a job can be in. */
-export const JOB_STATES = ['pending', 'running', 'completed', 'dead', 'cancelled'] as const;
+export const JOB_STATES = [
+  'waiting',
+  'pending',
+  'running',
+  'completed',
+  'dead',
+  'cancelled',
+] as const;
 
 /**
- * A job's state. `pending` jobs wait for their `runAt`; `running` jobs are leased to a worker;
+ * A job's state. `waiting` jobs wait for their parents (`dependsOn`, flows) and are never
+ * claimed; `pending` jobs wait for their `runAt`; `running` jobs are leased to a worker;
  * `completed`, `dead` (attempts exhausted or a non-retryable error) and `cancelled` are final.
  */
 export type JobState = (typeof JOB_STATES)[number];
@@ -19,6 +27,38 @@ export const GRANT_SETS = ['produce', 'consume', 'admin'] as const;
 
 /** One of {@link GRANT_SETS}. */
 export type GrantSet = (typeof GRANT_SETS)[number];
+
+/**
+ * What a job does when one of its parents fails (goes `dead` or is `cancelled`): `cancel` it
+ * (the default), make it `dead` with the reason in its `lastError` (code `PARENT_FAILED`), or
+ * `run` it anyway once its other parents have settled.
+ */
+export type OnParentFailure = 'cancel' | 'dead' | 'run';
+
+/** Every {@link OnParentFailure}. */
+export const ON_PARENT_FAILURE = ['cancel', 'dead', 'run'] as const;
+
+/**
+ * A parent of a job. In `send`'s `dependsOn` a string is a job's id; in a flow's node it is
+ * another node's `ref`, and `{ id }` names a job sent before. `onFailure` overrides the child's
+ * `onParentFailure` for this parent.
+ */
+export type Dependency = string | { id?: string; ref?: string; onFailure?: OnParentFailure };
+
+/** `send`'s options for a job with parents. */
+export interface DependencyOptions {
+  /**
+   * The jobs this one waits for (their ids, or `{ id, onFailure }`): it is `waiting`, never
+   * claimed, until every one has completed, and becomes pending in the transaction that completes
+   * the last. It joins the flow of the first parent in a flow, else starts one. Not with
+   * `idempotencyKey`.
+   *
+   * @throws ValidationError (nothing written) for an unknown or pruned parent.
+   */
+  dependsOn?: readonly Dependency[];
+  /** What the job does when a parent goes dead or is cancelled. Default `'cancel'`. */
+  onParentFailure?: OnParentFailure;
+}
 
 /** The finished states, which retention may prune. */
 export const FINISHED_STATES = ['completed', 'dead', 'cancelled'] as const;
@@ -105,12 +145,18 @@ export interface Job<P = unknown, R = unknown> {
   updatedAt: Date;
   /** Whether retention moved the job to the archive table. */
   archived: boolean;
+  /** The flow the job belongs to (it has parents or children), or null. */
+  flowId: string | null;
   /** The latest progress its handler reported (`job.progress()`), or null. */
   progress: unknown;
   /** Messages its handlers logged (`job.log()`), oldest first; the newest 100 are kept. */
   logs: JobLogEntry[];
   /** The sender's trace context (W3C `traceparent`, `tracestate`), or null. */
   traceContext: Record<string, string> | null;
+  /** The schedule that made the job, or null. */
+  schedule: string | null;
+  /** The schedule's tick the job is for; null for a job run by hand (`trigger`) or no schedule. */
+  tickAt: Date | null;
 }
 
 /** One message a handler logged on its job. */
@@ -148,6 +194,10 @@ export interface ClaimedJob<P = unknown> {
   startedAt: Date;
   /** The sender's trace context (W3C `traceparent`, `tracestate`), or null. */
   traceContext: Record<string, string> | null;
+  /** The schedule that made the job, or null. */
+  schedule: string | null;
+  /** The schedule's tick the job is for; null for a job run by hand (`trigger`) or no schedule. */
+  tickAt: Date | null;
 }
 
 /** What a lease-fenced call needs to know about a job: its id and the token of its lease. */
@@ -197,4 +247,65 @@ export type Queryable = Pick<pg.ClientBase, 'query'>;
  */
 export interface SqlExecutor {
   query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * What a schedule does when a tick comes due while the previous tick's job is unfinished
+ * (pending or running): `allow` runs it anyway; `skip` skips it (its job is cancelled unstarted,
+ * with the result `{ skipped: 'overlap' }`).
+ */
+export type OverlapPolicy = 'allow' | 'skip';
+
+/**
+ * What a schedule does about ticks that came due while no process claimed its jobs (every
+ * process was down, or its queue was paused or stuck): `once` runs one job for all of them (the
+ * job of the first missed tick); `all` runs one job per missed tick, the newest `misfireCap` of
+ * them; `skip` runs none and waits for the next tick.
+ */
+export type MisfirePolicy = 'once' | 'all' | 'skip';
+
+/**
+ * When a schedule ticks: a cron expression or an interval (exactly one), and its policies.
+ * See the guide's "Recurring schedules" page (docs/guide/schedules.md) for the policies'
+ * semantics.
+ */
+export interface ScheduleTiming {
+  /**
+   * A cron expression of 5, 6 (seconds first) or 7 (year last) fields, with croner's extensions
+   * (`L`, `W`, `#`, `@daily`...), read in `timezone`. Not with `every`.
+   */
+  cron?: string;
+  /**
+   * An interval: milliseconds (an integer of at least 100), or a duration such as `'250ms'`,
+   * `'30s'`, `'5m'`, `'1h30m'`, `'1d'`. Ticks fall on `startAt` plus whole intervals (without
+   * `startAt`, on whole intervals since the Unix epoch, so `'1m'` ticks on the minute). Not with
+   * `cron`.
+   */
+  every?: number | string;
+  /** The IANA time zone a cron expression is read in, e.g. `'Europe/Berlin'`. Default `'UTC'`. */
+  timezone?: string;
+  /** Default `'allow'`. */
+  overlap?: OverlapPolicy;
+  /** Default `'once'`. */
+  misfire?: MisfirePolicy;
+  /** With `misfire: 'all'`: most missed ticks run, from 1 to 10,000. Default 100. */
+  misfireCap?: number;
+  /** No tick before this time. Default: none. */
+  startAt?: Date;
+  /** No tick after this time (a tick at it still runs). Default: none. */
+  endAt?: Date;
+  /** At most this many tick jobs in all (skipped ones count). Default: no limit. */
+  maxRuns?: number;
+}
+
+/** The job options a schedule gives each of its jobs. */
+export interface ScheduleJobOptions {
+  /** Lower runs first, from -32768 to 32767. Default 0. */
+  priority?: number;
+  /** Attempts before a job goes to dead. Default: the queue's stored default, else the client's. */
+  maxAttempts?: number;
+  /** How long to wait between attempts. Default: the queue's policy. */
+  backoff?: BackoffPolicy;
+  /** The tenant each job belongs to. */
+  tenant?: string;
 }

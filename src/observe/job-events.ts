@@ -9,6 +9,9 @@ export const JOB_EVENT_TYPES = [
   'cancelled',
   'released',
   'progress',
+  'tick',
+  'schedule',
+  'ready',
 ] as const;
 
 /** A kind of lifecycle event. */
@@ -22,6 +25,8 @@ export interface JobEventBase<T extends JobEventType = JobEventType> {
   readonly queue: string;
   /** When it happened, on the database clock. */
   readonly at: Date;
+  /** The flow of a job that has parents or children (`queue.flow()`), on any type of event. */
+  readonly flowId?: string;
 }
 
 /** A job was sent (by pgpulse or a plain INSERT). */
@@ -86,6 +91,35 @@ export interface JobProgressEvent extends JobEventBase<'progress'> {
 }
 
 /**
+ * A schedule's tick got its job (`id`), or the schedule skipped the tick's job, which was
+ * cancelled unstarted (`skipped`).
+ */
+export interface JobTickEvent extends JobEventBase<'tick'> {
+  /** The schedule's name. */
+  readonly schedule: string;
+  /** The tick the job is for; null for a job run by hand (`schedules.trigger`). */
+  readonly tickAt: Date | null;
+  /** Why the schedule skipped the tick's job; absent when it runs. */
+  readonly skipped?: 'overlap' | 'misfire';
+}
+
+/** What changed about a schedule. */
+export type ScheduleChange = 'set' | 'paused' | 'resumed' | 'triggered' | 'removed';
+
+/** A schedule changed; `id` and `schedule` are its name. */
+export interface JobScheduleEvent extends JobEventBase<'schedule'> {
+  /** The schedule's name. */
+  readonly schedule: string;
+  readonly change: ScheduleChange;
+}
+
+/** A waiting job's last parent settled (a flow's job): it is pending now. */
+export interface JobReadyEvent extends JobEventBase<'ready'> {
+  /** When it is due. */
+  readonly runAt: Date;
+}
+
+/**
  * One lifecycle event of one job, from whichever process caused it, told apart by `type`.
  *
  * @example
@@ -105,7 +139,10 @@ export type JobEvent =
   | JobDeadEvent
   | JobCancelledEvent
   | JobReleasedEvent
-  | JobProgressEvent;
+  | JobProgressEvent
+  | JobTickEvent
+  | JobScheduleEvent
+  | JobReadyEvent;
 
 /** A lifecycle event as the database sent it, or null when it is not one. */
 export function toJobEvent(raw: unknown): JobEvent | null {
@@ -119,7 +156,12 @@ export function toJobEvent(raw: unknown): JobEvent | null {
   ) {
     return null;
   }
-  const base = { id, queue, at: new Date(event.at as string) };
+  const base = {
+    id,
+    queue,
+    at: new Date(event.at as string),
+    ...(typeof event.flowId === 'string' ? { flowId: event.flowId } : {}),
+  };
   const attempt = Number(event.attempt ?? 0);
   const runAt = () => new Date(event.runAt as string);
   switch (type as JobEventType) {
@@ -154,5 +196,24 @@ export function toJobEvent(raw: unknown): JobEvent | null {
       return { type: 'released', ...base, runAt: runAt() };
     case 'progress':
       return { type: 'progress', ...base, attempt, progress: event.progress };
+    case 'tick':
+      return {
+        type: 'tick',
+        ...base,
+        schedule: String(event.schedule),
+        tickAt: typeof event.tickAt === 'string' ? new Date(event.tickAt) : null,
+        ...(event.skipped === 'overlap' || event.skipped === 'misfire'
+          ? { skipped: event.skipped }
+          : {}),
+      };
+    case 'schedule':
+      return {
+        type: 'schedule',
+        ...base,
+        schedule: String(event.schedule),
+        change: event.change as ScheduleChange,
+      };
+    case 'ready':
+      return { type: 'ready', ...base, runAt: runAt() };
   }
 }

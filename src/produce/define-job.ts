@@ -1,9 +1,10 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { resolveBackoff } from '../config/backoff.js';
 import { MAX_DURATION_MS } from '../config/options.js';
+import { resolveTiming, TIMING_KEYS } from '../config/schedule-timing.js';
 import type { JobContext } from '../execute/job-context.js';
 import { ValidationError } from '../kernel/errors.js';
-import type { BackoffPolicy } from '../kernel/types.js';
+import type { BackoffPolicy, ScheduleJobOptions, ScheduleTiming } from '../kernel/types.js';
 import {
   checkInteger,
   checkKnownKeys,
@@ -15,8 +16,32 @@ import type { JobOptions } from './job-spec.js';
 
 const DEFINITION = Symbol.for('pgpulse.jobDefinition');
 
+/**
+ * A recurring schedule declared with a job definition: `queue.work(queue, definitions)` and
+ * `pgpulse work` install it (as `queue.schedules.set()` would, on the worker's queue) when they
+ * start. Installing is idempotent, so every worker process may do it; it leaves a paused schedule
+ * paused.
+ *
+ * @example
+ * ```ts
+ * const cleanup = defineJob({
+ *   name: 'cleanup',
+ *   schedule: { cron: '0 0 3 * * *', timezone: 'Europe/Berlin', payload: { days: 30 } },
+ *   handler: async (job) => purgeOlderThan(job.payload.days),
+ * });
+ * ```
+ */
+export interface DeclaredSchedule<Input = unknown> extends ScheduleTiming {
+  /** The schedule's name. Default: the definition's name. */
+  name?: string;
+  /** The payload of every tick's job, validated by the definition's schema when installed. */
+  payload?: Input;
+  /** Job options of every tick's job, over the definition's defaults. */
+  options?: ScheduleJobOptions;
+}
+
 /** What `defineJob()` takes. */
-export interface JobDefinitionOptions<Output, Result> {
+export interface JobDefinitionOptions<Output, Result, Input = Output> {
   /** The job type: jobs of this definition carry it as their `name`, and workers route by it. */
   name: string;
   /**
@@ -35,6 +60,8 @@ export interface JobDefinitionOptions<Output, Result> {
   timeoutMs?: number;
   /** Runs a job of this type: optional, for a definition used only to send. */
   handler?: (job: JobContext<Output>) => Result | Promise<Result>;
+  /** A recurring schedule of this job type, installed by the workers that work it. */
+  schedule?: DeclaredSchedule<Input>;
 }
 
 /**
@@ -51,6 +78,8 @@ export interface JobDefinition<Input = unknown, Output = Input, Result = unknown
   readonly backoff: BackoffPolicy | undefined;
   readonly timeoutMs: number | undefined;
   readonly handler: ((job: JobContext<Output>) => Result | Promise<Result>) | undefined;
+  /** The schedule declared with the definition, checked (its payload is validated when installed). */
+  readonly schedule: DeclaredSchedule<Input> | undefined;
   /** Types only, never set: what `send` takes, the handler receives and returns. */
   readonly types?: { input: Input; output: Output; result: Result };
   readonly [DEFINITION]: true;
@@ -81,7 +110,11 @@ export type InputOf<D extends AnyJobDefinition> = NonNullable<D['types']>['input
  * ```
  */
 export function defineJob<S extends StandardSchemaV1, Result = unknown>(
-  options: JobDefinitionOptions<StandardSchemaV1.InferOutput<S>, Result> & { schema: S },
+  options: JobDefinitionOptions<
+    StandardSchemaV1.InferOutput<S>,
+    Result,
+    StandardSchemaV1.InferInput<S>
+  > & { schema: S },
 ): JobDefinition<StandardSchemaV1.InferInput<S>, StandardSchemaV1.InferOutput<S>, Result>;
 export function defineJob<Payload = unknown, Result = unknown>(
   options: JobDefinitionOptions<Payload, Result> & { schema?: undefined },
@@ -96,6 +129,7 @@ export function defineJob(options: JobDefinitionOptions<unknown, unknown>): JobD
     'backoff',
     'timeoutMs',
     'handler',
+    'schedule',
   ]);
   const schema = opts.schema as StandardSchemaV1 | undefined;
   if (schema !== undefined && typeof schema?.['~standard']?.validate !== 'function') {
@@ -114,8 +148,24 @@ export function defineJob(options: JobDefinitionOptions<unknown, unknown>): JobD
     backoff: optional('backoff', (v) => resolveBackoff('backoff', v) as BackoffPolicy),
     timeoutMs: optional('timeoutMs', (v) => checkInteger('timeoutMs', v, 1, MAX_DURATION_MS)),
     handler: opts.handler as JobDefinition['handler'],
+    schedule: opts.schedule === undefined ? undefined : checkDeclaredSchedule(opts.schedule),
     [DEFINITION]: true as const,
   });
+}
+
+/** A declared schedule's shape and timing, checked now; its payload waits for installing. */
+function checkDeclaredSchedule(value: unknown): DeclaredSchedule {
+  const schedule = checkOptionsObject('schedule', value) as DeclaredSchedule;
+  checkKnownKeys('schedule', schedule as Record<string, unknown>, [
+    ...TIMING_KEYS,
+    'name',
+    'payload',
+    'options',
+  ]);
+  if (schedule.name !== undefined) checkName('schedule.name', schedule.name);
+  resolveTiming(schedule, 'schedule.');
+  checkOptionsObject('schedule.options', schedule.options);
+  return Object.freeze({ ...schedule });
 }
 
 /** Whether `value` came from `defineJob()`. */

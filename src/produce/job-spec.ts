@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { type ResolvedBackoff, resolveBackoff } from '../config/backoff.js';
 import { MAX_DURATION_MS } from '../config/options.js';
 import { serializeJson } from '../kernel/json-value.js';
-import type { BackoffPolicy, SqlExecutor } from '../kernel/types.js';
+import type { BackoffPolicy, DependencyOptions, SqlExecutor } from '../kernel/types.js';
 import {
   checkBoolean,
   checkClient,
@@ -54,7 +54,7 @@ export type OnDuplicate = 'return' | 'reject' | 'replace';
  * Options of `send`: the job's own ({@link JobOptions}), what to do when its idempotency key is
  * held, and the connection to write on.
  */
-export interface SendOptions extends JobOptions {
+export interface SendOptions extends JobOptions, DependencyOptions {
   /**
    * When a job already holds the key: `return` its id with `duplicate: true` (the default);
    * `reject` with a JobAlreadyExistsError, writing nothing; or `replace` a pending holder's payload
@@ -190,10 +190,19 @@ export function splitSendOptions(input: unknown): {
   job: Record<string, unknown> | undefined;
   client: SqlExecutor | undefined;
   onDuplicate: OnDuplicate;
+  /** As given, checked by the flow's code. */
+  dependsOn: unknown;
+  onParentFailure: unknown;
 } {
-  if (input === undefined) return { job: undefined, client: undefined, onDuplicate: 'return' };
-  const { client, onDuplicate, ...job } = checkOptionsObject('options', input);
-  return { job, client: checkClient(client), onDuplicate: checkOnDuplicate(onDuplicate) };
+  const { client, onDuplicate, dependsOn, onParentFailure, ...job } =
+    input === undefined ? {} : checkOptionsObject('options', input);
+  return {
+    job: input === undefined ? undefined : job,
+    client: checkClient(client),
+    onDuplicate: checkOnDuplicate(onDuplicate),
+    dependsOn,
+    onParentFailure,
+  };
 }
 
 /** The `onDuplicate` option: `return` (default), `reject` or `replace`. */

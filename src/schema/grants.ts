@@ -27,7 +27,9 @@ type Table =
   | 'jobs_done'
   | 'all_jobs'
   | 'jobs_archive'
-  | 'event_watchers';
+  | 'job_deps'
+  | 'event_watchers'
+  | 'schedules';
 type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 
 /** A privilege on a whole table, or on some of its columns. */
@@ -44,6 +46,7 @@ const FUNCTIONS = {
   announce_freed: 'announce_freed(text[])',
   after_failure: 'after_failure(jsonb)',
   append_error: 'append_error(jsonb, jsonb, integer)',
+  cancel_flow: 'cancel_flow(uuid)',
   claim_budget: 'claim_budget(text, integer)',
   done_partitions: 'done_partitions()',
   drop_done_partitions: 'drop_done_partitions(timestamptz, boolean)',
@@ -52,8 +55,15 @@ const FUNCTIONS = {
   ensure_done_partitions: 'ensure_done_partitions()',
   events_watched: 'events_watched()',
   fair_candidates: 'fair_candidates(text, integer, text)',
+  insert_flow: 'insert_flow(uuid, boolean, jsonb, jsonb, uuid[], integer)',
   job_state: 'job_state(uuid)',
   reject_duplicate: 'reject_duplicate(text, uuid)',
+  resume_dependents: 'resume_dependents(uuid[])',
+  schedule_advance:
+    'schedule_advance(text, uuid, uuid, timestamptz, integer, timestamptz[], uuid[], timestamptz, boolean, integer, boolean)',
+  schedule_changed: 'schedule_changed(text, text, text)',
+  schedule_enqueue: 'schedule_enqueue(text, timestamptz[], uuid[], integer)',
+  settle_dependents: 'settle_dependents(uuid[], text)',
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 
@@ -69,14 +79,19 @@ const TABLE_ORDER: readonly Table[] = [
   'jobs_done',
   'all_jobs',
   'jobs_archive',
+  'job_deps',
   'event_watchers',
+  'schedules',
 ];
 const PRIVILEGE_ORDER: readonly TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
 
 const whole = (...privileges: TablePrivilege[]): TableGrant[] =>
   privileges.map((privilege) => ({ privilege }));
 
-/** Every set: the version check reads the ledger; getJob, listJobs and stats read jobs. */
+/**
+ * Every set: the version check reads the ledger; getJob, listJobs and stats read jobs; schedules
+ * are read by `schedules.get` and `list`, and by a consumer moving a claimed tick's schedule on.
+ */
 const COMMON: PrivilegeSet = {
   tables: {
     migrations: whole('SELECT'),
@@ -84,6 +99,9 @@ const COMMON: PrivilegeSet = {
     jobs_done: whole('SELECT'),
     all_jobs: whole('SELECT'),
     jobs_archive: whole('SELECT'),
+    schedules: whole('SELECT'),
+    // A flow's edges: flows.get() and a job's parents (migration 0016).
+    job_deps: whole('SELECT'),
   },
   functions: [],
 };
@@ -99,9 +117,18 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       ],
     },
     // Sends announce their jobs and emit their `enqueued` events themselves (migration 0014).
-    functions: ['announce', 'emit_enqueued', 'emit_events', 'events_watched', 'reject_duplicate'],
+    // A flow, or a job with dependsOn, goes in through insert_flow(), with its owner's rights.
+    functions: [
+      'announce',
+      'emit_enqueued',
+      'emit_events',
+      'events_watched',
+      'insert_flow',
+      'reject_duplicate',
+    ],
   },
-  // Claim, heartbeat, settle, progress and log, cancel, sweep; register as an event watcher.
+  // Claim, heartbeat, settle, progress and log, cancel, sweep; register as an event watcher;
+  // move a claimed tick's schedule on (schedule_advance() runs with its owner's rights).
   consume: {
     tables: {
       queues: [
@@ -119,22 +146,31 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       'announce_cancel',
       'announce_freed',
       'append_error',
+      'cancel_flow',
       'claim_budget',
       'emit_events',
       'ensure_done_partitions',
       'events_watched',
       'fair_candidates',
       'job_state',
+      'schedule_advance',
+      // A settled job's children move on (migration 0016), with the owner's rights.
+      'settle_dependents',
     ],
   },
-  // Queue settings, pause, purge, delete, redrive, retention, cancel, sweep; watch events.
+  // Queue settings, pause, purge, delete, redrive, retention, cancel, sweep; watch events;
+  // schedules: set, pause, resume, trigger, remove (their jobs are inserted by
+  // schedule_enqueue(), which runs with its owner's rights).
   admin: {
     tables: {
       queues: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
       jobs: whole('UPDATE', 'DELETE'),
       jobs_done: whole('INSERT', 'UPDATE', 'DELETE'),
       jobs_archive: whole('INSERT', 'DELETE'),
+      // Retention prunes a finished flow's dependencies with its jobs.
+      job_deps: whole('DELETE'),
       event_watchers: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
+      schedules: whole('SELECT', 'INSERT', 'UPDATE', 'DELETE'),
     },
     functions: [
       'after_failure',
@@ -143,11 +179,16 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       'announce_control',
       'announce_freed',
       'append_error',
+      'cancel_flow',
       'drop_done_partitions',
       'emit_events',
       'ensure_done_partitions',
       'events_watched',
       'job_state',
+      'resume_dependents',
+      'schedule_changed',
+      'schedule_enqueue',
+      'settle_dependents',
     ],
   },
 };
@@ -158,7 +199,7 @@ export interface GrantOptions {
   produce?: boolean;
   /** Consume jobs (`work`, `observe`, `workBatch`, claim and settle by hand), `events()`, `cancel`, the sweeper, and read them. */
   consume?: boolean;
-  /** Queue settings, pause and resume, purge, delete, redrive, retention, `cancel`, `events()`, the sweeper, and read jobs. */
+  /** Queue settings, pause and resume, purge, delete, redrive, retention, `cancel`, `events()`, the sweeper, schedules (set, pause, resume, trigger, remove), and read jobs. */
   admin?: boolean;
   /** The schema. Default `'pgpulse'`. */
   schema?: string;

@@ -127,6 +127,34 @@ export const stuck = defineJob({
     expect(cli.stderr()).toMatch(/stopped/);
   });
 
+  test('installs the schedules declared with the definitions, and runs their ticks', async () => {
+    const scheduled = join(dir, 'scheduled.mjs');
+    writeFileSync(
+      scheduled,
+      `import { defineJob } from ${JSON.stringify(index)};
+export const queue = 'cli-sched';
+export const tick = defineJob({
+  name: 'tick',
+  schedule: { every: '200ms', payload: { n: 1 } },
+  handler: async (job) => job.tickAt.toISOString(),
+});
+`,
+    );
+    const cli = start(['work', scheduled]);
+    await waitFor(() => cli.stderr().includes('schedules installed: tick'), 'the schedule');
+    await waitFor(
+      async () =>
+        (await queue.listJobs('cli-sched', { states: ['completed'] })).some(
+          (job) => job.schedule === 'tick' && job.result === job.tickAt?.toISOString(),
+        ),
+      'a tick to run',
+    );
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(await queue.schedules.get('tick')).toMatchObject({ queue: 'cli-sched', everyMs: 200 });
+    await queue.schedules.remove('tick');
+  });
+
   test('a second signal exits at once, even with a handler that ignores its signal', async () => {
     const cli = start(['work', modulePath, '--grace-ms', '600000']);
     await waitFor(() => cli.stderr().includes('working queue'), 'the worker to start');

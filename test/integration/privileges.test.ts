@@ -334,6 +334,70 @@ describe('each set alone', () => {
     expectRefusal(await queue.send('a-q', {}).catch((e: unknown) => e), admin, ['produce']);
   });
 
+  test('schedules: admin sets, pauses, resumes, triggers and removes; consume fires ticks', async () => {
+    const queue = queueAs(admin);
+    const worker = queueAs(consumer);
+    await queue.schedules.set('s-priv', { every: 100, queue: 's-q', overlap: 'skip' });
+    // Claiming the tick's job moves the schedule on, with the consume set alone.
+    let claimed: Awaited<ReturnType<Queue['claim']>>[number] | undefined;
+    await waitFor(async () => {
+      [claimed] = await worker.claim('s-q');
+      return claimed !== undefined;
+    }, 'the first tick');
+    if (claimed?.tickAt == null) throw new Error('not a tick');
+    const moved = await worker.schedules.get('s-priv');
+    expect(moved?.nextRunAt?.getTime()).toBeGreaterThan(claimed.tickAt.getTime());
+    expect(moved?.lastJob).toMatchObject({ id: claimed.id, state: 'running' });
+    await worker.complete(claimed);
+    await queue.schedules.pause('s-priv');
+    await queue.schedules.resume('s-priv');
+    expect((await queue.schedules.trigger('s-priv')).id).toMatch(/-/);
+    expect((await queueAs(producer).schedules.list()).map((s) => s.name)).toEqual(['s-priv']);
+    for (const [role, grants] of [
+      [producer, ['admin']],
+      [consumer, ['admin']],
+    ] as const) {
+      const error = await queueAs(role)
+        .schedules.set('s-other', { every: 1000, queue: 's-q' })
+        .catch((e: unknown) => e);
+      expectRefusal(error, role, [...grants]);
+    }
+    expect(await queue.schedules.remove('s-priv')).toBe(true);
+    expect(await can(admin, 'INSERT', 'pgpulse.jobs')).toBe(false);
+  });
+
+  test('flows: produce sends them, consume settles and cancels them, admin redrives and prunes', async () => {
+    const sender = queueAs(producer);
+    const worker = queueAs(consumer);
+    const operator = queueAs(admin);
+    const parent = await sender.send('f-q', 'p', { maxAttempts: 1 });
+    const { flowId, ids } = await sender.flow([
+      { ref: 'a', queue: 'f-q', payload: null, dependsOn: [{ id: parent.id }] },
+      { ref: 'b', queue: 'f-q', payload: null, dependsOn: ['a'] },
+    ]);
+    expect(await sender.flows.get(flowId)).toMatchObject({ counts: { waiting: 2 } });
+    const claim = async () => {
+      const [job] = await worker.claim('f-q', { batchSize: 1 });
+      if (job === undefined) throw new Error('nothing claimed');
+      return job;
+    };
+    await worker.fail(await claim(), new Error('boom'));
+    expect((await worker.getJob(ids.a as string))?.state).toBe('cancelled');
+    expect(await operator.redrive('f-q', { ids: [parent.id] })).toEqual([parent.id]);
+    expect((await worker.getJob(ids.a as string))?.state).toBe('waiting');
+    await worker.complete(await claim(), null);
+    await worker.complete(await claim(), null);
+    expect((await worker.getJob(ids.b as string))?.state).toBe('pending');
+    expect(await worker.flows.cancel(flowId)).toBe(1);
+    expect(await operator.prune({ olderThanMs: 0, queue: 'f-q' })).toMatchObject({ deleted: 3 });
+    expectRefusal(await sender.flows.cancel(flowId).catch((e: unknown) => e), producer, [
+      'consume',
+      'admin',
+    ]);
+    expect(await can(producer, 'UPDATE', 'pgpulse.job_deps')).toBe(false);
+    expect(await can(consumer, 'UPDATE', 'pgpulse.job_deps')).toBe(false);
+  });
+
   test('no grant: every call says which role and how to grant it, never "not installed"', async () => {
     const queue = queueAs(nobody);
     for (const call of [() => queue.send('n', {}), () => queue.stats('n')]) {

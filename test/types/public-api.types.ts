@@ -19,8 +19,10 @@ import {
   pinoLogger,
   type Queue,
   type ReceivedJob,
+  type ScheduleInfo,
   type SendOptions,
   type SendResult,
+  type SetScheduleResult,
   type SqlExecutor,
   type Worker,
   type WorkerEvent,
@@ -108,6 +110,10 @@ queue.events('emails').subscribe((event) => {
   if (event.type === 'enqueued') expectTypeOf(event.runAt).toEqualTypeOf<Date>();
   if (event.type === 'retried') expectTypeOf(event.redriven).toBeBoolean();
   if (event.type === 'progress') expectTypeOf(event.progress).toBeUnknown();
+  if (event.type === 'tick') expectTypeOf(event.tickAt).toEqualTypeOf<Date | null>();
+  if (event.type === 'schedule') expectTypeOf(event.change).toEqualTypeOf<api.ScheduleChange>();
+  if (event.type === 'ready') expectTypeOf(event.runAt).toEqualTypeOf<Date>();
+  expectTypeOf(event.flowId).toEqualTypeOf<string | undefined>();
 });
 
 // worker events: a union too; on(type) hands the listener that type's event.
@@ -137,6 +143,49 @@ expectTypeOf(handlers.closed).toEqualTypeOf<Promise<NodeJS.Signals>>();
 handlers[Symbol.dispose]();
 expectTypeOf(queue.close({ graceMs: 0 })).toEqualTypeOf<Promise<void>>();
 
+// schedules: a definition types the payload, validated when set; a job name takes any JSON.
+expectTypeOf(
+  queue.schedules.set('welcome-daily', {
+    cron: '0 0 9 * * *',
+    timezone: 'Europe/Berlin',
+    queue: 'emails',
+    job: welcome,
+    payload: { to: 'a@b.c' },
+    overlap: 'skip',
+    misfire: 'all',
+    misfireCap: 10,
+  }),
+).toEqualTypeOf<Promise<SetScheduleResult>>();
+const hourly = { every: '1h', queue: 'emails', job: welcome, payload: { to: 42 } } as const;
+// @ts-expect-error a payload the definition's schema does not accept
+void queue.schedules.set('welcome-hourly', hourly);
+// @ts-expect-error a definition's payload cannot be left out
+void queue.schedules.set('plain-hourly', { every: 3_600_000, queue: 'emails', job: plain });
+void queue.schedules.set('ping', { every: 250, queue: 'pings', job: 'ping', payload: [1, 'a'] });
+// @ts-expect-error the policies are named
+void queue.schedules.set('ping', { every: 250, queue: 'pings', misfire: 'later' });
+expectTypeOf(queue.schedules.list()).toEqualTypeOf<Promise<ScheduleInfo[]>>();
+expectTypeOf(queue.schedules.get('ping')).toEqualTypeOf<Promise<ScheduleInfo | null>>();
+expectTypeOf(queue.schedules.trigger('ping')).toEqualTypeOf<Promise<{ id: string }>>();
+// A schedule declared with a definition is typed by its schema's input too.
+defineJob({
+  name: 'digest',
+  schema: z.object({ since: z.string(), limit: z.number().default(10) }),
+  schedule: { cron: '@daily', payload: { since: 'yesterday' } },
+  handler: async (job) => job.payload.limit,
+});
+defineJob({
+  name: 'digest',
+  schema: z.object({ since: z.string() }),
+  // @ts-expect-error a declared schedule's payload must match the schema
+  schedule: { cron: '@daily', payload: { since: 1 } },
+});
+// A job carries its schedule and tick.
+void queue.work('emails', async (job) => {
+  expectTypeOf(job.schedule).toEqualTypeOf<string | null>();
+  expectTypeOf(job.tickAt).toEqualTypeOf<Date | null>();
+});
+
 // Worker and the other parts are types only: nothing unconstructible is a value.
 export function neverCalled(): unknown[] {
   return [
@@ -144,6 +193,8 @@ export function neverCalled(): unknown[] {
     api.Worker,
     // @ts-expect-error so is QueueAdmin
     api.QueueAdmin,
+    // @ts-expect-error and Schedules
+    api.Schedules,
   ];
 }
 
@@ -165,3 +216,21 @@ export async function testingTypes(): Promise<void> {
   expectTypeOf(db.url).toBeString();
   await server.stop();
 }
+
+// Flows: a DAG by refs, a job waiting on ids, a child reading its parents' results.
+expectTypeOf(
+  queue.flow([
+    { ref: 'a', queue: 'q', payload: 1 },
+    { ref: 'b', queue: 'q', payload: 2, dependsOn: ['a', { id: 'x', onFailure: 'run' }] },
+  ]),
+).resolves.toEqualTypeOf<api.FlowResult>();
+expectTypeOf(
+  queue.send('q', 1, { dependsOn: ['id'], onParentFailure: 'dead' }),
+).resolves.toEqualTypeOf<SendResult>();
+expectTypeOf(queue.flows.get('id')).resolves.toEqualTypeOf<api.FlowInfo | null>();
+queue.work('q', async (job) => {
+  expectTypeOf(await job.parentResults<number>()).toEqualTypeOf<api.ParentResult<number>[]>();
+  expectTypeOf(await job.parentCounts()).toEqualTypeOf<api.ParentCounts>();
+});
+// @ts-expect-error an unknown policy
+queue.send('q', 1, { onParentFailure: 'maybe' });

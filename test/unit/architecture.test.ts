@@ -23,6 +23,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   produce: ['kernel', 'config', 'db', 'observe', 'execute'],
   admin: ['kernel', 'config', 'db'],
   maintain: ['kernel', 'config', 'db'],
+  schedule: ['kernel', 'config', 'db', 'produce'],
   consume: [
     'kernel',
     'config',
@@ -36,6 +37,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'execute',
     'produce',
     'maintain',
+    'schedule',
   ],
   'queue.ts': [
     'kernel',
@@ -50,6 +52,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'produce',
     'admin',
     'maintain',
+    'schedule',
     'consume',
   ],
   'index.ts': [
@@ -65,6 +68,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'produce',
     'admin',
     'maintain',
+    'schedule',
     'consume',
     'queue.ts',
   ],
@@ -73,7 +77,18 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // pgpulse/testing: the library's public entry, dev/'s servers, and the statement registry for
   // the test clock's one statement (sql/queries/testing/).
   testing: ['kernel', 'db', 'dev', 'index.ts'],
-  cli: ['kernel', 'config', 'db', 'schema', 'observe', 'produce', 'admin', 'dev', 'queue.ts'],
+  cli: [
+    'kernel',
+    'config',
+    'db',
+    'schema',
+    'observe',
+    'produce',
+    'admin',
+    'schedule',
+    'dev',
+    'queue.ts',
+  ],
 };
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));

@@ -1,27 +1,30 @@
--- Cancels a pending or running job. A pending job will never be claimed; a running job loses its
--- lease, so its holder's later complete/fail is refused (cancel wins), and a {cancel, queue}
--- notice on the jobs channel lets the process running it abort the handler. A cancelled job
+-- Cancels a waiting, pending or running job. A pending job will never be claimed; a running job
+-- loses its lease, so its holder's later complete/fail is refused (cancel wins), and a {cancel,
+-- queue} notice on the jobs channel lets the process running it abort the handler. A cancelled job
 -- leaves the hot table for jobs_done (one retaining its idempotency key stays, cancelled in
--- place). Returns no row for an unknown id, and cancelled = false with the state for a job that
+-- place, as does a job of a flow, whose children are settled by their policy: migration 0016).
+-- Returns no row for an unknown id, and cancelled = false with the state for a job that
 -- had already finished. While someone watches, emits a `cancelled` event.
 -- $1 id: uuid
 WITH prev AS MATERIALIZED (
-  SELECT id, queue, state, key_retained FROM {{schema}}.jobs WHERE id = $1 FOR UPDATE
+  SELECT id, queue, state, key_retained, flow_id, has_children FROM {{schema}}.jobs
+  WHERE id = $1 FOR UPDATE
 ), moved AS (
   DELETE FROM {{schema}}.jobs AS j
   USING prev
-  WHERE j.id = prev.id AND prev.state IN ('pending', 'running') AND NOT prev.key_retained
+  WHERE j.id = prev.id AND prev.state IN ('waiting', 'pending', 'running')
+    AND NOT prev.key_retained AND prev.flow_id IS NULL
   RETURNING j.*
 ), filed AS (
   INSERT INTO {{schema}}.jobs_done
     (id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
      lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
      last_error, errors, created_at, started_at, finished_at, updated_at, progress, logs,
-     trace_context, key_retained)
+     trace_context, key_retained, schedule, tick_at)
   SELECT id, queue, name, payload, 'cancelled', priority, run_at, attempts, max_attempts, backoff,
          NULL, NULL, worker_id, heartbeat_at, idempotency_key, tenant, result,
          last_error, errors, created_at, started_at, now(), now(), progress, logs,
-         trace_context, key_retained
+         trace_context, key_retained, schedule, tick_at
   FROM moved
   RETURNING id, queue
 ), kept AS (
@@ -29,10 +32,16 @@ WITH prev AS MATERIALIZED (
   SET state = 'cancelled', lease_token = NULL, lease_expires_at = NULL,
       finished_at = now(), updated_at = now()
   FROM prev
-  WHERE j.id = prev.id AND prev.state IN ('pending', 'running') AND prev.key_retained
+  WHERE j.id = prev.id AND prev.state IN ('waiting', 'pending', 'running')
+    AND (prev.key_retained OR prev.flow_id IS NOT NULL)
   RETURNING j.id, j.queue
 ), done AS (
   SELECT * FROM filed UNION ALL SELECT * FROM kept
+), dependents AS MATERIALIZED (
+  SELECT CASE WHEN cardinality(parents) = 0 THEN 0
+              ELSE {{schema}}.settle_dependents(parents, 'cancelled') END AS released
+  FROM (SELECT ARRAY(SELECT prev.id FROM prev JOIN done ON done.id = prev.id
+                     WHERE prev.flow_id IS NOT NULL OR prev.has_children) AS parents) AS p
 ), notified AS (
   SELECT {{schema}}.announce_cancel(prev.id, prev.queue)
   FROM prev JOIN done ON done.id = prev.id
@@ -57,4 +66,5 @@ SELECT found.state AS previous_state, done.id IS NOT NULL AS cancelled,
        (SELECT count(*) FROM notified) AS notified, (SELECT freed FROM freed) AS freed
 FROM found
 CROSS JOIN events
+CROSS JOIN dependents
 LEFT JOIN done ON done.id = found.id

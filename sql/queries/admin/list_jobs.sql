@@ -9,7 +9,7 @@ SELECT * FROM (
   (SELECT id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
        lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
        last_error, errors, created_at, started_at, finished_at, updated_at, progress, logs,
-       trace_context, false AS archived
+       trace_context, schedule, tick_at, flow_id, false AS archived
    FROM {{schema}}.jobs
    WHERE queue = $1 AND ($2::text[] IS NULL OR state = ANY ($2::text[]))
      AND ($3::text IS NULL OR tenant = $3)
@@ -19,7 +19,7 @@ SELECT * FROM (
   (SELECT id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
        lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
        last_error, errors, created_at, started_at, finished_at, updated_at, progress, logs,
-       trace_context, false AS archived
+       trace_context, schedule, tick_at, flow_id, false AS archived
    FROM {{schema}}.jobs_done
    WHERE queue = $1
      AND ($2::text[] IS NULL OR $2::text[] && ARRAY['completed', 'cancelled'])

@@ -4,6 +4,7 @@
 -- $1 queue: text, or NULL for every queue
 WITH hot AS (
   SELECT queue,
+         count(*) FILTER (WHERE state = 'waiting') AS waiting,
          count(*) FILTER (WHERE state = 'pending') AS pending,
          count(*) FILTER (WHERE state = 'pending' AND run_at > now()) AS scheduled,
          count(*) FILTER (WHERE state = 'running') AS running,
@@ -22,6 +23,7 @@ WITH hot AS (
   GROUP BY queue
 )
 SELECT coalesce(hot.queue, done.queue) AS queue,
+       coalesce(hot.waiting, 0) AS waiting,
        coalesce(hot.pending, 0) AS pending,
        coalesce(hot.scheduled, 0) AS scheduled,
        coalesce(hot.running, 0) AS running,

@@ -76,7 +76,8 @@ WITH settings AS MATERIALIZED (
   WHERE j.id = ANY (ARRAY(SELECT id FROM picked)) AND j.id = picked.id
   RETURNING j.id, j.queue, j.name, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
             j.backoff, j.lease_token, j.lease_expires_at, j.worker_id, j.idempotency_key,
-            j.tenant, j.last_error, j.created_at, j.started_at, j.trace_context
+            j.tenant, j.last_error, j.created_at, j.started_at, j.trace_context, j.schedule,
+            j.tick_at
 ), spent AS (
   -- The token bucket after this claim (the row is locked by claim_budget()).
   UPDATE {{schema}}.queues AS q
@@ -96,8 +97,13 @@ WITH settings AS MATERIALIZED (
 -- what the queue's settings say about claiming again: `retry_in_ms` when the rate limit's next
 -- token arrives (none left), `capped` when the concurrency limit is reached (a settling job
 -- announces the freed slot), `more` for a fair claim that may have left due jobs behind although
--- it came back short, and the fair `cursor` to pass to the next claim.
+-- it came back short, and the fair `cursor` to pass to the next claim. For a schedule's tick,
+-- `schedule_may_skip` says whether its schedule's policies can skip a tick (NULL when the
+-- schedule is gone): one that cannot has its handler started before the schedule is moved on.
 SELECT c.*, extract(epoch FROM clock.now) * 1000 AS db_now_ms,
+       CASE WHEN c.schedule IS NOT NULL THEN
+         (SELECT sc.overlap = 'skip' OR sc.misfire = 'skip'
+          FROM {{schema}}.schedules AS sc WHERE sc.name = c.schedule) END AS schedule_may_skip,
        (SELECT CASE WHEN s.rate_tokens < 1
           THEN ceil((1 - s.rate_tokens) * s.rate_period_ms / s.rate_limit) END
         FROM spent AS s) AS retry_in_ms,

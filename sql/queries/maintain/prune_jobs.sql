@@ -4,8 +4,9 @@
 -- rest of its policy, and every other queue, follow $2 and $5. Bounded so that one statement
 -- never holds many locks or writes a huge transaction; the caller loops until one comes back
 -- short. Whole partitions of jobs_done go first, by drop_done_partitions.sql; this statement
--- deletes row by row only what is left: dead jobs (in the jobs table), and finished jobs that a
--- queue's shorter policy wants gone before their partition may be dropped.
+-- deletes row by row only what is left: dead jobs (in the jobs table), the jobs of finished flows
+-- (in the jobs table, a flow at a time), and finished jobs that a queue's shorter policy wants
+-- gone before their partition may be dropped.
 -- One batch at a time in the whole schema: the statement first tries a transaction-level
 -- advisory lock (released when it commits, so no connection is held between batches, and a
 -- transaction-mode pooler in between changes nothing); without it, it does nothing and says
@@ -47,6 +48,14 @@ WITH lead AS MATERIALIZED (
                                 * interval '1 millisecond'
     AND ($3::text IS NULL OR j.queue = $3)
     AND (SELECT leader FROM lead)
+    -- A flow's jobs (which stay in this table: migration 0016) go as one unit: none before the
+    -- whole flow has finished, and its last job longer ago than this one's policy. One probe of
+    -- jobs_flow_idx, whose first entry is an unfinished job (NULL) if any, else the latest finish.
+    AND (j.flow_id IS NULL
+         OR (SELECT f.finished_at FROM {{schema}}.jobs AS f
+             WHERE f.flow_id = j.flow_id ORDER BY f.finished_at DESC LIMIT 1)
+            < now() - coalesce((p.retention ->> (j.state || 'Ms'))::bigint, $2)
+                      * interval '1 millisecond')
   ORDER BY j.finished_at
   LIMIT $4
   FOR UPDATE OF j SKIP LOCKED
@@ -73,6 +82,9 @@ WITH lead AS MATERIALIZED (
   DELETE FROM {{schema}}.jobs AS j
   WHERE j.id = ANY (ARRAY(SELECT id FROM doomed))
   RETURNING j.*
+), edges AS (
+  -- The dependencies of pruned jobs go with them.
+  DELETE FROM {{schema}}.job_deps WHERE child = ANY (ARRAY(SELECT id FROM deleted))
 ), deleted_done AS (
   DELETE FROM {{schema}}.jobs_done AS d
   USING doomed_done AS x
@@ -83,12 +95,12 @@ WITH lead AS MATERIALIZED (
     (id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
      lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
      last_error, errors, created_at, started_at, finished_at, updated_at, progress, logs,
-     trace_context, key_retained)
+     trace_context, key_retained, schedule, tick_at)
   SELECT d.id, d.queue, d.name, d.payload, d.state, d.priority, d.run_at, d.attempts,
          d.max_attempts, d.backoff, d.lease_token, d.lease_expires_at, d.worker_id,
          d.heartbeat_at, d.idempotency_key, d.tenant, d.result, d.last_error, d.errors,
          d.created_at, d.started_at, d.finished_at, d.updated_at, d.progress, d.logs,
-         d.trace_context, d.key_retained
+         d.trace_context, d.key_retained, d.schedule, d.tick_at
   FROM (SELECT d.*, doomed.archive FROM deleted AS d JOIN doomed ON doomed.id = d.id
         UNION ALL
         SELECT d.*, x.archive FROM deleted_done AS d JOIN doomed_done AS x ON x.id = d.id) AS d

@@ -33,9 +33,16 @@ WITH expired AS MATERIALIZED (
       updated_at = now()
   FROM expired
   WHERE j.id = ANY (ARRAY(SELECT id FROM expired)) AND j.id = expired.id
-  RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, expired.error
+  RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, expired.error,
+            j.flow_id IS NOT NULL OR j.has_children AS parent
 ), follow AS MATERIALIZED (
   SELECT * FROM {{schema}}.after_failure((SELECT coalesce(jsonb_agg(to_jsonb(done)), '[]') FROM done))
+), dependents AS MATERIALIZED (
+  -- The children of a job gone dead are settled by their policy (migration 0016).
+  SELECT CASE WHEN cardinality(parents) = 0 THEN 0
+              ELSE {{schema}}.settle_dependents(parents, 'dead') END AS released
+  FROM (SELECT ARRAY(SELECT id FROM done WHERE state = 'dead' AND parent) AS parents) AS p
 )
 SELECT id, queue, state, follow.notified, follow.freed
 FROM done CROSS JOIN follow
+CROSS JOIN dependents

@@ -3,7 +3,9 @@
 -- job was cancelled, cannot overwrite anything. Refused rows come back with ok = false and the
 -- job's state. A completed job leaves the hot table for jobs_done (migration 0013), in this
 -- statement; one that retains its idempotency key stays in jobs, completed in place (the key's
--- unique index is there). While someone watches, emits `completed` events.
+-- unique index is there), and so does a job of a flow (migration 0016), whose children whose
+-- last parent this was become pending and are announced, in this statement. While someone
+-- watches, emits `completed` events.
 -- $1 completions: jsonb array of {id, token, result}
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, token uuid, result jsonb)
@@ -15,17 +17,18 @@ WITH input AS (
   -- would steer the planner to the index of all running jobs.
   WHERE j.id = ANY (ARRAY(SELECT id FROM input))
     AND j.id = input.id AND j.lease_token = input.token AND NOT j.key_retained
+    AND j.flow_id IS NULL
   RETURNING j.*, input.result AS new_result
 ), filed AS (
   INSERT INTO {{schema}}.jobs_done
     (id, queue, name, payload, state, priority, run_at, attempts, max_attempts, backoff,
      lease_token, lease_expires_at, worker_id, heartbeat_at, idempotency_key, tenant, result,
      last_error, errors, created_at, started_at, finished_at, updated_at, progress, logs,
-     trace_context, key_retained)
+     trace_context, key_retained, schedule, tick_at)
   SELECT id, queue, name, payload, 'completed', priority, run_at, attempts, max_attempts, backoff,
          NULL, NULL, worker_id, heartbeat_at, idempotency_key, tenant, new_result,
          last_error, errors, created_at, started_at, now(), now(), progress, logs,
-         trace_context, key_retained
+         trace_context, key_retained, schedule, tick_at
   FROM moved
   RETURNING id, queue, attempts, finished_at
 ), kept AS (
@@ -38,10 +41,19 @@ WITH input AS (
       updated_at = now()
   FROM input
   WHERE j.id = ANY (ARRAY(SELECT id FROM input))
-    AND j.id = input.id AND j.lease_token = input.token AND j.key_retained
-  RETURNING j.id, j.queue, j.attempts, j.finished_at
+    AND j.id = input.id AND j.lease_token = input.token
+    AND (j.key_retained OR j.flow_id IS NOT NULL)
+  RETURNING j.id, j.queue, j.attempts, j.finished_at, j.flow_id, j.has_children
 ), done AS (
-  SELECT * FROM filed UNION ALL SELECT * FROM kept
+  SELECT * FROM filed UNION ALL SELECT id, queue, attempts, finished_at FROM kept
+), dependents AS MATERIALIZED (
+  -- Children of the completed jobs of flows and of those marked as parents; none called else.
+  SELECT CASE WHEN cardinality(parents) = 0 THEN 0
+              ELSE {{schema}}.settle_dependents(parents, 'completed') END AS released
+  FROM (SELECT ARRAY(SELECT id FROM moved WHERE has_children
+                     UNION ALL
+                     SELECT id FROM kept WHERE flow_id IS NOT NULL OR has_children) AS parents)
+    AS p
 ), freed AS MATERIALIZED (
   -- A finished running job frees a slot of a queue with a concurrency limit: announce it.
   SELECT {{schema}}.announce_freed(ARRAY(SELECT DISTINCT queue FROM done)) AS freed
@@ -60,4 +72,5 @@ SELECT input.id, done.id IS NOT NULL AS ok,
 FROM input
 CROSS JOIN events
 CROSS JOIN freed
+CROSS JOIN dependents
 LEFT JOIN done ON done.id = input.id

@@ -2,7 +2,8 @@
 -- A job goes back to pending at now() + retry_delay_ms when the error is retryable and attempts
 -- remain, otherwise to dead. Jobs put back are announced on the jobs channel so idle workers in
 -- any process can arm a timer for them. While someone watches, emits `failed` and then `retried`
--- or `dead` per job.
+-- or `dead` per job. The children of a job gone dead are settled by their policy (migration
+-- 0016).
 -- $1 failures: jsonb array of {id, token, error (jsonb), retryable (boolean), retry_delay_ms}
 -- $2 keep_errors: integer, how many error records a job keeps
 WITH input AS (
@@ -34,9 +35,14 @@ WITH input AS (
   -- Re-checked here: a concurrent change to the row is judged on its newest version.
   WHERE j.id = ANY (ARRAY(SELECT id FROM failed))
     AND j.id = failed.id AND j.lease_token = failed.token
-  RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, failed.error
+  RETURNING j.id, j.queue, j.state, j.run_at, j.attempts, failed.error,
+            j.flow_id IS NOT NULL OR j.has_children AS parent
 ), follow AS MATERIALIZED (
   SELECT * FROM {{schema}}.after_failure((SELECT coalesce(jsonb_agg(to_jsonb(done)), '[]') FROM done))
+), dependents AS MATERIALIZED (
+  SELECT CASE WHEN cardinality(parents) = 0 THEN 0
+              ELSE {{schema}}.settle_dependents(parents, 'dead') END AS released
+  FROM (SELECT ARRAY(SELECT id FROM done WHERE state = 'dead' AND parent) AS parents) AS p
 )
 -- Only refused rows are looked up again, by primary key (a join would scan the table).
 SELECT input.id, done.id IS NOT NULL AS ok, done.state AS new_state, done.run_at,
@@ -46,5 +52,6 @@ SELECT input.id, done.id IS NOT NULL AS ok, done.state AS new_state, done.run_at
        follow.notified, follow.freed
 FROM input
 CROSS JOIN follow
+CROSS JOIN dependents
 
 LEFT JOIN done ON done.id = input.id

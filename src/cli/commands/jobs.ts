@@ -53,6 +53,12 @@ function showJob(job: Job): string {
       ['priority', job.priority],
       ['tenant', job.tenant],
       ['idempotency key', job.idempotencyKey],
+      ...(job.schedule === null
+        ? []
+        : ([
+            ['schedule', job.schedule],
+            ['tick', job.tickAt ?? 'run by hand'],
+          ] as [string, unknown][])),
       ['payload', job.payload],
       ['result', job.result],
       ['progress', job.progress],

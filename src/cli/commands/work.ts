@@ -41,7 +41,8 @@ export function workCommand(program: Command, globals: () => GlobalOptions): voi
       'after',
       `
 The module's named exports that are job definitions (or arrays of them) are worked; a job of
-another name goes to dead with a reason. SIGINT or SIGTERM stops gracefully (running jobs get
+another name goes to dead with a reason. Schedules declared with the definitions (defineJob's
+\`schedule\`) are installed on the queue as the worker starts (idempotent). SIGINT or SIGTERM stops gracefully (running jobs get
 --grace-ms to finish; the rest go back to pending at once); a second signal exits at once. If
 the process that started the worker dies (npx, a shell script), the worker stops gracefully too.
 For a TypeScript module, run the CLI under a loader: node --import tsx $(which pgpulse) work jobs.ts
@@ -103,13 +104,26 @@ Examples:
             queue.close({ graceMs: flags.graceMs }).then(done, failed);
           };
           // A permanent problem (no privilege, schema not installed): stop, then one line, exit 1.
-          worker.on('error', (event) => {
-            if (!event.fatal) return;
+          const stopFailed = (error: unknown) => {
             unwatchParent();
             signals.dispose();
-            const fail = () => failed(event.error);
+            const fail = () => failed(error);
             queue.close({ graceMs: flags.graceMs }).then(fail, fail);
+          };
+          worker.on('error', (event) => {
+            if (event.fatal) stopFailed(event.error);
           });
+          // Schedules declared with the definitions are installed as the worker starts.
+          const scheduled = definitions.filter((definition) => definition.schedule !== undefined);
+          if (scheduled.length > 0) {
+            worker.ready.then(
+              () =>
+                process.stderr.write(
+                  `pgpulse: schedules installed: ${scheduled.map((d) => d.schedule?.name ?? d.name).join(', ')}\n`,
+                ),
+              stopFailed,
+            );
+          }
         }).finally(() => {
           unwatchParent();
           signals.dispose();
