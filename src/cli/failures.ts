@@ -9,6 +9,9 @@ import {
 /** Thrown for bad command-line input: printed as one line, exit code 2, nothing written. */
 export class UsageError extends Error {}
 
+/** Thrown for an id or name that names nothing (a flow): printed as one line, exit code 6. */
+export class NotFoundError extends Error {}
+
 /** Hides the password of every connection string in `text`. */
 export function redact(text: string, urls: readonly string[] = []): string {
   let out = text;
@@ -84,7 +87,7 @@ export const ExitCode = {
   schema: 4,
   /** The database role lacks a privilege (`pgpulse grant`). */
   permission: 5,
-  /** No job or queue has this id or name. */
+  /** No job, queue, schedule or flow has this id or name. */
   notFound: 6,
   /** The job or queue is not in a state that allows it (finished, busy, key taken). */
   conflict: 7,
@@ -103,6 +106,7 @@ const KIND_OF_CODE: Readonly<Partial<Record<string, FailureKind>>> = {
   [ErrorCode.permission]: 'permission',
   [ErrorCode.jobNotFound]: 'notFound',
   [ErrorCode.queueNotFound]: 'notFound',
+  [ErrorCode.scheduleNotFound]: 'notFound',
   [ErrorCode.invalidState]: 'conflict',
   [ErrorCode.queueBusy]: 'conflict',
   [ErrorCode.jobExists]: 'conflict',
@@ -113,6 +117,7 @@ export function failureKind(error: unknown): FailureKind {
   if (error instanceof AggregateError && error.errors.length > 0)
     return failureKind(error.errors[0]);
   if (error instanceof UsageError) return 'usage';
+  if (error instanceof NotFoundError) return 'notFound';
   if (isPgPulseError(error)) return KIND_OF_CODE[error.code] ?? 'failure';
   const code = (error as { code?: unknown })?.code;
   if (code === '42501') return 'permission';
