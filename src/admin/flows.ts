@@ -80,6 +80,7 @@ export class FlowAdmin {
    *
    * @example
    * ```ts
+   * const { flowId } = await queue.flow([{ ref: 'only', queue: 'q', payload: null }]);
    * const flow = await queue.flows.get(flowId);
    * console.log(flow?.counts, flow?.finished);
    * ```
