@@ -1,8 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  // The examples import the package by its name, as a user's code does: here, its source.
+  resolve: {
+    alias: [
+      { find: /^pgpulse\/testing$/, replacement: source('./src/testing/index.ts') },
+      { find: /^pgpulse$/, replacement: source('./src/index.ts') },
+    ],
+  },
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
     // Integration tests wait on real PostgreSQL; these are ceilings for a hung test, not timings.
     testTimeout: 60_000,

@@ -11,9 +11,14 @@ export {
   DEFAULT_SCHEMA,
 } from './config/options.js';
 export type { PoolerMode, QueueOptions, ResolvedQueueOptions } from './config/options.js';
-export type { Logger } from './kernel/logger.js';
+export { pinoLogger } from './kernel/logger.js';
+export type { FieldsFirstLogger, LogFields, Logger, LogScope } from './kernel/logger.js';
 export { DEFAULT_CONFIG_FILE, loadQueueOptions } from './config/sources.js';
 export type { ConfigSources } from './config/sources.js';
+
+// Shutdown
+export { closeOnSignals } from './kernel/signals.js';
+export type { Closable, CloseOnSignalsOptions, SignalHandlers } from './kernel/signals.js';
 
 // Schema
 export { migrate, planMigrations, uninstall } from './schema/migrate.js';
@@ -54,13 +59,40 @@ export type { FlowAdmin, FlowEdge, FlowInfo, FlowJob } from './admin/flows.js';
 export type { ParentCounts, ParentResult } from './execute/parents.js';
 
 // Streaming consumers
-export type { Worker, WorkerEvent } from './consume/worker.js';
-export type { ConsumerError } from './consume/consumer-events.js';
+export type { Worker } from './consume/worker.js';
+export type {
+  ConsumerError,
+  WorkerCompletedEvent,
+  WorkerDeadEvent,
+  WorkerEvent,
+  WorkerEventOf,
+  WorkerEventType,
+  WorkerFailedEvent,
+  WorkerLeaseLostEvent,
+  WorkerRetriedEvent,
+} from './consume/worker-events.js';
 export type { JobHandler } from './execute/executor.js';
 export type { JobContext } from './execute/job-context.js';
 export type { ReceivedJob } from './consume/observe.js';
-export { JOB_EVENT_TYPES } from './observe/events.js';
-export type { JobEvent, JobEventType } from './observe/events.js';
+export { JOB_EVENT_TYPES } from './observe/job-events.js';
+export type {
+  JobCancelledEvent,
+  JobCompletedEvent,
+  JobDeadEvent,
+  JobEnqueuedEvent,
+  JobEvent,
+  JobEventBase,
+  JobEventType,
+  JobFailedEvent,
+  JobProgressEvent,
+  JobReleasedEvent,
+  JobReadyEvent,
+  JobRetriedEvent,
+  JobScheduleEvent,
+  JobStartedEvent,
+  JobTickEvent,
+  ScheduleChange,
+} from './observe/job-events.js';
 export type { BatchHandler, BatchOutcome } from './execute/batch.js';
 export type {
   BatchWorkOptions,
@@ -121,6 +153,7 @@ export type {
   Queryable,
   QueueStats,
   SendResult,
+  SqlExecutor,
 } from './kernel/types.js';
 
 // Errors

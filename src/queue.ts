@@ -9,10 +9,12 @@ import { QueueAdmin } from './admin/queues.js';
 import { WorkerRegistry } from './admin/workers.js';
 import type { ClaimOptions } from './claim/claim.js';
 import {
+  MAX_DURATION_MS,
   type QueueOptions,
   type ResolvedQueueOptions,
   resolveQueueOptions,
 } from './config/options.js';
+import { withoutPasswords } from './config/shown-options.js';
 import { type ConfigSources, loadQueueOptions } from './config/sources.js';
 import { Consumers } from './consume/consumers.js';
 import type { ReceivedJob } from './consume/observe.js';
@@ -21,6 +23,7 @@ import { PullApi } from './consume/pull.js';
 import type { Worker } from './consume/worker.js';
 import { type Context, createContext } from './db/context.js';
 import { createPool } from './db/pool.js';
+import { inTransaction } from './db/transaction.js';
 import type { BatchHandler } from './execute/batch.js';
 import type { JobHandler } from './execute/executor.js';
 import { runEvery } from './kernel/cleanup.js';
@@ -33,11 +36,12 @@ import type {
   QueueStats,
   SendResult,
 } from './kernel/types.js';
+import { checkInteger, checkKnownKeys, checkOptionsObject } from './kernel/validate.js';
 import type { HeartbeatOutcome } from './lease/renew.js';
 import { Maintenance } from './maintain/maintenance.js';
 import type { PruneResult, Retention, RetentionOptions } from './maintain/retention.js';
 import type { ReclaimedJob, Sweeper, SweeperOptions } from './maintain/sweeper.js';
-import type { JobEvent } from './observe/events.js';
+import type { JobEvent } from './observe/job-events.js';
 import { type MetricsOptions, QueueMetrics } from './observe/metrics.js';
 import type { AnyJobDefinition, InputOf } from './produce/define-job.js';
 import type { FlowNode } from './produce/flow-spec.js';
@@ -65,7 +69,10 @@ import type { Completion, FailOutcome, Failure, Release } from './settle/settler
  * ```
  */
 export class Queue implements AsyncDisposable {
-  /** The validated options, with defaults filled in. */
+  /**
+   * The validated options, with defaults filled in, and every password in a connection string
+   * shown as `***` (the queue itself connects with the real ones).
+   */
   readonly options: ResolvedQueueOptions;
   /** Queue control: stored settings, limits, fairness, pause and resume, purge and delete. */
   readonly queues: QueueAdmin;
@@ -101,10 +108,11 @@ export class Queue implements AsyncDisposable {
 
   /** @throws ConfigurationError for bad options; nothing connects until the first call. */
   constructor(options: QueueOptions) {
-    this.options = resolveQueueOptions(options);
+    const resolved = resolveQueueOptions(options);
+    this.options = withoutPasswords(resolved);
     this.#ctx = createContext(
-      createPool(this.options, () => this.#closing !== undefined),
-      this.options,
+      createPool(resolved, () => this.#closing !== undefined),
+      resolved,
     );
     this.queues = new QueueAdmin(this.#ctx);
     this.schedules = new Schedules(this.#ctx);
@@ -180,6 +188,26 @@ export class Queue implements AsyncDisposable {
   }
 
   /**
+   * Runs `work` in a transaction on one connection of the queue's pool: BEGIN, COMMIT once `work`
+   * resolves, ROLLBACK when it rejects (the rejection passes on). Give the client to `send` and
+   * `sendBatch` as `client`: the jobs exist, and wake workers, only if the transaction commits.
+   * Not retried: a serialization failure or deadlock rejects like any other error.
+   *
+   * @example
+   * ```ts
+   * const orderId = await queue.withTransaction(async (client) => {
+   *   const { rows } = await client.query('INSERT INTO orders (total) VALUES ($1) RETURNING id', [42]);
+   *   await queue.send('emails', { to: 'ada@example.com', order: rows[0].id }, { client });
+   *   return rows[0].id;
+   * });
+   * ```
+   */
+  async withTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    return inTransaction(this.#ctx.pool, work);
+  }
+
+  /**
    * Sends a flow: jobs that depend on each other (a DAG: chains, fan-out, fan-in, across queues)
    * in one statement, all or nothing. A job runs once every parent has completed; what it does
    * when a parent fails is its `onParentFailure` (default `cancel`).
@@ -190,7 +218,7 @@ export class Queue implements AsyncDisposable {
    * @example
    * ```ts
    * const { ids } = await queue.flow([
-   *   { ref: 'fetch', queue: 'crawl', payload: { url } },
+   *   { ref: 'fetch', queue: 'crawl', payload: { url: 'https://example.com' } },
    *   { ref: 'thumb', queue: 'images', payload: {}, dependsOn: ['fetch'] },
    *   { ref: 'index', queue: 'search', payload: {}, dependsOn: ['fetch', 'thumb'] },
    * ]);
@@ -220,7 +248,7 @@ export class Queue implements AsyncDisposable {
    * backoff); a `NonRetryableError` sends the job to dead at once. Honour `job.signal`. Given job
    * definitions instead, each job goes to the definition of its name.
    *
-   * @throws ConfigurationError for bad options (synchronously).
+   * @throws ConfigurationError for a bad queue name or bad options (synchronously).
    */
   work<P = unknown, R = unknown>(
     queue: string,
@@ -236,6 +264,8 @@ export class Queue implements AsyncDisposable {
   /**
    * Runs `handler` on batches of up to `batchSize` jobs (a batch leaves when full or `maxWaitMs`
    * after its first job); it returns one outcome per job, so one failing job fails no other.
+   *
+   * @throws ConfigurationError for a bad queue name or bad options (synchronously).
    */
   workBatch<P = unknown>(
     queue: string,
@@ -250,6 +280,8 @@ export class Queue implements AsyncDisposable {
    * The jobs of `queue` as a cold Observable: each subscriber gets its own consumer, holds at
    * most `prefetch` unsettled jobs and settles each with `ack`, `nack` or `release`;
    * unsubscribing releases the unsettled ones at once. Leases are renewed for you.
+   *
+   * @throws ConfigurationError for a bad queue name or bad options (synchronously).
    */
   observe<P = unknown>(queue: string, options?: ObserveOptions): Observable<ReceivedJob<P>> {
     this.#assertOpen();
@@ -403,13 +435,30 @@ export class Queue implements AsyncDisposable {
   }
 
   /**
-   * Closes the queue: refuses new work at once; stops its workers and observers gracefully,
-   * then the LISTEN connection, its sweepers, retention tasks and metrics, and its own pool (a
-   * pool passed in stays open), each step even when one before it failed. Memoised.
+   * Closes the queue: refuses new work at once; stops its workers gracefully (running jobs get
+   * each worker's `graceMs`, or `options.graceMs`, to finish; the rest go back to pending), its
+   * `observe` and `events()` subscriptions at once (their unsettled jobs go back to pending); then
+   * the LISTEN connection, its sweepers, retention tasks and metrics, and its own pool (a pool
+   * passed in stays open), each step even when one before it failed. Memoised: a later call gets
+   * the first call's promise, whatever its options. See also `closeOnSignals`.
+   *
+   * @throws ValidationError (rejects) for a bad `graceMs`.
    */
-  close(): Promise<void> {
-    this.#closing ??= runEvery([
-      () => this.#consumers.stop(),
+  close(options?: { graceMs?: number }): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    let graceMs: number | undefined;
+    try {
+      const opts = checkOptionsObject('options', options);
+      checkKnownKeys('options', opts, ['graceMs']);
+      graceMs =
+        opts.graceMs === undefined
+          ? undefined
+          : checkInteger('graceMs', opts.graceMs, 0, MAX_DURATION_MS);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#closing = runEvery([
+      () => this.#consumers.stop(graceMs),
       () => this.#consumers.closeListener(),
       () => this.#ctx.markClosed(),
       () => this.#maintenance.stop(),

@@ -69,6 +69,7 @@ interface FlowRow {
 export class FlowAdmin {
   readonly #ctx: Context;
 
+  /** @internal Built by `Queue`. */
   constructor(ctx: Context) {
     this.#ctx = ctx;
   }
@@ -79,6 +80,7 @@ export class FlowAdmin {
    *
    * @example
    * ```ts
+   * const { flowId } = await queue.flow([{ ref: 'only', queue: 'q', payload: null }]);
    * const flow = await queue.flows.get(flowId);
    * console.log(flow?.counts, flow?.finished);
    * ```

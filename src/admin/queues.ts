@@ -33,7 +33,7 @@ const PURGEABLE: readonly JobState[] = ['pending', 'completed', 'dead', 'cancell
  *
  * @example
  * ```ts
- * await queue.queues.create('emails', { concurrencyLimit: 5, rateLimit: { count: 100, periodMs: 60_000 } });
+ * await queue.queues.upsert('emails', { concurrencyLimit: 5, rateLimit: { count: 100, periodMs: 60_000 } });
  * await queue.queues.pause('emails');   // no worker anywhere starts another emails job
  * await queue.queues.resume('emails');
  * ```
@@ -47,15 +47,25 @@ export class QueueAdmin {
   }
 
   /**
-   * Creates a queue with these settings or, when it exists, applies them (idempotent): only the
-   * settings given change.
+   * Creates a queue with these settings or, when it exists, applies them (an upsert, so safe to
+   * run at every start): only the settings given change.
    *
    * @throws ValidationError for a bad name or setting; nothing is written.
    */
-  async create(name: string, settings?: QueueSettings): Promise<QueueInfo> {
+  async upsert(name: string, settings?: QueueSettings): Promise<QueueInfo> {
     const row = await this.#save(checkName('queue', name), resolveQueueSettings(settings), false);
     if (row === undefined) throw new Error('queue_save returned no row');
     return toQueueInfo(row);
+  }
+
+  /**
+   * The same as {@link QueueAdmin.upsert}: creates the queue, or applies these settings to the
+   * existing one.
+   *
+   * @deprecated Its name hid that it updates an existing queue too: use `upsert`.
+   */
+  create(name: string, settings?: QueueSettings): Promise<QueueInfo> {
+    return this.upsert(name, settings);
   }
 
   /**

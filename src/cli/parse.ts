@@ -1,11 +1,11 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { JOB_STATES, type JobState } from '../kernel/types.js';
 import { UsageError } from './runtime.js';
 
 // Option parsers throw commander's InvalidArgumentError: commander prints it as one line naming
-// the option, and exits with status 1.
+// the option, and main.ts exits with the usage status (2).
 
-/** An integer option within `[min, max]`, e.g. `--delay 500`. */
+/** An integer option within `[min, max]`, e.g. `--delay-ms 500`. */
 export function integer(flag: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
@@ -24,6 +24,14 @@ export function json(what: string, text: string): unknown {
   } catch (error) {
     throw new UsageError(`${what} is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/**
+ * An earlier name of an option, still accepted but left out of `--help` (e.g. `--delay` for
+ * `--delay-ms`): every duration option now says its unit.
+ */
+export function formerName(flags: string, parse: (value: string) => unknown): Option {
+  return new Option(flags).hideHelp().argParser(parse);
 }
 
 /** An ISO 8601 date option. */

@@ -1,13 +1,9 @@
 import { createInterface } from 'node:readline/promises';
 import type { PoolerMode, QueueOptions } from '../config/options.js';
 import { loadQueueOptions } from '../config/sources.js';
-import {
-  ConfigurationError,
-  ErrorCode,
-  isPgPulseError,
-  SchemaVersionError,
-} from '../kernel/errors.js';
+import { ConfigurationError, ErrorCode, isPgPulseError } from '../kernel/errors.js';
 import { Queue } from '../queue.js';
+import { describeFailure, exitCodeOf, failureJson, redact, UsageError } from './failures.js';
 
 /** The options every command takes (see `program.ts`). */
 export interface GlobalOptions {
@@ -34,66 +30,7 @@ export interface Cli {
   confirm(question: string): Promise<boolean>;
 }
 
-/** Thrown for bad command-line input: printed as one line, exit code 1, nothing written. */
-export class UsageError extends Error {}
-
-/** Hides the password of every connection string in `text`. */
-export function redact(text: string, urls: readonly string[] = []): string {
-  let out = text;
-  for (const url of urls) {
-    try {
-      const password = decodeURIComponent(new URL(url).password);
-      if (password !== '') out = out.split(password).join('***');
-    } catch {
-      // not a URL: nothing to hide
-    }
-  }
-  // Any other postgres://user:password@ in the text.
-  return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/g, '$1***@');
-}
-
-const CONNECTION_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ECONNRESET',
-  'EAI_AGAIN',
-]);
-
-/** What a failure message may name: the database (password hidden) and the schema. */
-export interface FailureContext {
-  readonly url: string | undefined;
-  readonly schema: string;
-}
-
-/** One line for an error: what went wrong, in words an operator can act on. */
-export function describeFailure(error: unknown, context: FailureContext): string {
-  const { url, schema } = context;
-  const code = (error as { code?: unknown })?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  const where = url === undefined ? 'the database' : `the database at ${redact(url, [url])}`;
-  if (typeof code === 'string' && (CONNECTION_ERRORS.has(code) || /^(08|28|3D)/.test(code))) {
-    return `Cannot connect to ${where}: ${message}`;
-  }
-  if (error instanceof AggregateError && error.errors.length > 0) {
-    return describeFailure(error.errors[0], context);
-  }
-  if (error instanceof SchemaVersionError && error.databaseVersion < error.codeVersion) {
-    const found =
-      error.databaseVersion === 0
-        ? 'is not installed'
-        : `is at version ${error.databaseVersion}, older than this pgpulse's ${error.codeVersion}`;
-    return `The pgpulse schema "${schema}" in ${where} ${found}: run \`pgpulse migrate\` first`;
-  }
-  if (error instanceof UsageError || isPgPulseError(error)) return message;
-  // node-postgres reports a connection that failed or dropped (a timeout, a server gone away) as
-  // a plain Error without a SQLSTATE; a bug would be a TypeError or the like.
-  if (error instanceof Error && error.constructor === Error && code === undefined) {
-    return `Cannot connect to ${where}: ${message}`;
-  }
-  return `Failed: ${message}`;
-}
+export { redact, UsageError } from './failures.js';
 
 /** Builds the runtime of one command from its global options. */
 export function createCli(
@@ -187,7 +124,7 @@ export function createCli(
 
 /**
  * Runs a command's body with a runtime, then closes it. A failure prints one line on stderr
- * (passwords hidden) and sets exit code 1.
+ * (passwords hidden; JSON with --json) and sets the exit code of its class (failures.ts).
  */
 export async function runCommand(
   globals: GlobalOptions,
@@ -199,10 +136,14 @@ export async function runCommand(
   } catch (error) {
     const url = cli.url();
     const schema = cli.schema();
+    const message = redact(describeFailure(error, { url, schema }), url ? [url] : []);
+    const exitCode = exitCodeOf(error);
     process.stderr.write(
-      `pgpulse: ${redact(describeFailure(error, { url, schema }), url ? [url] : [])}\n`,
+      globals.json === true
+        ? `${JSON.stringify(failureJson(error, message, exitCode))}\n`
+        : `pgpulse: ${message}\n`,
     );
-    process.exitCode = 1;
+    process.exitCode = exitCode;
   } finally {
     await cli.close().catch(() => undefined);
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { ConfigurationError } from '../kernel/errors.js';
-import type { Logger } from '../kernel/logger.js';
+import { type Logger, resolveLogger } from '../kernel/logger.js';
 import type { BackoffPolicy } from '../kernel/types.js';
 import {
   checkBoolean,
@@ -54,7 +54,11 @@ export interface QueueOptions {
   errorHistory?: number;
   /** This process's id in the `workerId` of jobs it claims. Default `host:pid:random`. */
   workerId?: string;
-  /** Receives warnings about problems pgpulse recovers from. Default `console`. */
+  /**
+   * Where pgpulse logs, by level (see {@link Logger}): called as `(message, fields)`, fields
+   * with a `scope`; a pino logger is recognised and adapted. Default: `console.warn` and
+   * `console.error`, without debug and info (give `console` for every level).
+   */
   logger?: Logger;
   /**
    * Wake consumers with LISTEN/NOTIFY (one connection per queue object). `false` runs them on
@@ -107,7 +111,8 @@ export interface ResolvedQueueOptions {
   readonly maxPayloadBytes: number;
   readonly errorHistory: number;
   readonly workerId: string;
-  readonly logger: Logger;
+  /** The logger, every level present (a level it lacks does nothing), pino adapted. */
+  readonly logger: Required<Logger>;
   readonly listen: boolean;
   readonly listenConnectionString: string | null;
   readonly pooler: PoolerMode;
@@ -160,9 +165,9 @@ export function resolveQueueOptions(input: QueueOptions): ResolvedQueueOptions {
   const options = checkOptionsObject('options', input, 'configuration');
   checkKnownKeys('options', options, QUEUE_OPTION_KEYS, 'configuration');
   const kind = 'configuration';
-  const logger = (options.logger ?? console) as Logger;
-  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
-    throw invalid('logger', 'an object with warn() and error() methods', logger, kind);
+  const logger = resolveLogger(options.logger);
+  if (logger === undefined) {
+    throw invalid('logger', 'an object with warn() and error() methods', options.logger, kind);
   }
   return Object.freeze({
     connection: resolveConnection(options),

@@ -18,6 +18,11 @@ export interface ConsumerConfig {
    */
   readonly leaseFromQueue?: boolean;
   readonly heartbeatFromLease?: boolean;
+  /**
+   * `worker` (default): handlers decide how jobs end, and failed attempts are logged.
+   * `observer`: the subscriber settles each job itself, and nothing is logged about it.
+   */
+  readonly role?: 'worker' | 'observer';
 }
 
 /**
@@ -45,7 +50,7 @@ export async function withStoredSettings(
     if (!isTransient(error)) throw error;
     ctx.options.logger.warn(
       `pgpulse: could not read the settings of queue ${config.queue}; using the defaults`,
-      describeError(error),
+      { scope: 'pgpulse.consumer', queue: config.queue, error: describeError(error) },
     );
     return config;
   }

@@ -33,16 +33,19 @@ export interface TickPort {
 export class ConsumerTicks {
   readonly #ctx: Context;
   readonly #port: TickPort;
+  readonly #queue: string;
   readonly #repairs: IntervalTask<number>;
 
   constructor(ctx: Context, queue: string, port: TickPort) {
     this.#ctx = ctx;
     this.#port = port;
+    this.#queue = queue;
     this.#repairs = new IntervalTask(
       'schedule repair',
       () => repairStalled(ctx, queue),
       SCHEDULE_REPAIR_MS,
       ctx.options.logger,
+      'pgpulse.schedule',
     );
   }
 
@@ -51,7 +54,11 @@ export class ConsumerTicks {
     this.#repairs.start();
     // A failure here is logged, never fatal: a worker of jobs is no worse for it.
     this.#repairs.runOnce().catch((error: unknown) => {
-      this.#ctx.options.logger.warn('pgpulse: schedule repair failed', describeError(error));
+      this.#ctx.options.logger.warn('pgpulse: schedule repair failed', {
+        scope: 'pgpulse.schedule',
+        queue: this.#queue,
+        error: describeError(error),
+      });
     });
   }
 

@@ -14,6 +14,7 @@ import { isTransient } from '../db/failure.js';
 import { runEvery } from '../kernel/cleanup.js';
 import { describeError } from '../kernel/error-record.js';
 import { JobCancelledError, WorkerStoppedError } from '../kernel/job-errors.js';
+import type { LogFields } from '../kernel/logger.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
@@ -23,9 +24,15 @@ import { Settlements, type SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { type Notice, wakeups } from '../wake/wakeups.js';
 import { type ConsumerConfig, withStoredSettings } from './consumer-config.js';
-import type { ConsumerError } from './consumer-events.js';
 import { ConsumerTicks } from './consumer-ticks.js';
 import { Registration } from './registration.js';
+import { ConsumerReports } from './reports.js';
+import type {
+  ConsumerError,
+  WorkerEvent,
+  WorkerEventOf,
+  WorkerEventType,
+} from './worker-events.js';
 
 /**
  * The consuming half of pgpulse for one queue: wakes (notifications, polls, timers for delayed
@@ -57,9 +64,8 @@ export class Consumer {
   readonly #ready: Promise<void>;
   #markReady!: () => void;
   #failReady!: (error: unknown) => void;
-  readonly #events = new Subject<ConsumerError>();
-  /** What went wrong while consuming, as it happens (see {@link ConsumerError}). */
-  readonly events: Observable<ConsumerError> = this.#events.asObservable();
+  /** Its events, its metrics and its log lines about jobs. */
+  readonly #reports: ConsumerReports;
   /** The permanent error that stopped claiming, once one did. */
   #fatal: unknown;
   /** When a transient problem was last logged, by what the consumer was doing. */
@@ -78,9 +84,10 @@ export class Consumer {
     this.#ctx = ctx;
     this.#listener = listener;
     this.#config = config;
-    this.#settlements = new Settlements(ctx, this.inFlight, config.queue, (job) => {
-      for (const observe of ctx.observers) observe(job);
+    this.#reports = new ConsumerReports(ctx, config.queue, {
+      logOutcomes: config.role !== 'observer',
     });
+    this.#settlements = new Settlements(ctx, this.inFlight, this.#reports);
     this.#dispatch = dispatcher(this.#settlements);
     this.#ready = new Promise<void>((resolve, reject) => {
       this.#markReady = resolve;
@@ -105,21 +112,32 @@ export class Consumer {
     );
   }
 
+  /** What happens while consuming (see {@link WorkerEvent}); completes when it stops. */
+  get events(): Observable<WorkerEvent> {
+    return this.#reports.events;
+  }
+
+  /** Calls `listener` with each event of `type`; returns what stops it. */
+  on<T extends WorkerEventType>(type: T, listener: (event: WorkerEventOf<T>) => void): () => void {
+    return this.#reports.on(type, listener);
+  }
+
   /**
    * Reports a problem met while consuming. A transient one is logged (at most every 10 s per
    * kind) and retried by whoever met it; a permanent one stops claiming for good: it is logged
    * once as an error, `ready` rejects with it if it had not resolved, and `events` carries it.
    */
   problem(error: unknown, during: ConsumerError['during']): void {
+    const { queue } = this.#config;
+    const described = describeError(error);
+    const fields: LogFields = { scope: 'pgpulse.consumer', queue, during, error: described };
     if (isTransient(error)) {
-      this.#events.next({ type: 'error', error, fatal: false, during });
+      this.#reports.emit({ type: 'error', error, fatal: false, during });
       const last = this.#lastWarned.get(during) ?? 0;
       if (Date.now() - last > 10_000) {
         this.#lastWarned.set(during, Date.now());
-        this.#ctx.options.logger.warn(
-          `pgpulse: ${during} failed on queue ${this.#config.queue}; retrying`,
-          describeError(error),
-        );
+        const message = `pgpulse: ${during} failed on queue ${queue}; retrying`;
+        this.#ctx.options.logger.warn(message, fields);
       }
       return;
     }
@@ -129,11 +147,11 @@ export class Consumer {
     void this.#claimer?.stop();
     void this.#ticks?.stop();
     this.#ctx.options.logger.error(
-      `pgpulse: consuming queue ${this.#config.queue} stopped: ${describeError(error).message}`,
-      describeError(error),
+      `pgpulse: consuming queue ${queue} stopped: ${described.message}`,
+      fields,
     );
     this.#failReady(error);
-    this.#events.next({ type: 'error', error, fatal: true, during });
+    this.#reports.emit({ type: 'error', error, fatal: true, during });
   }
 
   /** The permanent error that stopped this consumer, or undefined while it is healthy. */
@@ -276,7 +294,7 @@ export class Consumer {
       () => this.#dueTimes.complete(),
       () => this.inFlight.complete(),
       () => this.#markReady(), // stopped before it was ready: nothing is left to wait for
-      () => this.#events.complete(),
+      () => this.#reports.complete(),
     ]);
     return this.#stopping;
   }

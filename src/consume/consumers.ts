@@ -7,7 +7,8 @@ import { allSettledOrThrow } from '../kernel/cleanup.js';
 import { ConfigurationError } from '../kernel/errors.js';
 import { checkName, invalid } from '../kernel/validate.js';
 import type { Stoppable } from '../maintain/maintenance.js';
-import { type JobEvent, jobEvents } from '../observe/events.js';
+import { jobEvents } from '../observe/events.js';
+import type { JobEvent } from '../observe/job-events.js';
 import type { AnyJobDefinition } from '../produce/define-job.js';
 import { installDeclared, scheduledDefinitions } from '../schedule/declared.js';
 import { Schedules } from '../schedule/schedules.js';
@@ -107,9 +108,13 @@ export class Consumers {
     );
   }
 
-  /** Stops every worker and subscription gracefully (each with its own grace period). */
-  stop(): Promise<void> {
-    return allSettledOrThrow([...this.#running].map((consumer) => consumer.stop()));
+  /**
+   * Stops every worker gracefully (each with its own grace period, or `graceMs` when given), and
+   * every `observe` and `events()` subscription at once.
+   */
+  stop(graceMs?: number): Promise<void> {
+    const options = graceMs === undefined ? undefined : { graceMs };
+    return allSettledOrThrow([...this.#running].map((consumer) => consumer.stop(options)));
   }
 
   /** Ends the LISTEN connection, once every consumer has stopped. */

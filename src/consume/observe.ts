@@ -6,6 +6,7 @@ import { ErrorCode, type PgPulseError } from '../kernel/errors.js';
 import { InvalidStateError } from '../kernel/job-errors.js';
 import { checkInteger } from '../kernel/validate.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
+import { traceDelivery } from '../observe/tracing.js';
 import type { SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { Consumer } from './consumer.js';
@@ -15,7 +16,7 @@ import type { ResolvedObserve } from './options.js';
  * A job delivered by {@link Queue.observe}. Settle it exactly once with `ack`, `nack` or
  * `release`; until then its lease is renewed for you and it counts against `prefetch`.
  */
-export interface ReceivedJob<P = unknown> extends JobContext<P> {
+export interface ReceivedJob<P = unknown> extends Omit<JobContext<P>, 'snooze'> {
   /**
    * Completes the job and stores `result`.
    *
@@ -28,9 +29,18 @@ export interface ReceivedJob<P = unknown> extends JobContext<P> {
    * a NonRetryableError, or attempts are used up.
    */
   nack(error: unknown, options?: { retryable?: boolean }): Promise<void>;
-  /** Gives the job back without spending an attempt, due again at once or after `delayMs`. */
+  /**
+   * Gives the job back without spending an attempt, due again at once or after `delayMs`: the
+   * way to reschedule a job in `observe` (a worker's handler calls `job.snooze(ms)` instead,
+   * which takes effect when the handler returns).
+   */
   release(options?: { delayMs?: number }): Promise<void>;
-  /** Gives the job back without spending an attempt, due `delayMs` from now (a release). */
+  /**
+   * Releases the job at once, due `delayMs` from now: `release({ delayMs })`.
+   *
+   * @deprecated A worker's `job.snooze()` takes effect when its handler returns; this one
+   *   settles at once. One name, two meanings: use `release({ delayMs })`.
+   */
   snooze(delayMs: number): Promise<void>;
 }
 
@@ -58,6 +68,7 @@ export function observeQueue<P>(
         pollIntervalMs: options.pollIntervalMs,
         leaseFromQueue: options.leaseFromQueue,
         heartbeatFromLease: options.heartbeatFromLease,
+        role: 'observer',
       },
       (port) => (entry) => {
         entry.started = true;
@@ -71,7 +82,7 @@ export function observeQueue<P>(
       },
     });
     // A permanent problem (no privilege, no schema) ends the stream with the error.
-    const failures = consumer.events.subscribe((event) => {
+    const unheard = consumer.on('error', (event) => {
       if (!event.fatal) return;
       untrack();
       void consumer.stop(0);
@@ -79,7 +90,7 @@ export function observeQueue<P>(
     });
     consumer.start();
     return () => {
-      failures.unsubscribe();
+      unheard();
       untrack();
       void consumer.stop(0);
     };
@@ -88,7 +99,16 @@ export function observeQueue<P>(
 
 function received<P>(ctx: Context, port: SettlePort, entry: LeasedEntry<P>): ReceivedJob<P> {
   let settled = false;
-  const once = async <O extends { ok: boolean }>(write: () => Promise<O>): Promise<void> => {
+  // From delivery to settlement; a job taken away meanwhile (cancelled, lease lost, the
+  // subscription ended) ends it with the reason.
+  const span = traceDelivery(entry.job);
+  const { signal } = entry.controller;
+  signal.addEventListener('abort', () => span.end('lost', signal.reason), { once: true });
+  const once = async <O extends { ok: boolean }>(
+    how: 'ack' | 'nack' | 'release',
+    write: () => Promise<O>,
+    error?: unknown,
+  ): Promise<void> => {
     if (settled) {
       throw new InvalidStateError(
         entry.job.id,
@@ -99,20 +119,23 @@ function received<P>(ctx: Context, port: SettlePort, entry: LeasedEntry<P>): Rec
     settled = true;
     const outcome = await write();
     if (!outcome.ok) {
-      const { error } = outcome as unknown as { error: PgPulseError };
+      const { error: refused } = outcome as unknown as { error: PgPulseError };
       // Refused before anything was written (a result that is not JSON): still the caller's.
-      if (error.code === ErrorCode.validation) settled = false;
-      throw error;
+      if (refused.code === ErrorCode.validation) settled = false;
+      else span.end('lost', refused);
+      throw refused;
     }
+    span.end(how, error);
   };
   const release = (delayMs?: number) => {
     if (delayMs !== undefined) checkInteger('delayMs', delayMs, 0, MAX_DURATION_MS);
-    return once(() => port.release(entry, delayMs));
+    return once('release', () => port.release(entry, delayMs));
   };
   return {
     ...contextOf(ctx, entry),
-    ack: (result) => once(() => port.complete(entry, result)),
-    nack: (error, options) => once(() => port.fail(entry, error, options?.retryable)),
+    ack: (result) => once('ack', () => port.complete(entry, result)),
+    nack: (error, options) =>
+      once('nack', () => port.fail(entry, error, options?.retryable), error),
     release: (options) => release(options?.delayMs),
     snooze: (delayMs) => release(checkInteger('delayMs', delayMs, 0, MAX_DURATION_MS)),
   };

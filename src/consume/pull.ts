@@ -49,7 +49,7 @@ export class PullApi {
           await releaseJobs(this.#ctx, [{ job, delayMs: 1000 }]).catch(() => undefined);
           this.#ctx.options.logger.warn(
             `pgpulse: could not move schedule ${job.schedule} on; its job ${job.id} goes back to pending`,
-            describeError(error),
+            { scope: 'pgpulse.schedule', queue, jobId: job.id, error: describeError(error) },
           );
           return false;
         }

@@ -93,7 +93,12 @@ export class Registration {
           if (isTransient(error)) this.#onTransient(error);
           else {
             const message = `pgpulse: no worker registry entry for ${queue}`;
-            this.#ctx.options.logger.warn(message, describeError(error));
+            this.#ctx.options.logger.warn(message, {
+              scope: 'pgpulse.consumer',
+              queue,
+              during: 'register',
+              error: describeError(error),
+            });
           }
         },
       )

@@ -6,11 +6,8 @@ import { describeError } from '../kernel/error-record.js';
 import { Sweeper } from '../maintain/sweeper.js';
 import type { Listener } from '../wake/listener.js';
 import { Consumer } from './consumer.js';
-import type { ConsumerError } from './consumer-events.js';
 import type { ResolvedWork } from './options.js';
-
-/** Something a worker reports as it runs (more kinds will join; switch on `type`). */
-export type WorkerEvent = ConsumerError;
+import type { WorkerEvent, WorkerEventOf, WorkerEventType } from './worker-events.js';
 
 /**
  * A running consumer of one queue, from `queue.work()` or `queue.workBatch()`: it claims jobs as
@@ -49,7 +46,7 @@ export class Worker implements AsyncDisposable {
     installing.catch((error: unknown) => {
       ctx.options.logger.error(
         `pgpulse: the schedules declared for queue ${queue} could not be installed`,
-        describeError(error),
+        { scope: 'pgpulse.schedule', queue, error: describeError(error) },
       );
     });
     this.queue = queue;
@@ -86,21 +83,41 @@ export class Worker implements AsyncDisposable {
   }
 
   /**
-   * What the worker runs into, as it happens. An `error` with `fatal: false` is a transient
-   * problem it retries by itself (the database unreachable for a moment); `fatal: true` is a
-   * permanent one (a missing privilege, the schema not installed or too new): the worker stops
-   * claiming, finishes the jobs it holds, and `failure` holds the error. Hot; completes when the
-   * worker stops. Each is also logged through the queue's `logger`.
+   * What happens in this worker, as it happens, told apart by `type` (see {@link WorkerEvent}):
+   * its jobs' outcomes (`completed`, `failed` then `retried` or `dead`, `lease-lost`) and its
+   * problems (`error`). An `error` with `fatal: false` is a transient problem it retries by
+   * itself (the database unreachable for a moment); `fatal: true` is a permanent one (a missing
+   * privilege, the schema not installed or too new): the worker stops claiming, finishes the jobs
+   * it holds, and `failure` holds the error. Hot; completes when the worker stops. Errors, failed
+   * attempts and lost leases are also logged through the queue's `logger`.
+   *
+   * Outcomes are built only while someone listens: a worker nobody subscribes to pays nothing
+   * per completed job. {@link Worker.on} listens to one type only.
    *
    * @example
    * ```ts
    * worker.events.subscribe((event) => {
+   *   if (event.type === 'failed') console.warn(event.job.id, event.error, event.willRetry);
    *   if (event.type === 'error' && event.fatal) process.exitCode = 1;
    * });
    * ```
    */
   get events(): Observable<WorkerEvent> {
     return this.#consumer.events;
+  }
+
+  /**
+   * Calls `listener` with each event of `type` (see {@link Worker.events}); returns a function
+   * that stops it. Listening to one type builds only that type's events.
+   *
+   * @example
+   * ```ts
+   * const off = worker.on('dead', ({ job, error }) => alert(`job ${job.id} is dead`, error));
+   * off();
+   * ```
+   */
+  on<T extends WorkerEventType>(type: T, listener: (event: WorkerEventOf<T>) => void): () => void {
+    return this.#consumer.on(type, listener);
   }
 
   /** The permanent error that stopped this worker claiming, or undefined while it is healthy. */

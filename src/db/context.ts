@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { ResolvedQueueOptions } from '../config/options.js';
 import { QueueClosedError } from '../kernel/errors.js';
-import type { Queryable } from '../kernel/types.js';
+import type { SqlExecutor } from '../kernel/types.js';
 import { execute } from './execute.js';
 import { poolerHint } from './pooler.js';
-import { type QueryName, type QueryRegistry, queriesFor } from './queries.js';
+import { type PreparedQuery, type QueryName, type QueryRegistry, queriesFor } from './queries.js';
 import { assertSchemaVersion } from './schema-version.js';
 
 /** How a job this process held ended, for metrics. */
@@ -23,10 +23,12 @@ export interface Context {
   readonly queries: QueryRegistry;
   readonly options: ResolvedQueueOptions;
   /**
-   * Runs a registered statement on the pool, or on `client` when given. The first call checks
-   * the schema version; every call after `close()` throws `QueueClosedError`.
+   * Runs a registered statement on the pool, or on the caller's `client` when given (as text
+   * with its values: a caller's executor need not be node-postgres, nor keep prepared
+   * statements). The first call checks the schema version; every call after `close()` throws
+   * `QueueClosedError`.
    */
-  run<Row>(query: QueryName, values: readonly unknown[], client?: Queryable): Promise<Row[]>;
+  run<Row>(query: QueryName, values: readonly unknown[], client?: SqlExecutor): Promise<Row[]>;
   /** Whether `close()` was called. */
   readonly closed: boolean;
   /** Makes every later `run` throw `QueueClosedError`. */
@@ -49,7 +51,7 @@ export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Con
     const hint = poolerHint(error, setup);
     if (hint === undefined) return;
     hinted = true;
-    options.logger.warn(hint);
+    options.logger.warn(hint, { scope: 'pgpulse.pool' });
   };
   let verified: Promise<void> | undefined;
   let closed = false;
@@ -78,18 +80,25 @@ export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Con
     markClosed() {
       closed = true;
     },
-    async run<Row>(query: QueryName, values: readonly unknown[], client?: Queryable) {
+    async run<Row>(query: QueryName, values: readonly unknown[], client?: SqlExecutor) {
       if (closed) throw new QueueClosedError();
       try {
         if (!ready) {
           await verify();
           ready = true;
         }
-        return await execute<Row>(client ?? pool, queries[query], values, options.schema, query);
+        return client === undefined
+          ? await execute<Row>(pool, queries[query], values, options.schema, query)
+          : await execute<Row>(client, unnamed(queries[query]), values, options.schema, query);
       } catch (error) {
         hintPooler(error);
         throw error;
       }
     },
   };
+}
+
+/** A statement sent whole, as the unnamed statement: on a caller's connection. */
+function unnamed(query: PreparedQuery): PreparedQuery {
+  return query.name === undefined ? query : { name: undefined, text: query.text };
 }

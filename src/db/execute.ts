@@ -1,6 +1,6 @@
 import { ConnectionError, SchemaVersionError } from '../kernel/errors.js';
 import { JobAlreadyExistsError } from '../kernel/job-errors.js';
-import type { Queryable } from '../kernel/types.js';
+import type { Queryable, SqlExecutor } from '../kernel/types.js';
 import { isTransient } from './failure.js';
 import { latestVersion } from './migrations.js';
 import { statementPermissionError } from './permission-error.js';
@@ -13,14 +13,23 @@ import { SqlState, sqlStateOf } from './sqlstate.js';
  * refused a privilege, with a `PermissionError` naming the role and the grant it lacks.
  */
 export async function execute<Row>(
-  db: Queryable,
+  db: Queryable | SqlExecutor,
   query: PreparedQuery,
   values: readonly unknown[],
   schema: string,
   operation: QueryName,
 ): Promise<Row[]> {
   try {
-    const result = await db.query({ name: query.name, text: query.text, values: [...values] });
+    // Unnamed, as text and values: what any executor takes. Named: node-postgres prepares it once
+    // per connection.
+    const result =
+      query.name === undefined
+        ? await (db as SqlExecutor).query(query.text, [...values])
+        : await (db as Queryable).query({
+            name: query.name,
+            text: query.text,
+            values: [...values],
+          });
     return result.rows as Row[];
   } catch (error) {
     if (sqlStateOf(error) === SqlState.insufficientPrivilege) {
@@ -34,11 +43,14 @@ export async function execute<Row>(
  * The role statements on `db` run as, or undefined when asking fails (a client inside a failed
  * transaction answers nothing). Asked only after a refusal, to name the role in the error.
  */
-export async function roleOf(db: Queryable, schema: string): Promise<string | undefined> {
+export async function roleOf(
+  db: Queryable | SqlExecutor,
+  schema: string,
+): Promise<string | undefined> {
   try {
     // Unnamed: through a transaction-mode pooler a prepared statement may be elsewhere.
-    const { rows } = await db.query<{ role: string }>(queriesFor(schema).current_role.text);
-    return rows[0]?.role;
+    const { rows } = await (db as SqlExecutor).query(queriesFor(schema).current_role.text, []);
+    return (rows[0] as { role?: string } | undefined)?.role;
   } catch {
     return undefined;
   }

@@ -5,8 +5,8 @@ import { describeError } from '../kernel/error-record.js';
 /**
  * The connection of the pool a queue makes itself, with session settings added after any
  * `options` the connection string gives (none behind a pooler, which refuses startup options:
- * PgBouncer does unless `ignore_startup_parameters` lists them, and then drops them; the README
- * says how to set this for the role instead). `plan_cache_mode=force_generic_plan`: pgpulse's
+ * PgBouncer does unless `ignore_startup_parameters` lists them, and then drops them; the PgBouncer
+ * guide says how to set this for the role instead). `plan_cache_mode=force_generic_plan`: pgpulse's
  * statements are written to have one good plan whatever the statistics say (by primary key, or
  * down a partial index), so planning them again on every call is pure cost. Left to itself,
  * PostgreSQL re-plans a prepared statement whenever its generic plan looks costlier than the
@@ -38,7 +38,9 @@ export function ownPoolConnection(
  * The pool of a queue given a connection string (a pool given in `options` is used as it is):
  * bounded connect time, `application_name` pgpulse, the session settings above. An idle client
  * that loses its server is reported and dropped, and the pool goes on; once `closing()` says so,
- * connections ending is what was asked for.
+ * connections ending is what was asked for. Idle connections do not keep the process alive
+ * (`allowExitOnIdle`): once its last worker stopped, a process whose work is done exits without
+ * `close()` (it would otherwise wait for the pool's idle timeout).
  */
 export function createPool(options: ResolvedQueueOptions, closing: () => boolean): pg.Pool {
   const { connection } = options;
@@ -48,10 +50,14 @@ export function createPool(options: ResolvedQueueOptions, closing: () => boolean
     max: connection.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs,
     application_name: 'pgpulse',
+    allowExitOnIdle: true,
   });
   pool.on('error', (error) => {
     if (closing()) return;
-    options.logger.warn('pgpulse: idle database connection failed', describeError(error));
+    options.logger.warn('pgpulse: idle database connection failed', {
+      scope: 'pgpulse.pool',
+      error: describeError(error),
+    });
   });
   return pool;
 }

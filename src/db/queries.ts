@@ -72,6 +72,7 @@ export const QUERIES = {
   migrate_required_version: 'schema',
   migrate_schema_exists: 'schema',
   migrate_version: 'schema',
+  advance_clock: 'testing',
 } as const;
 
 /** Every statement's name. */

@@ -78,7 +78,12 @@ export async function assertSchemaVersion(
         `pgpulse: the schema "${schema}" is at version ${status.found}, newer than this code's ` +
           `${status.latest}; its newer migrations declare code from version ${status.required} ` +
           'compatible, so this process runs on. Upgrade pgpulse here to finish the deploy.',
-        { schema, databaseVersion: status.found, codeVersion: status.latest },
+        {
+          scope: 'pgpulse.schema',
+          schema,
+          databaseVersion: status.found,
+          codeVersion: status.latest,
+        },
       );
       return status;
   }

@@ -68,7 +68,7 @@ export async function withSession<T>(
 }
 
 /** Records `'error'` events of `client` until `stop()`. */
-function listenForErrors(client: pg.ClientBase): { readonly error: unknown; stop(): void } {
+export function listenForErrors(client: pg.ClientBase): { readonly error: unknown; stop(): void } {
   let error: unknown;
   const onError = (cause: unknown) => {
     error ??= cause;

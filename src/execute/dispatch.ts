@@ -83,7 +83,12 @@ export async function settleEntry(
   } catch (error) {
     logger.warn(
       `pgpulse: could not record the outcome of job ${entry.job.id}; it will run again once its lease expires`,
-      describeError(error),
+      {
+        scope: 'pgpulse.worker',
+        queue: entry.job.queue,
+        jobId: entry.job.id,
+        error: describeError(error),
+      },
     );
   }
 }

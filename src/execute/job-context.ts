@@ -43,7 +43,10 @@ export interface JobContext<P = unknown> extends ClaimedJob<P> {
    *
    * @example
    * ```ts
-   * if (!(await partnerApi.isUp())) return job.snooze(60_000);
+   * queue.work('sync', async (job) => {
+   *   if (!(await partner.isUp())) return job.snooze(60_000); // no attempt spent
+   *   await partner.sync(job.payload);
+   * });
    * ```
    */
   snooze(delayMs: number): void;

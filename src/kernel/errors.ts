@@ -167,6 +167,7 @@ export interface PermissionDetails {
  *
  * @example
  * ```ts
+ * try { await queue.send('emails', payload); }
  * catch (e) { if (e instanceof PermissionError) console.error(e.role, e.grants, e.sqlState); }
  * ```
  */
@@ -212,7 +213,11 @@ export class ConnectionError extends PgPulseError {
  *
  * @example
  * ```ts
- * if (isPgPulseError(e, ErrorCode.leaseLost)) return; // someone else owns the job now
+ * try {
+ *   await queue.complete(job, result);
+ * } catch (e) {
+ *   if (!isPgPulseError(e, ErrorCode.leaseLost)) throw e; // else: someone else owns the job now
+ * }
  * ```
  */
 export function isPgPulseError(error: unknown, code?: ErrorCode): error is PgPulseError {

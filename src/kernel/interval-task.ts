@@ -1,19 +1,27 @@
 import { describeError } from './error-record.js';
-import type { Logger } from './logger.js';
+import type { Logger, LogScope } from './logger.js';
 
 /** Runs an async pass now and then on a jittered interval; passes never overlap. */
 export class IntervalTask<T> {
   readonly #pass: () => Promise<T>;
   readonly #intervalMs: number;
-  readonly #logger: Logger;
+  readonly #logger: Pick<Logger, 'warn'>;
+  readonly #scope: LogScope;
   readonly #name: string;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> = Promise.resolve();
   #started = false;
   #stopping: Promise<void> | undefined;
 
-  constructor(name: string, pass: () => Promise<T>, intervalMs: number, logger: Logger) {
+  constructor(
+    name: string,
+    pass: () => Promise<T>,
+    intervalMs: number,
+    logger: Pick<Logger, 'warn'>,
+    scope: LogScope,
+  ) {
     this.#name = name;
+    this.#scope = scope;
     this.#pass = pass;
     this.#intervalMs = intervalMs;
     this.#logger = logger;
@@ -48,10 +56,11 @@ export class IntervalTask<T> {
     this.#timer = setTimeout(() => {
       this.runOnce()
         .catch((error: unknown) => {
-          this.#logger.warn(
-            `pgpulse: ${this.#name} pass failed; retrying next interval`,
-            describeError(error),
-          );
+          this.#logger.warn(`pgpulse: ${this.#name} pass failed; retrying next interval`, {
+            scope: this.#scope,
+            task: this.#name,
+            error: describeError(error),
+          });
         })
         .finally(() => {
           if (this.#stopping === undefined) this.#schedule();

@@ -76,8 +76,14 @@ export class NonRetryableError extends PgPulseError {
  *
  * @example
  * ```ts
- * try { await queue.send('orders', order, { idempotencyKey: order.id, onDuplicate: 'reject' }); }
- * catch (e) { if (e instanceof JobAlreadyExistsError) return e.existingJobId; throw e; }
+ * async function place(order: { id: string }): Promise<string> {
+ *   try {
+ *     return (await queue.send('orders', order, { idempotencyKey: order.id, onDuplicate: 'reject' })).id;
+ *   } catch (e) {
+ *     if (e instanceof JobAlreadyExistsError) return e.existingJobId; // already placed
+ *     throw e;
+ *   }
+ * }
  * ```
  */
 export class JobAlreadyExistsError extends PgPulseError {

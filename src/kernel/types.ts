@@ -21,7 +21,7 @@ export type JobState = (typeof JOB_STATES)[number];
  * The privilege sets `grant()` and `pgpulse grant` give a database role: `produce` (send jobs and
  * follow them), `consume` (claim, settle, watch events, cancel, sweep) and `admin` (queue
  * settings, pause, purge, delete, redrive, retention, cancel, watch events). Each also reads jobs
- * and stats. See the README's "Least privilege".
+ * and stats. See the guide's "Least privilege" (docs/guide/least-privilege.md).
  */
 export const GRANT_SETS = ['produce', 'consume', 'admin'] as const;
 
@@ -231,6 +231,25 @@ export interface QueueStats {
 export type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /**
+ * What runs one SQL statement with `$1, $2...` parameters and returns its rows as objects keyed
+ * by column name: a node-postgres client or pool as it is, or a small adapter over another
+ * library's transaction (Kysely, Drizzle, Knex, Prisma...). pgpulse sends it the statement's
+ * text and values; never a named (prepared) statement.
+ *
+ * @example
+ * ```ts
+ * // Prisma: a transaction `tx` as an executor (PostgreSQL's `$1` placeholders, as pgpulse's).
+ * const executor: SqlExecutor = {
+ *   query: async (text, values) => ({ rows: await tx.$queryRawUnsafe(text, ...values) }),
+ * };
+ * await queue.send('emails', payload, { client: executor });
+ * ```
+ */
+export interface SqlExecutor {
+  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
  * What a schedule does when a tick comes due while the previous tick's job is unfinished
  * (pending or running): `allow` runs it anyway; `skip` skips it (its job is cancelled unstarted,
  * with the result `{ skipped: 'overlap' }`).
@@ -247,7 +266,8 @@ export type MisfirePolicy = 'once' | 'all' | 'skip';
 
 /**
  * When a schedule ticks: a cron expression or an interval (exactly one), and its policies.
- * See the README's "Recurring schedules" for the policies' semantics.
+ * See the guide's "Recurring schedules" page (docs/guide/schedules.md) for the policies'
+ * semantics.
  */
 export interface ScheduleTiming {
   /**

@@ -1,5 +1,5 @@
 import { ConfigurationError, type PgPulseError, ValidationError } from './errors.js';
-import type { Queryable } from './types.js';
+import type { SqlExecutor } from './types.js';
 
 /**
  * Which error a failed check throws: `ValidationError` for arguments of one call,
@@ -213,11 +213,11 @@ export function checkJobId(field: string, value: unknown): string {
   return value.toLowerCase();
 }
 
-/** The `client` option: absent, or something with a `query` method (a pg client or pool). */
-export function checkClient(value: unknown): Queryable | undefined {
+/** The `client` option: absent, or something with a `query` method (a pg client or pool, or a `SqlExecutor`). */
+export function checkClient(value: unknown): SqlExecutor | undefined {
   if (value === undefined) return undefined;
-  if (value === null || typeof (value as Partial<Queryable>).query !== 'function') {
-    throw invalid('client', 'a pg client or pool', value);
+  if (value === null || typeof (value as Partial<SqlExecutor>).query !== 'function') {
+    throw invalid('client', 'a pg client or pool, or an object with query(text, values)', value);
   }
-  return value as Queryable;
+  return value as SqlExecutor;
 }

@@ -36,6 +36,7 @@ export class LeaseKeeper {
       () => this.#beat(),
       options.heartbeatMs,
       ctx.options.logger,
+      'pgpulse.consumer',
     );
   }
 

@@ -3,9 +3,12 @@ import { allSettledOrThrow } from '../kernel/cleanup.js';
 import { type PruneResult, Retention, type RetentionOptions } from './retention.js';
 import { type ReclaimedJob, Sweeper, type SweeperOptions } from './sweeper.js';
 
-/** Anything started for the queue that its `close()` must stop. */
+/**
+ * Anything started for the queue that its `close()` must stop. A worker gives its running jobs
+ * `graceMs` when told one, else its own; the rest stop at once.
+ */
 export interface Stoppable {
-  stop(): Promise<void>;
+  stop(options?: { graceMs?: number }): Promise<void>;
 }
 
 /**

@@ -13,7 +13,7 @@ import {
 
 /**
  * Which finished jobs retention removes, and how. A queue with a stored retention policy
- * (`queue.queues.create(name, { retention })`) keeps its jobs as the policy says; what the policy
+ * (`queue.queues.upsert(name, { retention })`) keeps its jobs as the policy says; what the policy
  * leaves out, and every other queue, follow these options.
  */
 export interface RetentionOptions {
@@ -134,6 +134,7 @@ export class Retention {
       () => this.#pass(),
       this.#options.intervalMs,
       ctx.options.logger,
+      'pgpulse.maintenance',
     );
   }
 

@@ -49,7 +49,13 @@ export class Sweeper {
     this.#ctx = ctx;
     this.#batchSize = checkInteger('batchSize', opts.batchSize ?? 1000, 1, 100_000);
     const intervalMs = checkInteger('intervalMs', opts.intervalMs ?? 2000, 10, 86_400_000);
-    this.#task = new IntervalTask('sweeper', () => this.#pass(), intervalMs, ctx.options.logger);
+    this.#task = new IntervalTask(
+      'sweeper',
+      () => this.#pass(),
+      intervalMs,
+      ctx.options.logger,
+      'pgpulse.maintenance',
+    );
   }
 
   /** Runs one pass now and returns the jobs it reclaimed. */

@@ -7,68 +7,7 @@ import { ConfigurationError } from '../kernel/errors.js';
 import { IntervalTask } from '../kernel/interval-task.js';
 import { channelsFor } from '../notify/channels.js';
 import type { Listener } from '../wake/listener.js';
-
-/** Every kind of lifecycle event. */
-export const JOB_EVENT_TYPES = [
-  'enqueued',
-  'started',
-  'completed',
-  'failed',
-  'retried',
-  'dead',
-  'cancelled',
-  'released',
-  'progress',
-  'tick',
-  'schedule',
-  'ready',
-] as const;
-
-/** A kind of lifecycle event. */
-export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
-
-/**
- * One lifecycle event of one job, from whichever process caused it. A `tick` event says a
- * schedule's tick got its job (`id`; `tickAt` null for a job run by hand), or that the schedule
- * skipped the tick's job (`skipped`: `overlap` or `misfire`); a `schedule` event says a schedule
- * changed (`change`), with the schedule's name as `id`.
- */
-export interface JobEvent {
-  type: JobEventType;
-  id: string;
-  queue: string;
-  /** When it happened, on the database clock. */
-  at: Date;
-  /** started, completed, failed, retried, dead: which attempt. */
-  attempt?: number;
-  /** started: the worker that claimed it. */
-  workerId?: string;
-  /** failed: the error message (truncated). */
-  error?: string;
-  /** enqueued, retried, released: when it is due. */
-  runAt?: Date;
-  /** enqueued: job type, priority and tenant. */
-  name?: string;
-  priority?: number;
-  tenant?: string | null;
-  /** progress: what the handler reported. */
-  progress?: unknown;
-  /** retried: true when an operator redrove a dead job. */
-  redriven?: boolean;
-  /** tick, schedule: the schedule's name. */
-  schedule?: string;
-  /** tick: the tick the job is for (null for a job run by hand). */
-  tickAt?: Date | null;
-  /** tick: why the schedule skipped the tick's job, which was cancelled unstarted. */
-  skipped?: 'overlap' | 'misfire';
-  /** schedule: what changed. */
-  change?: 'set' | 'paused' | 'resumed' | 'triggered' | 'removed';
-  /**
-   * The flow of a job that has parents or children (any type of event); `ready` says a waiting
-   * job's last parent settled and it is now pending.
-   */
-  flowId?: string;
-}
+import { type JobEvent, toJobEvent } from './job-events.js';
 
 /** How long a watcher registration lasts without renewal; renewed every third of it. */
 const WATCH_TTL_MS = 30_000;
@@ -98,10 +37,10 @@ export function jobEvents(
         payloads?.unsubscribe();
         await renewal.stop();
         await ctx.run('unwatch_events', [watcherId]).catch((error: unknown) => {
-          ctx.options.logger.warn(
-            'pgpulse: could not unregister an event watcher',
-            describeError(error),
-          );
+          ctx.options.logger.warn('pgpulse: could not unregister an event watcher', {
+            scope: 'pgpulse.events',
+            error: describeError(error),
+          });
         });
       })();
       return closing;
@@ -124,6 +63,7 @@ export function jobEvents(
       },
       WATCH_TTL_MS / 3,
       ctx.options.logger,
+      'pgpulse.events',
     );
     const untrack = track({
       stop: async () => {
@@ -135,7 +75,7 @@ export function jobEvents(
       next: (chunk) => {
         if (!Array.isArray(chunk)) return;
         for (const raw of chunk) {
-          const event = toEvent(raw);
+          const event = toJobEvent(raw);
           if (event !== null && (queue === null || event.queue === queue)) subscriber.next(event);
         }
       },
@@ -161,22 +101,4 @@ export function jobEvents(
       .catch(fail);
     return () => void close();
   });
-}
-
-function toEvent(raw: unknown): JobEvent | null {
-  if (raw === null || typeof raw !== 'object') return null;
-  const event = raw as Record<string, unknown>;
-  if (
-    typeof event.id !== 'string' ||
-    typeof event.queue !== 'string' ||
-    !(JOB_EVENT_TYPES as readonly unknown[]).includes(event.type)
-  ) {
-    return null;
-  }
-  return {
-    ...(event as unknown as JobEvent),
-    at: new Date(event.at as string),
-    ...(typeof event.runAt === 'string' ? { runAt: new Date(event.runAt) } : {}),
-    ...(typeof event.tickAt === 'string' ? { tickAt: new Date(event.tickAt) } : {}),
-  };
 }

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Context, SettledJob } from '../db/context.js';
+import { describeError } from '../kernel/error-record.js';
 import type { QueueStats } from '../kernel/types.js';
 import {
   checkIdentifier,
@@ -13,7 +14,11 @@ import {
 
 /** Options of {@link Queue.metrics}. */
 export interface MetricsOptions {
-  /** The prom-client registry to register in. Default: a new registry of its own. */
+  /**
+   * The prom-client registry to register in, e.g. your application's (`register`, or one of
+   * yours), from your own copy of prom-client: it is recognised by its methods, not by class.
+   * Default: a new registry of its own.
+   */
   registry?: Registry;
   /** Prefix of every metric name. Default `pgpulse_`. */
   prefix?: string;
@@ -62,7 +67,7 @@ export class QueueMetrics {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) {
       throw invalid('prefix', 'a Prometheus metric name prefix', prefix);
     }
-    if (opts.registry !== undefined && !(opts.registry instanceof Registry)) {
+    if (opts.registry !== undefined && !isRegistry(opts.registry)) {
       throw invalid('registry', 'a prom-client Registry', opts.registry);
     }
     this.#ctx = ctx;
@@ -175,7 +180,8 @@ export class QueueMetrics {
         },
         (error: unknown) => {
           this.#ctx.options.logger.warn('pgpulse: collecting metrics failed', {
-            error: String(error),
+            scope: 'pgpulse.metrics',
+            error: describeError(error),
           });
           response.writeHead(500).end('Collecting metrics failed\n');
         },
@@ -229,4 +235,19 @@ export class QueueMetrics {
     }
     return this.#stats.value;
   }
+}
+
+/**
+ * Whether `value` is a prom-client registry. Duck-typed, as the pool is: the application's own
+ * copy of prom-client (another version, or another install) fails `instanceof`, and its
+ * registry takes pgpulse's metrics all the same.
+ */
+function isRegistry(value: unknown): value is Registry {
+  const candidate = value as Partial<Record<keyof Registry, unknown>> | null;
+  return (
+    typeof candidate?.registerMetric === 'function' &&
+    typeof candidate.metrics === 'function' &&
+    typeof candidate.getSingleMetric === 'function' &&
+    typeof candidate.contentType === 'string'
+  );
 }

@@ -1,6 +1,6 @@
 import type { Context } from '../db/context.js';
 import { sqlStateOf } from '../db/sqlstate.js';
-import type { Queryable } from '../kernel/types.js';
+import type { SqlExecutor } from '../kernel/types.js';
 import { checkClient, checkKnownKeys, checkOptionsObject, invalid } from '../kernel/validate.js';
 import { traceSend } from '../observe/tracing.js';
 import {
@@ -25,7 +25,7 @@ import { type JobOptions, type JobSpecDefaults, resolveJobSpec } from './job-spe
 /** Options of `queue.flow()` and `queue.batch()`. */
 export interface FlowOptions {
   /** Run on this client instead of the queue's pool, e.g. inside your own transaction. */
-  client?: Queryable;
+  client?: SqlExecutor;
 }
 
 /** What `queue.flow()` made: the flow's id and each node's job id by its ref. */
@@ -95,7 +95,7 @@ export async function resolveNodes(
 }
 
 /** Checks `queue.flow()`'s node list and options; returns the client to write on. */
-export function checkFlowCall(nodes: unknown, options: unknown): Queryable | undefined {
+export function checkFlowCall(nodes: unknown, options: unknown): SqlExecutor | undefined {
   if (!Array.isArray(nodes)) throw invalid('nodes', 'an array of flow nodes', nodes);
   const opts = checkOptionsObject('options', options);
   checkKnownKeys('options', opts, ['client']);
@@ -115,7 +115,7 @@ export async function insertFlow(
   how: {
     flowId: string;
     inherit: boolean;
-    client: Queryable | undefined;
+    client: SqlExecutor | undefined;
     fieldOf: (id: string) => string;
   },
 ): Promise<string> {

@@ -1,5 +1,5 @@
 import type { Context } from '../db/context.js';
-import type { Queryable, SendResult } from '../kernel/types.js';
+import type { SendResult, SqlExecutor } from '../kernel/types.js';
 import { invalid } from '../kernel/validate.js';
 import type { OnDuplicate, ResolvedJobSpec } from './job-spec.js';
 import { toSendColumns } from './send-columns.js';
@@ -13,7 +13,7 @@ interface KeyedRow {
 
 /** How a batch is sent. */
 export interface SendContext {
-  readonly client: Queryable | undefined;
+  readonly client: SqlExecutor | undefined;
   readonly onDuplicate: OnDuplicate;
   /** W3C trace context of the producer's span, stored on each job; null when none. */
   readonly traceContext: string | null;

@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { type ResolvedBackoff, resolveBackoff } from '../config/backoff.js';
 import { MAX_DURATION_MS } from '../config/options.js';
 import { serializeJson } from '../kernel/json-value.js';
-import type { BackoffPolicy, DependencyOptions, Queryable } from '../kernel/types.js';
+import type { BackoffPolicy, DependencyOptions, SqlExecutor } from '../kernel/types.js';
 import {
   checkBoolean,
   checkClient,
@@ -64,9 +64,12 @@ export interface SendOptions extends JobOptions, DependencyOptions {
   onDuplicate?: OnDuplicate;
   /**
    * Run on this client instead of the queue's pool, e.g. inside your own transaction: a job sent
-   * this way exists, and wakes workers, only if that transaction commits.
+   * this way exists, and wakes workers, only if that transaction commits. A node-postgres client
+   * (`queue.withTransaction()` gives one), or any {@link SqlExecutor}: an adapter over another
+   * library's transaction. The statement is sent as text with its values (unnamed), so it works
+   * on any connection.
    */
-  client?: Queryable;
+  client?: SqlExecutor;
 }
 
 /** Options of `sendBatch` as a whole (each item carries its job's own options). */
@@ -185,7 +188,7 @@ export function resolveJobSpec(
  */
 export function splitSendOptions(input: unknown): {
   job: Record<string, unknown> | undefined;
-  client: Queryable | undefined;
+  client: SqlExecutor | undefined;
   onDuplicate: OnDuplicate;
   /** As given, checked by the flow's code. */
   dependsOn: unknown;

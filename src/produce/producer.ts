@@ -1,7 +1,7 @@
 import type { Context } from '../db/context.js';
-import type { Queryable, SendResult } from '../kernel/types.js';
+import type { SendResult, SqlExecutor } from '../kernel/types.js';
 
-type SendClient = Queryable | undefined;
+type SendClient = SqlExecutor | undefined;
 
 import { checkName, invalid } from '../kernel/validate.js';
 import { traceSend } from '../observe/tracing.js';
@@ -57,7 +57,7 @@ export class Producer {
     if (split.dependsOn !== undefined || split.onParentFailure !== undefined) {
       return this.#sendDependent(queue, spec, split.dependsOn, split.onParentFailure, client);
     }
-    const [result] = await traceSend(queue, 1, (traceContext) =>
+    const [result] = await traceSend(queue, null, (traceContext) =>
       sendJobs(this.#ctx, queue, [spec], { client, onDuplicate, traceContext }),
     );
     if (result === undefined) throw new Error('send_jobs returned no result');

@@ -45,7 +45,7 @@ const ATTEMPTS = 5;
  * ```ts
  * await queue.schedules.set('nightly-report', {
  *   cron: '0 30 2 * * *', timezone: 'Europe/Berlin', queue: 'reports',
- *   job: nightlyReport, payload: { format: 'pdf' }, overlap: 'skip',
+ *   job: 'nightly-report', payload: { format: 'pdf' }, overlap: 'skip',
  * });
  * ```
  */

@@ -1,6 +1,7 @@
-import type { Context, SettledJob } from '../db/context.js';
-import { ErrorCode, type PgPulseError } from '../kernel/errors.js';
+import type { Context } from '../db/context.js';
+import { ErrorCode, isPgPulseError, type PgPulseError } from '../kernel/errors.js';
 import { InvalidStateError } from '../kernel/job-errors.js';
+import type { ClaimedJob } from '../kernel/types.js';
 import type { InFlight, LeasedEntry } from '../lease/in-flight.js';
 import { SettleBatcher } from './batcher.js';
 import type { SettleOutcome } from './outcome.js';
@@ -37,6 +38,42 @@ export interface SettlePort {
 
 type SettleKind = 'complete' | 'fail' | 'release';
 
+/** How a held job ended, as told to a {@link SettleWatch}. */
+export type SettleReport =
+  | {
+      readonly kind: 'completed';
+      readonly job: ClaimedJob;
+      readonly result: unknown;
+      /** From the claim to the settlement, in ms. */
+      readonly durationMs: number;
+    }
+  | {
+      readonly kind: 'failed';
+      readonly job: ClaimedJob;
+      readonly error: unknown;
+      /** Where the job went: back to pending (retried at `runAt`), or dead. */
+      readonly state: 'pending' | 'dead';
+      readonly runAt: Date;
+      readonly durationMs: number;
+    }
+  | { readonly kind: 'released'; readonly job: ClaimedJob; readonly durationMs: number }
+  /** The lease was gone when the job's outcome was written, or a heartbeat found it gone. */
+  | { readonly kind: 'lease-lost'; readonly job: ClaimedJob; readonly error: PgPulseError };
+
+/**
+ * Who hears how a consumer's jobs end (metrics, worker events, the logger). Asked first whether
+ * anyone wants a kind of report, so that a job nobody watches costs no report at all.
+ */
+export interface SettleWatch {
+  wants(kind: SettleReport['kind']): boolean;
+  settled(report: SettleReport): void;
+}
+
+/** A watch that wants nothing. */
+const NOBODY: SettleWatch = { wants: () => false, settled: () => undefined };
+
+const REPORTS = { complete: 'completed', fail: 'failed', release: 'released' } as const;
+
 /**
  * The settlements of one consumer's jobs, batched into one statement per kind, each job's at most
  * once: a job leaves the consumer's in-flight set when its settlement is written (or refused).
@@ -44,19 +81,12 @@ type SettleKind = 'complete' | 'fail' | 'release';
 export class Settlements implements SettlePort {
   readonly #inFlight: InFlight;
   readonly #batcher: SettleBatcher;
-  readonly #queue: string;
-  readonly #onSettled: ((job: SettledJob) => void) | undefined;
+  readonly #watch: SettleWatch;
 
-  constructor(
-    ctx: Context,
-    inFlight: InFlight,
-    queue: string,
-    onSettled?: (job: SettledJob) => void,
-  ) {
+  constructor(ctx: Context, inFlight: InFlight, watch: SettleWatch = NOBODY) {
     this.#inFlight = inFlight;
     this.#batcher = new SettleBatcher(ctx);
-    this.#queue = queue;
-    this.#onSettled = onSettled;
+    this.#watch = watch;
   }
 
   async complete(
@@ -64,7 +94,7 @@ export class Settlements implements SettlePort {
     result: unknown,
     options?: { invalidResult?: 'refuse' | 'fail' },
   ): Promise<SettleOutcome> {
-    const outcome = await this.#settle(entry, 'complete', () =>
+    const outcome = await this.#settle(entry, 'complete', result, () =>
       this.#batcher.complete({ job: entry.job, result }, () => entry.deadline),
     );
     if (
@@ -78,7 +108,7 @@ export class Settlements implements SettlePort {
   }
 
   fail(entry: LeasedEntry, error: unknown, retryable?: boolean): Promise<FailOutcome> {
-    return this.#settle(entry, 'fail', () =>
+    return this.#settle(entry, 'fail', error, () =>
       this.#batcher.fail(
         { job: entry.job, error, ...(retryable === undefined ? {} : { retryable }) },
         () => entry.deadline,
@@ -87,7 +117,7 @@ export class Settlements implements SettlePort {
   }
 
   release(entry: LeasedEntry, delayMs?: number): Promise<SettleOutcome> {
-    return this.#settle(entry, 'release', () =>
+    return this.#settle(entry, 'release', undefined, () =>
       this.#batcher.release(
         { job: entry.job, ...(delayMs === undefined ? {} : { delayMs }) },
         () => entry.deadline,
@@ -96,10 +126,12 @@ export class Settlements implements SettlePort {
   }
 
   abort(entry: LeasedEntry, reason: PgPulseError): void {
+    const held = this.#inFlight.get(entry.job.id) === entry;
     this.#inFlight.abort(entry.job.id, reason);
     if (reason.code === ErrorCode.jobCancelled || reason.code === ErrorCode.leaseLost) {
       this.#inFlight.remove(entry.job.id);
     }
+    if (held && reason.code === ErrorCode.leaseLost) this.#lost(entry, reason);
   }
 
   /** Resolves once every settlement asked for so far has been written (or has failed). */
@@ -107,9 +139,11 @@ export class Settlements implements SettlePort {
     return this.#batcher.drain();
   }
 
+  /** `detail` is the result of a completion, the error of a failure. */
   async #settle<Outcome extends { ok: boolean }>(
     entry: LeasedEntry,
     kind: SettleKind,
+    detail: unknown,
     write: () => Promise<Outcome>,
   ): Promise<Outcome | { id: string; ok: false; error: PgPulseError }> {
     const id = entry.job.id;
@@ -127,6 +161,8 @@ export class Settlements implements SettlePort {
       outcome = await write();
     } catch (error) {
       this.#inFlight.remove(id);
+      // Given up while the database was unreachable, once the lease had run out.
+      if (isPgPulseError(error, ErrorCode.leaseLost)) this.#lost(entry, error);
       throw error;
     }
     const refused = (outcome as { error?: PgPulseError }).error;
@@ -136,23 +172,30 @@ export class Settlements implements SettlePort {
     } else {
       this.#inFlight.remove(id);
     }
-    if (outcome.ok && this.#onSettled !== undefined) this.#report(entry, kind, outcome);
+    if (outcome.ok) {
+      if (this.#watch.wants(REPORTS[kind])) this.#report(entry, kind, detail, outcome);
+    } else if (refused?.code === ErrorCode.leaseLost) {
+      this.#lost(entry, refused);
+    }
     return outcome;
   }
 
-  #report(entry: LeasedEntry, kind: SettleKind, outcome: { ok: boolean }): void {
-    const state = (outcome as { state?: string }).state;
-    this.#onSettled?.({
-      queue: this.#queue,
-      outcome:
-        kind === 'fail'
-          ? state === 'dead'
-            ? 'dead'
-            : 'retried'
-          : kind === 'complete'
-            ? 'completed'
-            : 'released',
-      durationMs: performance.now() - entry.claimedAt,
-    });
+  #lost(entry: LeasedEntry, error: PgPulseError): void {
+    if (this.#watch.wants('lease-lost')) {
+      this.#watch.settled({ kind: 'lease-lost', job: entry.job, error });
+    }
+  }
+
+  #report(entry: LeasedEntry, kind: SettleKind, detail: unknown, outcome: object): void {
+    const { job } = entry;
+    const durationMs = performance.now() - entry.claimedAt;
+    if (kind === 'complete') {
+      this.#watch.settled({ kind: 'completed', job, result: detail, durationMs });
+    } else if (kind === 'release') {
+      this.#watch.settled({ kind: 'released', job, durationMs });
+    } else {
+      const { state, runAt } = outcome as { state: 'pending' | 'dead'; runAt: Date };
+      this.#watch.settled({ kind: 'failed', job, error: detail, state, runAt, durationMs });
+    }
   }
 }

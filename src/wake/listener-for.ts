@@ -34,6 +34,7 @@ export function listenerFor(ctx: Context): Listener | null {
         `pgpulse: LISTEN/NOTIFY is off: ${reason}. Consumers run on polling alone ` +
           '(pollIntervalMs). Give a direct connection for listening (listenConnectionString, ' +
           'PGPULSE_LISTEN_DATABASE_URL), or set listen: false to poll without this warning.',
+        { scope: 'pgpulse.listener' },
       );
     }
     return null;

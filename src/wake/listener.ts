@@ -183,10 +183,12 @@ export class Listener {
   }
 
   #unlisten(name: string): void {
-    if (this.state$.value !== 'listening') return;
-    this.#subscriber?.unlisten(name)?.catch(() => undefined);
-    if (this.#channels.size === 0) {
-      // Nobody listens any more: hand the connection back until someone does.
+    const state = this.state$.value;
+    if (state === 'listening') this.#subscriber?.unlisten(name)?.catch(() => undefined);
+    if (this.#channels.size === 0 && (state === 'listening' || state === 'connecting')) {
+      // Nobody listens any more: hand the connection back until someone does (also one still
+      // connecting, which would otherwise keep the process alive for nobody).
+      clearTimeout(this.#retryTimer);
       this.state$.next('idle');
       void this.#dropSubscriber();
     }
@@ -296,7 +298,7 @@ export class Listener {
   #warnOnce(message: string): void {
     if (this.#warned) return;
     this.#warned = true;
-    this.#options.logger.warn(`pgpulse: ${message}`);
+    this.#options.logger.warn(`pgpulse: ${message}`, { scope: 'pgpulse.listener' });
   }
 
   async #dropSubscriber(): Promise<void> {

@@ -49,12 +49,12 @@ describe('where the connection comes from', () => {
 
   test('a missing config file, or a schema that is not installed, is one clear line', async () => {
     const missing = await runCli(['--config', join(dir, 'nope.yaml'), 'queue', 'list']);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2); // configuration
     expect(missing.stderr).toMatch(/^pgpulse: .*nope\.yaml/);
     const schema = await runCli(['--schema', 'elsewhere', 'queue', 'list'], {
       DATABASE_URL: db.url,
     });
-    expect(schema.code).toBe(1);
+    expect(schema.code).toBe(4); // schema
     expect(schema.stderr).toMatch(
       /^pgpulse: The pgpulse schema "elsewhere" in the database at postgres:.* is not installed: run `pgpulse migrate` first\n$/,
     );

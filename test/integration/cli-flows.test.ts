@@ -38,13 +38,13 @@ describe('pgpulse flow', () => {
     expect(root.children.sort()).toEqual([ids.thumb, ids.text].sort());
   });
 
-  test('an unknown or malformed id is one line and exit 1', async () => {
+  test('an unknown id is one line and exit 6 (not found), a malformed one exit 2 (usage)', async () => {
     const unknown = await runCli(['flow', 'show', '0190f0e0-0000-7000-8000-000000000000'], env);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(6);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
     expect(unknown.stderr).toContain('No flow has the id');
     const bad = await runCli(['flow', 'show', 'nope'], env);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Not a flow id');
   });
 

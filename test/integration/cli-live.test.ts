@@ -39,7 +39,7 @@ function lines(cli: RunningCli): { type: string; id?: string; queue?: string }[]
 
 describe('watch', () => {
   test('shows counts and the live event stream, and exits cleanly on Ctrl-C', async () => {
-    await queue.queues.create('cli-watch'); // an unknown queue is refused
+    await queue.queues.upsert('cli-watch'); // an unknown queue is refused
     const cli = start(['--json', 'watch', 'cli-watch', '--interval', '100']);
     await waitFor(() => lines(cli).some((l) => l.type === 'stats'), 'the first refresh');
     await waitFor(async () => {
@@ -209,10 +209,10 @@ export const tick = defineJob({
     const empty = join(dir, 'empty.mjs');
     writeFileSync(empty, 'export const nothing = 1;\n');
     const none = start(['work', empty, '--queue', 'x']);
-    expect(await none.exited).toBe(1);
+    expect(await none.exited).toBe(2);
     expect(none.stderr()).toMatch(/exports no job definitions/);
     const missing = start(['work', join(dir, 'missing.mjs'), '--queue', 'x']);
-    expect(await missing.exited).toBe(1);
+    expect(await missing.exited).toBe(2);
     expect(missing.stderr()).toMatch(/Cannot load/);
   });
 });

@@ -94,12 +94,12 @@ describe('schedule', () => {
       [['--every', '1s', '--misfire', 'later'], /--misfire must be one of/],
     ] as const) {
       const run = await runCli(['schedule', 'set', 'cli-bad', '--queue', 'q', ...args], env);
-      expect(run.code).toBe(1);
+      expect(run.code).toBe(2);
       expect(run.stderr).toMatch(message);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
     }
     const missing = await runCli(['schedule', 'pause', 'cli-nope'], env);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(6);
     expect(missing.stderr).toMatch(/Schedule "cli-nope" does not exist/);
     expect(await queue.schedules.get('cli-bad')).toBeNull();
     expect(await jobCount()).toBe(before);

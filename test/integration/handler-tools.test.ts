@@ -1,6 +1,7 @@
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { LeaseLostError, Queue, ValidationError } from '../../src/index.js';
+import { TestClock, waitForJob } from '../../src/testing/index.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { deferred } from '../helpers/deferred.js';
 import { waitFor } from '../helpers/wait.js';
@@ -22,8 +23,7 @@ describe('job.snooze()', () => {
     });
     try {
       const { id } = await queue.send('snooze', {}, { maxAttempts: 1 });
-      await waitFor(async () => (await queue.getJob(id))?.state === 'completed', 'completion');
-      const job = await queue.getJob(id);
+      const job = await waitForJob(queue, id, 'completed');
       // Both runs were attempt 1: the snooze gave its attempt back, so maxAttempts 1 sufficed.
       expect(runs).toEqual([1, 1]);
       expect(job).toMatchObject({ attempts: 1, result: 'woke up', errors: [] });
@@ -35,16 +35,19 @@ describe('job.snooze()', () => {
   test('the job is due again only after the delay', async () => {
     const snoozed = deferred();
     const worker = queue.work('snooze-later', async (job) => {
+      if (job.runAt.getTime() < Date.now() - 1_800_000) return 'an hour later'; // the clock moved
       job.snooze(3_600_000);
       snoozed.resolve();
     });
     try {
       const { id } = await queue.send('snooze-later', {});
       await snoozed.promise;
-      await waitFor(async () => (await queue.getJob(id))?.state === 'pending', 'the release');
-      const job = await queue.getJob(id);
-      expect(job?.attempts).toBe(0);
-      expect(job?.runAt.getTime()).toBeGreaterThan(Date.now() + 3_000_000);
+      const job = await waitForJob(queue, id, 'pending');
+      expect(job.attempts).toBe(0);
+      expect(job.runAt.getTime()).toBeGreaterThan(Date.now() + 3_000_000);
+      // An hour later, for the job: it runs again, without the test waiting that hour.
+      await new TestClock(queue, { queues: ['snooze-later'] }).advance(2 * 3_600_000);
+      expect((await waitForJob(queue, id, 'completed')).result).toBe('an hour later');
     } finally {
       await worker.stop();
     }
@@ -64,7 +67,7 @@ describe('job.snooze()', () => {
     try {
       const { id } = await queue.send('snooze-throw', {});
       expect(await refused.promise).toBeInstanceOf(ValidationError);
-      await waitFor(async () => (await queue.getJob(id))?.state === 'pending', 'the release');
+      await waitForJob(queue, id, 'pending');
       expect((await queue.getJob(id))?.errors).toEqual([]);
     } finally {
       await worker.stop();
@@ -108,7 +111,7 @@ describe('job.progress()', () => {
         [id, { done: 1, of: 2 }],
         [id, { done: 2, of: 2 }],
       ]);
-      await waitFor(async () => (await queue.getJob(id))?.state === 'completed', 'completion');
+      await waitForJob(queue, id, 'completed');
       expect((await queue.getJob(id))?.progress).toEqual({ done: 2, of: 2 });
     } finally {
       await worker.stop();
@@ -142,7 +145,7 @@ describe('job.log()', () => {
         {},
         { backoff: { type: 'fixed', delayMs: 0 }, maxAttempts: 2 },
       );
-      await waitFor(async () => (await queue.getJob(id))?.state === 'completed', 'completion');
+      await waitForJob(queue, id, 'completed');
       const logs = (await queue.getJob(id))?.logs ?? [];
       expect(logs.map((entry) => [entry.attempt, entry.message.slice(0, 20)])).toEqual([
         [1, 'attempt 1 starting'],
@@ -162,7 +165,7 @@ describe('job.log()', () => {
     });
     try {
       const { id } = await queue.send('many-logs', {});
-      await waitFor(async () => (await queue.getJob(id))?.state === 'completed', 'completion');
+      await waitForJob(queue, id, 'completed');
       const logs = (await queue.getJob(id))?.logs ?? [];
       expect(logs).toHaveLength(100);
       expect(logs[0]?.message).toBe('line 20');

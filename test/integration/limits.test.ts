@@ -17,7 +17,7 @@ async function drained(name: string, count: number): Promise<void> {
 
 describe('a concurrency limit holds across worker processes', () => {
   test('3 processes of 8 handler slots each never run more than 3 jobs of the queue at once', async () => {
-    await queue.queues.create('capped', { concurrencyLimit: 3 });
+    await queue.queues.upsert('capped', { concurrencyLimit: 3 });
     const workers = await fleet({ TEST_QUEUE: 'capped', TEST_JOB_MS: '15', TEST_CONCURRENCY: '8' });
     const sent = await queue.sendBatch(
       'capped',
@@ -43,7 +43,7 @@ describe('a rate limit holds across worker processes', () => {
   test('3 processes start at most `count` jobs per period, beyond the first burst', async () => {
     const count = 5;
     const periodMs = 300;
-    await queue.queues.create('rated', { rateLimit: { count, periodMs } });
+    await queue.queues.upsert('rated', { rateLimit: { count, periodMs } });
     const workers = await fleet({ TEST_QUEUE: 'rated', TEST_CONCURRENCY: '8' });
     const sent = await queue.sendBatch(
       'rated',
@@ -72,7 +72,7 @@ describe('a rate limit holds across worker processes', () => {
     const count = 10;
     const periodMs = 500;
     const total = 80;
-    await queue.queues.create('rated-8', { rateLimit: { count, periodMs } });
+    await queue.queues.upsert('rated-8', { rateLimit: { count, periodMs } });
     const workers = await spawn({ TEST_QUEUE: 'rated-8', TEST_CONCURRENCY: '16' }, 8);
     await queue.sendBatch(
       'rated-8',
@@ -109,7 +109,7 @@ describe('a rate limit holds across worker processes', () => {
   });
 
   test('a claim by hand respects the limits too', async () => {
-    await queue.queues.create('hand-capped', { concurrencyLimit: 2 });
+    await queue.queues.upsert('hand-capped', { concurrencyLimit: 2 });
     await queue.sendBatch(
       'hand-capped',
       Array.from({ length: 5 }, (_, i) => ({ payload: { i } })),

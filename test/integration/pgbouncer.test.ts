@@ -439,9 +439,10 @@ describe.skipIf(skipReason !== undefined)('behind PgBouncer in transaction mode'
     });
     expect(stats.code).toBe(0);
     expect(JSON.parse(stats.stdout)).toMatchObject({ counts: { pending: 1 } });
-    // Without it, PgBouncer refuses the connection's startup options: one line, exit status 1.
+    // Without it, PgBouncer refuses the connection's startup options: one line, exit status 3
+    // (the connection was refused).
     const refused = await runCli([...through, 'queue', 'stats', 'cli']);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(3);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

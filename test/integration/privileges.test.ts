@@ -238,11 +238,11 @@ describe('a role granted produce and consume, on a schema it does not own', () =
 
   test('claims from limited and fair queues, and a plain INSERT into a fair queue is filed', async () => {
     const ownerQueue = queueAs(owner);
-    await ownerQueue.queues.create('pc-limited', {
+    await ownerQueue.queues.upsert('pc-limited', {
       concurrencyLimit: 2,
       rateLimit: { count: 100, periodMs: 1000 },
     });
-    await ownerQueue.queues.create('pc-fair', { fairTenants: true });
+    await ownerQueue.queues.upsert('pc-fair', { fairTenants: true });
     const queue = queueAs(both);
     await queue.sendBatch('pc-limited', [{ payload: 1 }, { payload: 2 }, { payload: 3 }]);
     expect(await queue.claim('pc-limited', { batchSize: 3 })).toHaveLength(2);
@@ -290,7 +290,7 @@ describe('each set alone', () => {
     await queue.complete(job, 'done');
     expect(await queue.getJob(job.id)).toMatchObject({ state: 'completed', result: 'done' });
     expectRefusal(await queue.send('c-only', {}).catch((e: unknown) => e), consumer, ['produce']);
-    expectRefusal(await queue.queues.create('c-only').catch((e: unknown) => e), consumer, [
+    expectRefusal(await queue.queues.upsert('c-only').catch((e: unknown) => e), consumer, [
       'admin',
     ]);
     expect(await can(consumer, 'INSERT', 'pgpulse.jobs')).toBe(false);
@@ -306,7 +306,7 @@ describe('each set alone', () => {
       ),
     );
     await waitFor(async () => (await watchers()) === 1, 'the admin watcher to register');
-    await queue.queues.create('a-q', {
+    await queue.queues.upsert('a-q', {
       concurrencyLimit: 3,
       retention: { completedMs: 0, mode: 'archive' },
     });

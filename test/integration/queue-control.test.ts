@@ -13,8 +13,8 @@ async function countRows(text: string, values: unknown[] = []): Promise<number> 
 }
 
 describe('stored settings', () => {
-  test('create, get, update and list', async () => {
-    const created = await queue.queues.create('ctl-a', {
+  test('upsert, get, update and list', async () => {
+    const created = await queue.queues.upsert('ctl-a', {
       leaseMs: 5000,
       maxAttempts: 2,
       backoff: { type: 'fixed', delayMs: 10 },
@@ -37,11 +37,16 @@ describe('stored settings', () => {
     const updated = await queue.queues.update('ctl-a', { maxAttempts: 7, concurrencyLimit: null });
     expect(updated).toMatchObject({ leaseMs: 5000, maxAttempts: 7, concurrencyLimit: null });
     expect(await queue.queues.get('ctl-a')).toEqual(updated);
-    // Creating again is idempotent and applies what it is given.
-    expect(await queue.queues.create('ctl-a', { leaseMs: 6000 })).toMatchObject({
+    // Upserting again applies what it is given; `create`, its former name, does the same.
+    expect(await queue.queues.upsert('ctl-a', { leaseMs: 6000 })).toMatchObject({
       leaseMs: 6000,
       maxAttempts: 7,
     });
+    expect(await queue.queues.create('ctl-a', { maxAttempts: 8 })).toMatchObject({
+      leaseMs: 6000,
+      maxAttempts: 8,
+    });
+    await queue.queues.update('ctl-a', { maxAttempts: 7 });
     await queue.send('ctl-jobs-only', {});
     const names = (await queue.queues.list()).map((q) => q.name);
     expect(names).toEqual(expect.arrayContaining(['ctl-a', 'ctl-jobs-only']));
@@ -60,7 +65,7 @@ describe('stored settings', () => {
   });
 
   test('stored maxAttempts and backoff apply to jobs sent without their own', async () => {
-    await queue.queues.create('ctl-defaults', {
+    await queue.queues.upsert('ctl-defaults', {
       maxAttempts: 2,
       backoff: { type: 'fixed', delayMs: 0 },
     });
@@ -74,7 +79,7 @@ describe('stored settings', () => {
   });
 
   test('a stored lease applies to workers that set none', async () => {
-    await queue.queues.create('ctl-lease', { leaseMs: 4000 });
+    await queue.queues.upsert('ctl-lease', { leaseMs: 4000 });
     const worker = queue.work('ctl-lease', async (job) => job.leaseExpiresAt.getTime());
     try {
       const { id } = await queue.send('ctl-lease', {});
@@ -105,7 +110,7 @@ describe('stored settings', () => {
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).field).toBe(field);
     }
-    await expect(queue.queues.create('bad name!', {})).rejects.toBeInstanceOf(ValidationError);
+    await expect(queue.queues.upsert('bad name!', {})).rejects.toBeInstanceOf(ValidationError);
     expect(await countRows(`SELECT 1 FROM pgpulse.queues WHERE name LIKE 'ctl-bad%'`)).toBe(0);
     await expect(queue.queues.update('ctl-missing', { leaseMs: 1000 })).rejects.toBeInstanceOf(
       QueueNotFoundError,
@@ -181,7 +186,7 @@ describe('purge and delete', () => {
   });
 
   test('delete refuses while jobs run, unless forced; then settings and jobs are gone', async () => {
-    await queue.queues.create('ctl-delete', { concurrencyLimit: 2 });
+    await queue.queues.upsert('ctl-delete', { concurrencyLimit: 2 });
     await queue.sendBatch('ctl-delete', [{ payload: 1 }, { payload: 2 }]);
     const [job] = await queue.claim('ctl-delete');
     if (job === undefined) throw new Error('nothing claimed');

@@ -160,7 +160,7 @@ describe('other calls that take free text', () => {
   test('queue admin refuses such names and bad settings', async () => {
     for (const name of ['q\u0000', 'q\uD800']) {
       for (const call of [
-        () => queue.queues.create(name),
+        () => queue.queues.upsert(name),
         () => queue.queues.update(name, { leaseMs: 1000 }),
         () => queue.queues.pause(name),
         () => queue.queues.purge(name),
@@ -176,7 +176,7 @@ describe('other calls that take free text', () => {
       [{ retention: { completedMs: 1.5 } }, 'retention.completedMs'],
       [{ backoff: { type: 'fixed', delayMs: Number.NaN } }, 'backoff.delayMs'],
     ] as const) {
-      expect((await refusal(() => queue.queues.create('admin', settings as never))).field).toBe(
+      expect((await refusal(() => queue.queues.upsert('admin', settings as never))).field).toBe(
         field,
       );
     }
@@ -284,10 +284,10 @@ describe('the command line', () => {
     ['NUL in the payload', ['{"a":"\\u0000"}'], /payload\.a/],
     ['a year-0 date', ['{}', '--run-at', '0000-01-01T00:00:00Z'], /runAt/],
     ['too deep a payload', [`${'['.repeat(5000)}${']'.repeat(5000)}`], /nested at most 100/],
-  ])('job send refuses %s in one line, exit 1', async (_what, args, message) => {
+  ])('job send refuses %s in one line, exit 2 (usage)', async (_what, args, message) => {
     const before = await count('jobs');
     const run = await runCli(['job', 'send', 'cli', ...args], env);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(await count('jobs')).toBe(before);

@@ -31,8 +31,8 @@ async function where(id: string): Promise<'jobs' | 'archive' | 'gone'> {
 
 describe('retention per queue', () => {
   test("each queue's stored policy decides how long its jobs stay and whether they are archived", async () => {
-    await queue.queues.create('keep-long', { retention: { completedMs: 30 * DAY } });
-    await queue.queues.create('archive-fast', {
+    await queue.queues.upsert('keep-long', { retention: { completedMs: 30 * DAY } });
+    await queue.queues.upsert('archive-fast', {
       retention: { completedMs: DAY / 24, mode: 'archive' },
     });
     const [long] = await finished('keep-long', 1, 2 * DAY);
@@ -50,7 +50,7 @@ describe('retention per queue', () => {
   });
 
   test('a policy that names some states leaves the others to the default', async () => {
-    await queue.queues.create('dead-kept', { retention: { deadMs: 30 * DAY } });
+    await queue.queues.upsert('dead-kept', { retention: { deadMs: 30 * DAY } });
     const { id: deadId } = await queue.send('dead-kept', {}, { maxAttempts: 1 });
     const [claimed] = await queue.claim('dead-kept');
     if (claimed === undefined) throw new Error('nothing claimed');

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { defineJob, ScheduleNotFoundError, ValidationError } from '../../src/index.js';
-import type { JobEvent } from '../../src/observe/events.js';
+import type { JobEvent } from '../../src/observe/job-events.js';
 import { useTestQueue } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 

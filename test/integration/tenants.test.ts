@@ -47,7 +47,7 @@ describe('a worker scoped to a tenant', () => {
 
 describe('fair claims across tenants', () => {
   test("one tenant's 100,000 pending jobs delay another tenant's single job by a claim at most", async () => {
-    await queue.queues.create('fair', { fairTenants: true });
+    await queue.queues.upsert('fair', { fairTenants: true });
     for (let i = 0; i < 100_000; i += 10_000) {
       await queue.sendBatch(
         'fair',
@@ -80,7 +80,7 @@ describe('fair claims across tenants', () => {
   });
 
   test('tenants take turns claim after claim', async () => {
-    await queue.queues.create('turns', { fairTenants: true });
+    await queue.queues.upsert('turns', { fairTenants: true });
     await queue.sendBatch('turns', [
       ...Array.from({ length: 6 }, (_, i) => ({ payload: `a${i}`, tenant: 'a' })),
       ...Array.from({ length: 6 }, (_, i) => ({ payload: `b${i}`, tenant: 'b' })),
@@ -103,7 +103,7 @@ describe('fair claims across tenants', () => {
   });
 
   test('a job inserted without a tenant by plain SQL is claimed, and reads as having none', async () => {
-    await queue.queues.create('fair-sql', { fairTenants: true });
+    await queue.queues.upsert('fair-sql', { fairTenants: true });
     await sql.query(`INSERT INTO pgpulse.jobs (queue, payload) VALUES ('fair-sql', '"raw"')`);
     await queue.send('fair-sql', 'sent');
     const claimed = await queue.claim('fair-sql', { batchSize: 5 });
@@ -115,7 +115,7 @@ describe('fair claims across tenants', () => {
 
   test('turning fairness on files pending jobs without a tenant so that they are still claimed', async () => {
     await queue.sendBatch('fair-later', [{ payload: 1 }, { payload: 2, tenant: 't' }]);
-    await queue.queues.create('fair-later', { fairTenants: true });
+    await queue.queues.upsert('fair-later', { fairTenants: true });
     const claimed = await queue.claim('fair-later', { batchSize: 5 });
     expect(claimed.map((job) => job.payload).sort()).toEqual([1, 2]);
   });

@@ -6,6 +6,7 @@ import {
   NonRetryableError,
   WorkerStoppedError,
 } from '../../src/index.js';
+import { waitForJob } from '../../src/testing/index.js';
 import { useTestQueue } from '../helpers/database.js';
 import { deferred } from '../helpers/deferred.js';
 import { waitFor } from '../helpers/wait.js';
@@ -65,8 +66,7 @@ describe('work', () => {
     });
     try {
       const { id } = await queue.send('flaky', {}, { backoff: { type: 'fixed', delayMs: 10 } });
-      await waitFor(async () => (await stateOf(id)) === 'completed', 'the job to succeed');
-      const job = await queue.getJob(id);
+      const job = await waitForJob(queue, id, 'completed');
       expect(attempts).toEqual([1, 2, 3]);
       expect(job?.errors.map((e) => e.message)).toEqual(['attempt 1 failed', 'attempt 2 failed']);
       expect(job?.result).toBe('third time lucky');
@@ -81,7 +81,7 @@ describe('work', () => {
     });
     try {
       const { id } = await queue.send('poison', {}, { maxAttempts: 10 });
-      await waitFor(async () => (await stateOf(id)) === 'dead', 'the job to die');
+      await waitForJob(queue, id, 'dead');
       expect(await queue.getJob(id)).toMatchObject({
         attempts: 1,
         lastError: { name: 'NonRetryableError' },
@@ -95,7 +95,7 @@ describe('work', () => {
     const worker = queue.work('bad-result', async () => ({ at: new Date() }));
     try {
       const { id } = await queue.send('bad-result', {});
-      await waitFor(async () => (await stateOf(id)) === 'dead', 'the job to die');
+      await waitForJob(queue, id, 'dead');
       expect((await queue.getJob(id))?.lastError?.message).toContain('result.at');
     } finally {
       await worker.stop();
@@ -117,7 +117,7 @@ describe('work', () => {
     );
     try {
       const { id } = await queue.send('slow', {}, { maxAttempts: 1 });
-      await waitFor(async () => (await stateOf(id)) === 'dead', 'the timed-out job to fail');
+      await waitForJob(queue, id, 'dead');
       expect(reasons[0]).toBeInstanceOf(JobTimeoutError);
       expect((await queue.getJob(id))?.lastError).toMatchObject({ name: 'JobTimeoutError' });
     } finally {
@@ -285,7 +285,7 @@ describe('work', () => {
         return rows[0].past === true;
       }, 'well past the first lease expiry');
       release.resolve();
-      await waitFor(async () => (await stateOf(id)) === 'completed', 'completion');
+      await waitForJob(queue, id, 'completed');
       expect((await queue.getJob(id))?.attempts).toBe(1); // never reclaimed
     } finally {
       await worker.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ConnectionError, ErrorCode, type JobEvent, type WorkerEvent } from '../../src/index.js';
+import { ConnectionError, type ConsumerError, ErrorCode, type JobEvent } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestQueue } from '../helpers/database.js';
 import { deferred } from '../helpers/deferred.js';
@@ -71,8 +71,8 @@ describe('a connection ended mid-statement', () => {
       pollIntervalMs: 50,
       sweeper: false,
     });
-    const events: WorkerEvent[] = [];
-    worker.events.subscribe((event) => events.push(event));
+    const events: ConsumerError[] = [];
+    worker.on('error', (event) => events.push(event));
     try {
       try {
         await terminateWaiting(sql, '-- Claims up to');
@@ -189,7 +189,7 @@ describe('a connection ended mid-statement', () => {
   });
 
   test('queue admin: rejects with a typed ConnectionError', async () => {
-    await queue.queues.create('admin-dropped');
+    await queue.queues.upsert('admin-dropped');
     const lock = await lockTable(sql, 'pgpulse.queues');
     const pausing = queue.queues.pause('admin-dropped').catch((e: unknown) => e);
     try {
@@ -205,7 +205,7 @@ describe('a connection ended mid-statement', () => {
     expect((await queue.queues.get('admin-dropped')).paused).toBe(true);
   });
 
-  test('the CLI: one line, exit 1', async () => {
+  test('the CLI: one line, exit 3 (connection)', async () => {
     const lock = await lockTable(sql, 'pgpulse.jobs');
     const cli = runCli(['queue', 'stats', 'admin-dropped'], { DATABASE_URL: db.url });
     try {
@@ -214,7 +214,7 @@ describe('a connection ended mid-statement', () => {
       await lock.release();
     }
     const run = await cli;
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/^pgpulse: The database connection failed: terminating connection/);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });

@@ -15,7 +15,7 @@ async function heldWhenFairnessTurnsOn(name: string, dead = false): Promise<Clai
   const [job] = await queue.claim(name, { leaseMs: 60_000 });
   if (job === undefined) throw new Error('nothing claimed');
   if (dead) await queue.fail(job, new Error('boom'));
-  await queue.queues.create(name, { fairTenants: true });
+  await queue.queues.upsert(name, { fairTenants: true });
   return job;
 }
 

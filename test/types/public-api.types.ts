@@ -3,24 +3,32 @@
  * users see in their editor fails here, as a change to the API's shape fails the checked-in API
  * report (etc/pgpulse.api.md).
  */
+import type pg from 'pg';
 import type { Observable } from 'rxjs';
 import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
 import * as api from '../../src/index.js';
 import {
+  type ClaimedJob,
+  closeOnSignals,
   defineJob,
   type JobContext,
   type JobEvent,
   type JobSpec,
+  type Logger,
+  pinoLogger,
   type Queue,
   type ReceivedJob,
   type ScheduleInfo,
   type SendOptions,
   type SendResult,
   type SetScheduleResult,
+  type SqlExecutor,
   type Worker,
   type WorkerEvent,
+  type WorkerEventOf,
 } from '../../src/index.js';
+import * as testing from '../../src/testing/index.js';
 
 declare const queue: Queue;
 
@@ -60,6 +68,20 @@ void queue.sendBatch('emails', plain, [{ payload: { n: 1 } }]);
 // @ts-expect-error sendBatch's options are the call's, not a job's
 void queue.sendBatch('emails', items, { delayMs: 5 });
 
+// Transactions: a pg client or pool is an executor as it is; so is any query(text, values).
+declare const poolClient: pg.PoolClient;
+declare const pool: pg.Pool;
+const executors: SqlExecutor[] = [poolClient, pool, { query: async () => ({ rows: [] }) }];
+void executors;
+void queue.send('emails', {}, { client: poolClient });
+void queue.sendBatch('emails', items, { client: { query: async () => ({ rows: [{ id: 'x' }] }) } });
+expectTypeOf(
+  queue.withTransaction(async (client) => {
+    expectTypeOf(client).toEqualTypeOf<pg.PoolClient>();
+    return 1;
+  }),
+).toEqualTypeOf<Promise<number>>();
+
 // work: the handler sees the payload type it names, with signal and helpers.
 const worker = queue.work<{ to: string }, { ok: boolean }>('emails', async (job) => {
   expectTypeOf(job).toMatchTypeOf<JobContext<{ to: string }>>();
@@ -79,8 +101,47 @@ stream.subscribe((job) => {
   expectTypeOf(job.ack).parameter(0).toBeUnknown();
 });
 
-// events: a stream of JobEvent, switched on its type.
+// events: a stream of JobEvent, a union told apart by `type`, with the fields of each type.
 expectTypeOf(queue.events('emails')).toEqualTypeOf<Observable<JobEvent>>();
+queue.events('emails').subscribe((event) => {
+  // @ts-expect-error only a failed event has an error
+  void event.error;
+  if (event.type === 'failed') expectTypeOf(event.error).toBeString();
+  if (event.type === 'enqueued') expectTypeOf(event.runAt).toEqualTypeOf<Date>();
+  if (event.type === 'retried') expectTypeOf(event.redriven).toBeBoolean();
+  if (event.type === 'progress') expectTypeOf(event.progress).toBeUnknown();
+  if (event.type === 'tick') expectTypeOf(event.tickAt).toEqualTypeOf<Date | null>();
+  if (event.type === 'schedule') expectTypeOf(event.change).toEqualTypeOf<api.ScheduleChange>();
+  if (event.type === 'ready') expectTypeOf(event.runAt).toEqualTypeOf<Date>();
+  expectTypeOf(event.flowId).toEqualTypeOf<string | undefined>();
+});
+
+// worker events: a union too; on(type) hands the listener that type's event.
+worker.events.subscribe((event) => {
+  if (event.type === 'completed') expectTypeOf(event.job).toEqualTypeOf<ClaimedJob>();
+  if (event.type === 'failed') expectTypeOf(event.runAt).toEqualTypeOf<Date | null>();
+  if (event.type === 'error') expectTypeOf(event.fatal).toBeBoolean();
+});
+const off = worker.on('dead', (event) => {
+  expectTypeOf(event).toEqualTypeOf<WorkerEventOf<'dead'>>();
+  expectTypeOf(event.attempt).toBeNumber();
+});
+expectTypeOf(off).toEqualTypeOf<() => void>();
+// @ts-expect-error no such worker event
+worker.on('started', () => undefined);
+
+// The logger: (message, fields) with a scope; debug and info optional, so console fits.
+const logger: Logger = console;
+void new api.Queue({ connectionString: '', logger });
+void new api.Queue({ connectionString: '', logger: { warn() {}, error() {} } });
+const pinoLike = { debug() {}, info() {}, warn() {}, error() {} };
+expectTypeOf(pinoLogger(pinoLike)).toMatchTypeOf<Logger>();
+
+// Shutdown: a queue is Closable; closeOnSignals returns a disposer.
+const handlers = closeOnSignals(queue, { graceMs: 1000, signals: ['SIGTERM'] });
+expectTypeOf(handlers.closed).toEqualTypeOf<Promise<NodeJS.Signals>>();
+handlers[Symbol.dispose]();
+expectTypeOf(queue.close({ graceMs: 0 })).toEqualTypeOf<Promise<void>>();
 
 // schedules: a definition types the payload, validated when set; a job name takes any JSON.
 expectTypeOf(
@@ -145,6 +206,25 @@ export function neverCalled(): unknown[] {
     // @ts-expect-error and GroupAdmin
     api.GroupAdmin,
   ];
+}
+
+// pgpulse/testing: typed waits and drains.
+export async function testingTypes(): Promise<void> {
+  const job = await testing.waitForJob<{ to: string }, { sent: boolean }>(queue, 'id', 'completed');
+  expectTypeOf(job.payload.to).toBeString();
+  expectTypeOf(job.result).toEqualTypeOf<{ sent: boolean } | null>();
+  await testing.waitForJob(queue, 'id', (j) => j.attempts > 1, { timeoutMs: 100 });
+  // @ts-expect-error not a job state
+  await testing.waitForJob(queue, 'id', 'done');
+  const drained = await testing.drain<{ n: number }>(queue, 'q', async (j) => j.payload.n);
+  expectTypeOf(drained.completed[0]).toEqualTypeOf<api.WorkerCompletedEvent | undefined>();
+  await testing.drain(queue, 'q', [welcome, plain], { worker: { concurrency: 2 } });
+  const clock = new testing.TestClock(queue, { queues: ['q'] });
+  expectTypeOf(await clock.advance(1000)).toEqualTypeOf<{ moved: number }>();
+  const server = await testing.startTestDatabase({ setup: async (url) => void url });
+  await using db = await testing.createTestDatabase(server.info);
+  expectTypeOf(db.url).toBeString();
+  await server.stop();
 }
 
 // Flows: a DAG by refs, a job waiting on ids, a child reading its parents' results.

@@ -74,6 +74,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   ],
   // Applications of the library: they use its public entry, and a few parts of their own.
   dev: ['kernel', 'index.ts'],
+  // pgpulse/testing: the library's public entry, dev/'s servers, and the statement registry for
+  // the test clock's one statement (sql/queries/testing/).
+  testing: ['kernel', 'db', 'dev', 'index.ts'],
   cli: [
     'kernel',
     'config',

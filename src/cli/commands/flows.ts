@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { checkJobId } from '../../kernel/validate.js';
+import { NotFoundError } from '../failures.js';
 import { renderFlow } from '../flow-view.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
 
@@ -24,7 +25,7 @@ export function flowCommands(program: Command, globals: () => GlobalOptions): vo
         }
         const found = await cli.queue().flows.get(flowId);
         if (found === null) {
-          throw new UsageError(`No flow has the id ${flowId} (unknown, or pruned by retention)`);
+          throw new NotFoundError(`No flow has the id ${flowId} (unknown, or pruned by retention)`);
         }
         cli.print(found, () => renderFlow(found));
       }),

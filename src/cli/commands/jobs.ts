@@ -4,12 +4,14 @@ import type { Job, JobState } from '../../kernel/types.js';
 import { checkJobId } from '../../kernel/validate.js';
 import type { OnDuplicate, SendOptions } from '../../produce/job-spec.js';
 import { brief, duration, fields, table } from '../format.js';
-import { date, integer, json, states } from '../parse.js';
+import { date, formerName, integer, json, states } from '../parse.js';
 import { type GlobalOptions, runCommand, UsageError } from '../runtime.js';
 import { existing } from './queues.js';
 import { whyText } from './workers.js';
 
 interface SendFlags {
+  delayMs?: number;
+  /** The earlier name of `--delay-ms`. */
   delay?: number;
   runAt?: Date;
   priority?: number;
@@ -109,7 +111,8 @@ export function jobCommands(program: Command, globals: () => GlobalOptions): voi
   job
     .command('send <queue> <json>')
     .description('Send one job; prints its id')
-    .option('--delay <ms>', 'due this many ms from now', integer('--delay', 0))
+    .option('--delay-ms <ms>', 'due this many ms from now', integer('--delay-ms', 0))
+    .addOption(formerName('--delay <ms>', integer('--delay', 0)))
     .option('--run-at <date>', 'due at this time (ISO 8601)', date('--run-at'))
     .option('--priority <n>', 'lower runs first (default 0)', integer('--priority', -32768, 32767))
     .option('--key <key>', 'idempotency key: one unfinished job per key')
@@ -120,16 +123,17 @@ export function jobCommands(program: Command, globals: () => GlobalOptions): voi
     .option('--name <name>', 'job type (default "default")')
     .addHelpText(
       'after',
-      '\nExamples:\n  pgpulse job send emails \'{"to":"ada@example.com"}\'\n  pgpulse job send reports \'{}\' --delay 60000 --key daily --tenant acme',
+      '\nExamples:\n  pgpulse job send emails \'{"to":"ada@example.com"}\'\n  pgpulse job send reports \'{}\' --delay-ms 60000 --key daily --tenant acme',
     )
     .action((queueName: string, payloadText: string, flags: SendFlags) =>
       runCommand(globals(), async (cli) => {
         const payload = json('The payload', payloadText);
-        if (flags.delay !== undefined && flags.runAt !== undefined) {
-          throw new UsageError('Give --delay or --run-at, not both');
+        const delayMs = flags.delayMs ?? flags.delay;
+        if (delayMs !== undefined && flags.runAt !== undefined) {
+          throw new UsageError('Give --delay-ms or --run-at, not both');
         }
         const options: SendOptions = {
-          ...(flags.delay === undefined ? {} : { delayMs: flags.delay }),
+          ...(delayMs === undefined ? {} : { delayMs }),
           ...(flags.runAt === undefined ? {} : { runAt: flags.runAt }),
           ...(flags.priority === undefined ? {} : { priority: flags.priority }),
           ...(flags.key === undefined ? {} : { idempotencyKey: flags.key }),

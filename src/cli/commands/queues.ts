@@ -63,7 +63,10 @@ export function queueCommands(program: Command, globals: () => GlobalOptions): v
 
   queue
     .command('create <name>')
-    .description('Create a queue with stored settings, or change the settings of one (idempotent)')
+    .alias('upsert')
+    .description(
+      'Create a queue with stored settings, or change the settings of one (an upsert; also `queue upsert`)',
+    )
     .option(
       '--lease-ms <ms>',
       'lease of claimed jobs, for workers that set none',
@@ -115,7 +118,7 @@ export function queueCommands(program: Command, globals: () => GlobalOptions): v
             options.retention as string,
           ) as QueueSettings['retention'];
         }
-        const info = await cli.queue().queues.create(name, settings);
+        const info = await cli.queue().queues.upsert(name, settings);
         cli.print(info, () => fields(Object.entries(info)));
       }),
     );

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { brief, table } from '../format.js';
-import { integer } from '../parse.js';
+import { formerName, integer } from '../parse.js';
 import { type GlobalOptions, runCommand } from '../runtime.js';
 import { existing } from './queues.js';
 
@@ -10,7 +10,8 @@ export function readCommand(program: Command, globals: () => GlobalOptions): voi
     .command('read <queue>')
     .description('Claim jobs and print them, then give them back (unless --keep)')
     .option('--count <n>', 'how many jobs', integer('--count', 1, 10_000), 1)
-    .option('--lease <ms>', 'lease of the claim', integer('--lease', 1), 30_000)
+    .option('--lease-ms <ms>', 'lease of the claim', integer('--lease-ms', 1), 30_000)
+    .addOption(formerName('--lease <ms>', integer('--lease', 1)))
     .option('--tenant <tenant>', "only this tenant's jobs")
     .option(
       '--keep',
@@ -18,16 +19,19 @@ export function readCommand(program: Command, globals: () => GlobalOptions): voi
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  pgpulse read emails --count 5\n  pgpulse read emails --keep --lease 600000 --json',
+      '\nExamples:\n  pgpulse read emails --count 5\n  pgpulse read emails --keep --lease-ms 600000 --json',
     )
     .action(
-      (name: string, flags: { count: number; lease: number; tenant?: string; keep?: boolean }) =>
+      (
+        name: string,
+        flags: { count: number; leaseMs: number; lease?: number; tenant?: string; keep?: boolean },
+      ) =>
         runCommand(globals(), async (cli) => {
           const queue = cli.queue();
           await existing(cli, name);
           const jobs = await queue.claim(name, {
             batchSize: flags.count,
-            leaseMs: flags.lease,
+            leaseMs: flags.lease ?? flags.leaseMs,
             workerId: 'pgpulse-cli-read',
             ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }),
           });

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { QueueStats } from '../../kernel/types.js';
-import type { JobEvent } from '../../observe/events.js';
+import type { JobEvent } from '../../observe/job-events.js';
 import { brief, duration, table } from '../format.js';
-import { integer } from '../parse.js';
+import { formerName, integer } from '../parse.js';
 import { type Cli, type GlobalOptions, runCommand } from '../runtime.js';
 import { existing } from './queues.js';
 
@@ -44,7 +44,7 @@ function render(frame: Frame, queue: string | undefined): string {
       : frame.latest.map(
           (e) =>
             `  ${e.at.toISOString()}  ${e.type.padEnd(9)} ${e.queue}  ${e.id}${
-              e.error === undefined ? '' : `  ${brief(e.error, 50)}`
+              e.type === 'failed' ? `  ${brief(e.error, 50)}` : ''
             }`,
         )),
   ].join('\n');
@@ -72,17 +72,18 @@ export function watchCommand(program: Command, globals: () => GlobalOptions): vo
     .command('watch [queue]')
     .description('A live view of one queue or all: throughput, depth per state, latest events')
     .option(
-      '--interval <ms>',
+      '--interval-ms <ms>',
       'refresh every this many ms',
-      integer('--interval', 50, 3_600_000),
+      integer('--interval-ms', 50, 3_600_000),
       1000,
     )
+    .addOption(formerName('--interval <ms>', integer('--interval', 50, 3_600_000)))
     .addHelpText(
       'after',
-      "\nOn a terminal, a table redrawn in place; otherwise one line per interval. With --json, prints every event and each refresh's counts as one JSON object per line.\n\nExamples:\n  pgpulse watch\n  pgpulse watch emails --interval 500\n  pgpulse watch emails --json | jq 'select(.type == \"dead\")'",
+      "\nOn a terminal, a table redrawn in place; otherwise one line per interval. With --json, prints every event and each refresh's counts as one JSON object per line.\n\nExamples:\n  pgpulse watch\n  pgpulse watch emails --interval-ms 500\n  pgpulse watch emails --json | jq 'select(.type == \"dead\")'",
     )
-    .action((queue: string | undefined, flags: { interval: number }) =>
-      runCommand(globals(), (cli) => watch(cli, queue, flags.interval)),
+    .action((queue: string | undefined, flags: { intervalMs: number; interval?: number }) =>
+      runCommand(globals(), (cli) => watch(cli, queue, flags.interval ?? flags.intervalMs)),
     );
 }
 

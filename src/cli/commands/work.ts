@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
+import { closeOnSignals } from '../../kernel/signals.js';
 import { type AnyJobDefinition, isJobDefinition } from '../../produce/define-job.js';
 import { onParentExit } from '../parent-watch.js';
 import { integer } from '../parse.js';
@@ -81,34 +82,36 @@ Examples:
         process.stderr.write(
           `pgpulse: working queue ${queueName} (${definitions.map((d) => d.name).join(', ')}), concurrency ${flags.concurrency}; Ctrl-C to stop\n`,
         );
-        await new Promise<void>((done, failed) => {
-          let stopping = false;
-          const stop = (why: string | null, then: () => void = done) => {
-            if (stopping) return;
-            stopping = true;
+        const stopping = (why: string) =>
+          process.stderr.write(`pgpulse: ${why}: stopping (send a signal again to exit at once)\n`);
+        // Started by a parent that died without passing its signal on (npx, a shell script):
+        // stop gracefully rather than run on, orphaned.
+        let orphaned: () => void = () => undefined;
+        const unwatchParent = onParentExit(() => orphaned());
+        // The first SIGINT or SIGTERM closes the queue (its worker gets --grace-ms); a second
+        // one exits at once with 130.
+        const signals = closeOnSignals(queue, {
+          graceMs: flags.graceMs,
+          onSignal: (signal) => {
             unwatchParent();
-            if (why !== null) {
-              process.stderr.write(
-                `pgpulse: ${why}: stopping (send a signal again to exit at once)\n`,
-              );
-            }
-            void worker.stop().then(then, then);
+            stopping(signal);
+          },
+        });
+        await new Promise<void>((done, failed) => {
+          signals.closed.then(() => done(), failed);
+          orphaned = () => {
+            stopping('the parent process exited');
+            queue.close({ graceMs: flags.graceMs }).then(done, failed);
           };
-          const onSignal = (signal: NodeJS.Signals) => {
-            if (stopping) {
-              process.stderr.write('pgpulse: stopping at once\n');
-              process.exit(130);
-            }
-            stop(signal);
-          };
-          process.on('SIGINT', onSignal);
-          process.on('SIGTERM', onSignal);
-          // Started by a parent that died without passing its signal on (npx, a shell script):
-          // stop gracefully rather than run on, orphaned.
-          const unwatchParent = onParentExit(() => stop('the parent process exited'));
           // A permanent problem (no privilege, schema not installed): stop, then one line, exit 1.
-          worker.events.subscribe((event) => {
-            if (event.fatal) stop(null, () => failed(event.error));
+          const stopFailed = (error: unknown) => {
+            unwatchParent();
+            signals.dispose();
+            const fail = () => failed(error);
+            queue.close({ graceMs: flags.graceMs }).then(fail, fail);
+          };
+          worker.on('error', (event) => {
+            if (event.fatal) stopFailed(event.error);
           });
           // Schedules declared with the definitions are installed as the worker starts.
           const scheduled = definitions.filter((definition) => definition.schedule !== undefined);
@@ -118,9 +121,12 @@ Examples:
                 process.stderr.write(
                   `pgpulse: schedules installed: ${scheduled.map((d) => d.schedule?.name ?? d.name).join(', ')}\n`,
                 ),
-              (error: unknown) => stop(null, () => failed(error)),
+              stopFailed,
             );
           }
+        }).finally(() => {
+          unwatchParent();
+          signals.dispose();
         });
         process.stderr.write('pgpulse: stopped\n');
       }),
