@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^pgpulse\/testing$/, replacement: source('./src/testing/index.ts') },
+      { find: /^pgpulse\/dashboard$/, replacement: source('./src/dashboard/index.ts') },
       { find: /^pgpulse$/, replacement: source('./src/index.ts') },
     ],
   },

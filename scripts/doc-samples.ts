@@ -85,6 +85,7 @@ function importEverything(root: string): string {
   return [
     ['pgpulse', join(root, 'src', 'index.ts')],
     ['pgpulse/testing', join(root, 'src', 'testing', 'index.ts')],
+    ['pgpulse/dashboard', join(root, 'src', 'dashboard', 'index.ts')],
   ]
     .map(([name, path]) => {
       const source = readFileSync(path as string, 'utf8');
@@ -137,6 +138,7 @@ export function checkSamples(files: readonly string[], root = ROOT): SampleError
         paths: {
           pgpulse: [join(root, 'src', 'index.ts')],
           'pgpulse/testing': [join(root, 'src', 'testing', 'index.ts')],
+          'pgpulse/dashboard': [join(root, 'src', 'dashboard', 'index.ts')],
         },
       },
     });

@@ -21,7 +21,7 @@ import type { ReceivedJob } from './consume/observe.js';
 import type { BatchWorkOptions, ObserveOptions, WorkOptions } from './consume/options.js';
 import { PullApi } from './consume/pull.js';
 import type { Worker } from './consume/worker.js';
-import { type Context, createContext } from './db/context.js';
+import { bindContext, type Context, createContext } from './db/context.js';
 import { createPool } from './db/pool.js';
 import { inTransaction } from './db/transaction.js';
 import type { BatchHandler } from './execute/batch.js';
@@ -114,6 +114,7 @@ export class Queue implements AsyncDisposable {
       createPool(resolved, () => this.#closing !== undefined),
       resolved,
     );
+    bindContext(this, this.#ctx);
     this.queues = new QueueAdmin(this.#ctx);
     this.schedules = new Schedules(this.#ctx);
     this.flows = new FlowAdmin(this.#ctx);

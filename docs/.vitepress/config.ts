@@ -4,7 +4,11 @@ import { type DefaultTheme, defineConfig } from 'vitepress';
 // The API reference is generated from the TSDoc of the public entry points (`npm run docs:api`,
 // TypeDoc, @internal stripped) into docs/api/, with a sidebar of its own.
 const apiSidebarFile = new URL('../api/typedoc-sidebar.json', import.meta.url);
-const MODULE_TITLES: Record<string, string> = { index: 'pgpulse', testing: 'pgpulse/testing' };
+const MODULE_TITLES: Record<string, string> = {
+  index: 'pgpulse',
+  testing: 'pgpulse/testing',
+  dashboard: 'pgpulse/dashboard',
+};
 const apiSidebar: DefaultTheme.SidebarItem[] = existsSync(apiSidebarFile)
   ? (JSON.parse(readFileSync(apiSidebarFile, 'utf8')) as DefaultTheme.SidebarItem[]).map(
       (item) => ({ ...item, text: MODULE_TITLES[item.text ?? ''] ?? item.text }),
@@ -28,6 +32,7 @@ const guide: DefaultTheme.SidebarItem[] = [
   {
     text: 'Running it',
     items: [
+      { text: 'Dashboard', link: '/guide/dashboard' },
       { text: 'Events, logging, metrics', link: '/guide/observability' },
       { text: 'Shutdown and readiness', link: '/guide/shutdown' },
       { text: 'Testing', link: '/guide/testing' },

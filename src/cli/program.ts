@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { POOLER_MODES } from '../config/options.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { devCommands } from './commands/dev.js';
 import { dlqCommands } from './commands/dlq.js';
 import { flowCommands } from './commands/flows.js';
@@ -92,6 +93,7 @@ Examples:
   flowCommands(program, globals);
   readCommand(program, globals);
   watchCommand(program, globals);
+  dashboardCommand(program, globals);
   workCommand(program, globals);
   workersCommand(program, globals);
   devCommands(program, globals);

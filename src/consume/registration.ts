@@ -1,20 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Context } from '../db/context.js';
 import { isTransient } from '../db/failure.js';
 import { describeError } from '../kernel/error-record.js';
+import { VERSION } from '../kernel/version.js';
 import type { ConsumerConfig } from './consumer-config.js';
-
-/** pgpulse's version, as the registry shows it. */
-const VERSION: string = (() => {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-    return String(pkg.version);
-  } catch {
-    return 'unknown';
-  }
-})();
 
 /**
  * A consumer's entry in the worker registry (`queue.workers`): written at start, refreshed every

@@ -102,3 +102,17 @@ export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Con
 function unnamed(query: PreparedQuery): PreparedQuery {
   return query.name === undefined ? query : { name: undefined, text: query.text };
 }
+
+const contexts = new WeakMap<object, Context>();
+
+/** @internal Ties a `Queue` to its context, for the parts of pgpulse built on a queue object. */
+export function bindContext(owner: object, ctx: Context): void {
+  contexts.set(owner, ctx);
+}
+
+/** @internal The context of a `Queue` (for the dashboard); throws for any other object. */
+export function contextOf(owner: object): Context {
+  const ctx = contexts.get(owner);
+  if (ctx === undefined) throw new TypeError('expected a pgpulse Queue');
+  return ctx;
+}

@@ -15,7 +15,8 @@ export type LogScope =
   | 'pgpulse.metrics'
   | 'pgpulse.pool'
   | 'pgpulse.schema'
-  | 'pgpulse.schedule';
+  | 'pgpulse.schedule'
+  | 'pgpulse.dashboard';
 
 /**
  * The structured part of a log record. `scope` says which part of pgpulse speaks; the other

@@ -74,6 +74,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   ],
   // Applications of the library: they use its public entry, and a few parts of their own.
   dev: ['kernel', 'index.ts'],
+  // pgpulse/dashboard: a web server over a Queue: its statements (db), the admin and schedule
+  // views it shows, the event stream, and the public entry.
+  dashboard: ['kernel', 'config', 'db', 'admin', 'observe', 'schedule', 'index.ts', 'queue.ts'],
   // pgpulse/testing: the library's public entry, dev/'s servers, and the statement registry for
   // the test clock's one statement (sql/queries/testing/).
   testing: ['kernel', 'db', 'dev', 'index.ts'],
@@ -87,6 +90,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'admin',
     'schedule',
     'dev',
+    'dashboard',
     'queue.ts',
   ],
 };
