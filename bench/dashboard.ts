@@ -143,6 +143,8 @@ async function main(): Promise<void> {
       await get(path);
       const times: number[] = [];
       for (let i = 0; i < 7; i++) {
+        // The overview is shared for a second between callers: measure fresh reads only.
+        if (path === '/overview') await new Promise((resolve) => setTimeout(resolve, 1_100));
         const t = performance.now();
         await get(path);
         times.push(performance.now() - t);

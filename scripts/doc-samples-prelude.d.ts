@@ -70,3 +70,4 @@ declare function purgeOlderThan(days: number): Promise<number>;
 declare function indexDocuments(documents: unknown[]): Promise<unknown>;
 declare function notify(counts: unknown): Promise<void>;
 declare const rows: { line: number; text: string }[];
+declare function requireAdmin(request: unknown, response: unknown, next: () => void): void;

@@ -4,11 +4,18 @@ import { streamSSE } from 'hono/streaming';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isTransient } from '../db/failure.js';
 import { isPgPulseError, PgPulseError } from '../kernel/errors.js';
+import type { JobEvent } from '../observe/job-events.js';
 import { actionRoutes } from './action-routes.js';
-import type { LiveMessage } from './live.js';
+import type { Overview } from './api-types.js';
 import type { ResolvedDashboardOptions } from './options.js';
 import { type DashboardDeps, readRoutes } from './read-routes.js';
-import { authenticate, guardMutations, securityHeaders, smallBodies } from './security.js';
+import {
+  authenticate,
+  guardMutations,
+  loopbackHostsOnly,
+  securityHeaders,
+  smallBodies,
+} from './security.js';
 
 /** The bundled UI (`npm run build` writes it): dist/dashboard/assets/ of the package. */
 const ASSETS = new URL('../../dist/dashboard/assets/', import.meta.url);
@@ -36,6 +43,9 @@ function shell(basePath: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="pgpulse-base" content="${base}"><title>pgpulse</title><link rel="icon" href="data:,"><link rel="stylesheet" href="${base}/assets/app.css"><script type="module" src="${base}/assets/app.js"></script></head><body><div id="app"></div></body></html>`;
 }
 
+/** Job events waiting for one slow browser, at most. */
+const MAX_QUEUED_EVENTS = 1_000;
+
 /** HTTP statuses of pgpulse's errors; the rest is a 500 whose details stay in the server log. */
 const STATUS: Record<string, [ContentfulStatusCode, string]> = {
   PGPULSE_VALIDATION: [400, 'validation'],
@@ -52,6 +62,7 @@ export function dashboardApp(deps: DashboardDeps, options: ResolvedDashboardOpti
   const assets = loadAssets();
   const app = new Hono().basePath(options.basePath);
   app.use('*', securityHeaders);
+  if (options.loopbackHostsOnly) app.use('*', loopbackHostsOnly);
   if (options.auth !== undefined) app.use('*', authenticate(options.auth));
   app.use('/api/*', async (c, next) => {
     await next();
@@ -62,42 +73,66 @@ export function dashboardApp(deps: DashboardDeps, options: ResolvedDashboardOpti
 
   app.route('/api', readRoutes(deps));
   app.route('/api', actionRoutes(deps));
-  app.get('/api/live', (c) =>
-    streamSSE(c, async (stream) => {
-      const queued: LiveMessage[] = [];
+  app.get('/api/live', (c) => {
+    if (deps.live.closed) {
+      return c.json({ error: { code: 'unavailable', message: 'the dashboard is closed' } }, 503);
+    }
+    return streamSSE(c, async (stream) => {
+      // What waits to be written: the newest overview, and job events up to a bound (a browser
+      // that reads slowly loses events, never the server its memory).
+      let overview: Overview | undefined;
+      const events: JobEvent[] = [];
+      let dropped = 0;
+      let ended = false;
       let wake: (() => void) | undefined;
-      const disconnect = deps.live.connect((message) => {
-        queued.push(message);
+      const disconnect = deps.live.connect(
+        (message) => {
+          if (message.kind === 'overview') overview = message.overview;
+          else if (events.length < MAX_QUEUED_EVENTS) events.push(message.event);
+          else dropped += 1;
+          wake?.();
+        },
+        () => {
+          ended = true;
+          wake?.();
+        },
+      );
+      stream.onAbort(() => {
+        ended = true;
+        disconnect();
         wake?.();
       });
-      stream.onAbort(disconnect);
-      const first = await deps.live.overview().catch(() => undefined);
-      if (first !== undefined)
-        await stream.writeSSE({ event: 'overview', data: JSON.stringify(first) });
-      while (!stream.aborted && !stream.closed) {
-        if (queued.length === 0) {
+      overview = await deps.live.overview().catch(() => undefined);
+      while (!ended && !stream.aborted && !stream.closed) {
+        if (overview === undefined && events.length === 0) {
           // Wait for a message, or 15 s for a keep-alive comment.
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, 15_000);
+          const idle = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(true), 15_000);
             wake = () => {
               clearTimeout(timer);
-              resolve();
+              resolve(false);
             };
           });
           wake = undefined;
-          if (queued.length === 0) await stream.write(': keep-alive\n\n');
+          if (idle) await stream.write(': keep-alive\n\n');
           continue;
         }
-        const message = queued.shift() as LiveMessage;
-        await stream.writeSSE(
-          message.kind === 'overview'
-            ? { event: 'overview', data: JSON.stringify(message.overview) }
-            : { event: 'job', data: JSON.stringify(message.event) },
-        );
+        if (overview !== undefined) {
+          const data = JSON.stringify(overview);
+          overview = undefined;
+          await stream.writeSSE({ event: 'overview', data });
+        }
+        for (const event of events.splice(0)) {
+          await stream.writeSSE({ event: 'job', data: JSON.stringify(event) });
+        }
+        if (dropped > 0) {
+          await stream.write(`: ${dropped} job events dropped (the browser read too slowly)\n\n`);
+          dropped = 0;
+        }
       }
       disconnect();
-    }),
-  );
+    });
+  });
   app.all('/api/*', (c) =>
     c.json(
       { error: { code: 'not-found', message: `no API route ${c.req.method} ${c.req.path}` } },

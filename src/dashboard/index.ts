@@ -14,6 +14,7 @@ import { dashboardApp } from './app.js';
 import { LiveFeed } from './live.js';
 import {
   type DashboardOptions,
+  type ResolvedDashboardOptions,
   resolveDashboardOptions,
   resolveListen,
   type ServeDashboardOptions,
@@ -56,7 +57,10 @@ export interface Dashboard {
  * ```
  */
 export function createDashboard(queue: Queue, options?: DashboardOptions): Dashboard {
-  const resolved = resolveDashboardOptions(options);
+  return buildDashboard(queue, resolveDashboardOptions(options));
+}
+
+function buildDashboard(queue: Queue, resolved: ResolvedDashboardOptions): Dashboard {
   const ctx = contextOf(queue);
   const live = new LiveFeed(queue, ctx);
   const session = { readOnly: resolved.readOnly, csrfToken: newCsrfToken(), version: VERSION };
@@ -93,7 +97,11 @@ export async function serveDashboard(
 ): Promise<DashboardServer> {
   const { port, host } = resolveListen(options);
   const { port: _port, host: _host, ...rest } = options;
-  const dashboard = createDashboard(queue, rest);
+  // Without auth the server is on loopback (resolveListen): answer loopback names only.
+  const dashboard = buildDashboard(queue, {
+    ...resolveDashboardOptions(rest),
+    loopbackHostsOnly: rest.auth === undefined,
+  });
   const server = serve({
     fetch: dashboard.fetch,
     port,

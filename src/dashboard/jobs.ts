@@ -4,6 +4,7 @@ import type { QueryName } from '../db/queries.js';
 import type { Job, JobState } from '../kernel/types.js';
 import { checkJobId, checkName, invalid } from '../kernel/validate.js';
 import type { JobPage, JobSummary, ListState, SearchResult } from './api-types.js';
+import { queueNames } from './overview.js';
 
 /** A row of the dashboard's job lists: a job without payload, result or logs. */
 interface SummaryRow {
@@ -92,6 +93,9 @@ interface Cursor {
   id: string;
 }
 
+/** A timestamp as PostgreSQL writes it (`2026-12-02 12:24:27.123456+00`). */
+const TIMESTAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/;
+
 function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
@@ -99,9 +103,15 @@ function encodeCursor(cursor: Cursor): string {
 function decodeCursor(text: string): Cursor {
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
-    if (typeof value.at === 'string' && typeof value.id === 'string') {
+    if (typeof value.at === 'string' && TIMESTAMP.test(value.at) && typeof value.id === 'string') {
       checkJobId('cursor', value.id);
-      if (value.priority === undefined || Number.isInteger(value.priority)) return value;
+      const priority = value.priority;
+      if (
+        priority === undefined ||
+        (Number.isInteger(priority) && priority >= -2_147_483_648 && priority <= 2_147_483_647)
+      ) {
+        return value;
+      }
     }
   } catch {
     // reported below
@@ -251,12 +261,17 @@ export async function searchJobs(
       .split('.')
       .reverse()
       .reduce<unknown>((inner, key) => ({ [key]: inner }), value);
-    const rows = await ctx.run<SummaryRow>('dashboard_search_payload', [
-      inQueue,
-      JSON.stringify(fragment),
-    ]);
+    const json = JSON.stringify(fragment);
+    if (json.includes('\\u0000')) throw invalid('q', 'a value without NUL', query);
+    const rows = await ctx.run<SummaryRow>('dashboard_search_payload', [inQueue, json]);
     return { by: 'payload', jobs: rows.map(toSummary) };
   }
-  const rows = await ctx.run<SummaryRow>('dashboard_search_key', [text, inQueue]);
-  return { by: 'idempotency-key', jobs: rows.map(toSummary) };
+  // Keys are indexed per queue: without one, each queue is asked in turn.
+  const jobs: JobSummary[] = [];
+  for (const name of inQueue === null ? await queueNames(ctx) : [inQueue]) {
+    const rows = await ctx.run<SummaryRow>('dashboard_search_key', [text, name]);
+    jobs.push(...rows.map(toSummary));
+    if (jobs.length >= 50) break;
+  }
+  return { by: 'idempotency-key', jobs: jobs.slice(0, 50) };
 }

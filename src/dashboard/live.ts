@@ -29,9 +29,10 @@ export class LiveFeed {
   readonly #ctx: Context;
   readonly #points: SeriesPoint[] = [];
   readonly #listeners = new Set<(message: LiveMessage) => void>();
+  readonly #closers = new Set<() => void>();
   #events: Subscription | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #overview: { at: number; value: Promise<Overview> } | undefined;
+  #overview: { at: number; pending: boolean; value: Promise<Overview> } | undefined;
   #closed = false;
   #noEvents = false;
 
@@ -84,29 +85,56 @@ export class LiveFeed {
     return { bucketMs: BUCKET_MS, points };
   }
 
-  /** The overview, read at most once a second however many ask. */
+  /**
+   * The overview, read at most once a second however many ask, and never twice at once: a read
+   * in flight is shared until it settles.
+   */
   overview(): Promise<Overview> {
     const now = Date.now();
-    if (this.#overview === undefined || now - this.#overview.at >= 1_000) {
-      const value = (async (): Promise<Overview> => {
+    const last = this.#overview;
+    if (last !== undefined && (last.pending || now - last.at < 1_000)) return last.value;
+    const entry = {
+      at: now,
+      pending: true,
+      value: (async (): Promise<Overview> => {
         const queues = await overviewOf(this.#ctx, await queueNames(this.#ctx));
         return { at: new Date().toISOString(), queues, series: this.series() };
-      })();
-      // A failed read is not kept: the next caller tries again.
-      value.catch(() => {
-        if (this.#overview?.value === value) this.#overview = undefined;
-      });
-      this.#overview = { at: now, value };
-    }
-    return this.#overview.value;
+      })(),
+    };
+    entry.value.then(
+      () => {
+        entry.pending = false;
+        entry.at = Date.now();
+      },
+      () => {
+        // A failed read is not kept: the next caller tries again.
+        if (this.#overview === entry) this.#overview = undefined;
+      },
+    );
+    this.#overview = entry;
+    return entry.value;
   }
 
-  /** Adds a browser; returns its removal. Overviews are read only while one is connected. */
-  connect(listener: (message: LiveMessage) => void): () => void {
+  /** Whether `close()` was called: no browser may connect any more. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Adds a browser; returns its removal. Overviews are read only while one is connected. Its
+   * `onClose` runs if the feed closes first (the stream then ends).
+   */
+  connect(listener: (message: LiveMessage) => void, onClose: () => void = () => {}): () => void {
+    if (this.#closed) {
+      onClose();
+      return () => {};
+    }
     this.start();
+    this.#closers.add(onClose);
     this.#listeners.add(listener);
     this.#timer ??= setInterval(() => this.#broadcastOverview(), OVERVIEW_EVERY_MS);
     return () => {
+      this.#closers.delete(onClose);
       this.#listeners.delete(listener);
       if (this.#listeners.size === 0 && this.#timer !== undefined) {
         clearInterval(this.#timer);
@@ -122,6 +150,8 @@ export class LiveFeed {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#listeners.clear();
+    for (const close of [...this.#closers]) close();
+    this.#closers.clear();
   }
 
   #broadcastOverview(): void {

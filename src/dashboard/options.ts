@@ -39,6 +39,12 @@ export interface ResolvedDashboardOptions {
   readonly basePath: string;
   readonly readOnly: boolean;
   readonly auth: DashboardAuth | undefined;
+  /**
+   * Answer only requests addressed to a loopback name (`Host`): what a dashboard served on
+   * loopback without auth needs against DNS rebinding, where a web page's own host name is made
+   * to resolve to 127.0.0.1 and its script then reads and acts as a same-origin page would.
+   */
+  readonly loopbackHostsOnly: boolean;
 }
 
 const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)*$/;
@@ -58,7 +64,12 @@ export function resolveDashboardOptions(options: DashboardOptions = {}): Resolve
     throw new ConfigurationError('dashboard readOnly must be a boolean', { field: 'readOnly' });
   }
   checkAuth(options.auth);
-  return { basePath, readOnly: options.readOnly ?? false, auth: options.auth };
+  return {
+    basePath,
+    readOnly: options.readOnly ?? false,
+    auth: options.auth,
+    loopbackHostsOnly: false,
+  };
 }
 
 function checkAuth(auth: DashboardAuth | undefined): void {

@@ -1,5 +1,7 @@
+import PQueue from 'p-queue';
 import pg from 'pg';
 import type { Context } from '../db/context.js';
+import { QueueClosedError } from '../kernel/errors.js';
 import type { Count, CountState, QueueOverview } from './api-types.js';
 
 /**
@@ -52,8 +54,10 @@ export async function overviewOf(
   queues: readonly string[],
 ): Promise<QueueOverview[]> {
   if (queues.length === 0) return [];
+  // A few at a time: the dashboard shares the queue's pool with its workers.
+  const reads = new PQueue({ concurrency: 3 });
   const [counts, latencies] = await Promise.all([
-    Promise.all(queues.map((queue) => countsOf(ctx, queue))),
+    Promise.all(queues.map((queue) => reads.add(() => countsOf(ctx, queue)))),
     ctx.run<LatencyRow>('dashboard_latency', [queues]),
   ]);
   const latencyOf = new Map(latencies.map((row) => [row.queue, row]));
@@ -89,9 +93,11 @@ export async function overviewOf(
  * finished jobs (walk the table) and one of ten (walk the index) alike.
  */
 async function countsOf(ctx: Context, queue: string): Promise<CountsRow> {
+  if (ctx.closed) throw new QueueClosedError();
+  const literal = pg.escapeLiteral(queue);
   const text = ctx.queries.dashboard_counts.text
-    .replaceAll('$2', String(EXACT_COUNT_CAP))
-    .replaceAll('$1', pg.escapeLiteral(queue));
+    .replaceAll('$2', () => String(EXACT_COUNT_CAP))
+    .replaceAll('$1', () => literal);
   const { rows } = await ctx.pool.query<CountsRow>(text);
   return rows[0] as CountsRow;
 }

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
-import type { DashboardAuth } from './options.js';
+import { type DashboardAuth, isLoopback } from './options.js';
 
 /** The header a mutating request carries its CSRF token in. */
 export const CSRF_HEADER = 'x-pgpulse-csrf';
@@ -112,3 +112,22 @@ export function guardMutations(csrfToken: string, readOnly: boolean): Middleware
     return next();
   };
 }
+
+/**
+ * Refuses a request whose `Host` is not a loopback name (localhost, 127.x.x.x, [::1]): a page of
+ * another site whose host name was made to resolve to 127.0.0.1 (DNS rebinding) gets nothing.
+ */
+export const loopbackHostsOnly: MiddlewareHandler = async (c, next) => {
+  const host = c.req.header('host') ?? '';
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+  if (name !== undefined && isLoopback(name)) return next();
+  return c.json(
+    {
+      error: {
+        code: 'forbidden-host',
+        message: 'this dashboard answers only to localhost: give it auth to serve other names',
+      },
+    },
+    403,
+  );
+};

@@ -1,45 +1,17 @@
 import { afterAll, describe, expect, test, vi } from 'vitest';
-import type {
-  FlowList,
-  JobDetail,
-  JobPage,
-  Overview,
-  ScheduleList,
-  SearchResult,
-  SessionInfo,
-} from '../../src/dashboard/api-types.js';
+import type { JobDetail, JobPage, Overview, SessionInfo } from '../../src/dashboard/api-types.js';
 import { createDashboard } from '../../src/dashboard/index.js';
 import type { ClaimedJob } from '../../src/index.js';
+import { useDashboardApi } from '../helpers/dashboard.js';
 import { useTestQueue } from '../helpers/database.js';
 
 const { sql, queue } = await useTestQueue({ listen: false });
-const dashboard = createDashboard(queue, { basePath: '/ops' });
+const { dashboard, session, api } = await useDashboardApi(queue, { basePath: '/ops' });
 const readOnly = createDashboard(queue, { basePath: '/ro', readOnly: true });
-afterAll(async () => {
-  await dashboard.close();
-  await readOnly.close();
-});
+afterAll(() => readOnly.close());
 
-const session = (await (
-  await dashboard.fetch(new Request('http://x/ops/api/session'))
-).json()) as SessionInfo;
-
-/** Calls the dashboard's API as its page does (with the CSRF token on mutations). */
-async function api<T>(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = { 'x-pgpulse-csrf': session.csrfToken },
-): Promise<{ status: number; body: T }> {
-  const response = await dashboard.fetch(
-    new Request(`http://x/ops/api${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }),
-  );
-  return { status: response.status, body: (await response.json()) as T };
-}
+const NO_JOB = '00000000-0000-4000-8000-000000000000';
+const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 const jobCount = async () =>
   Number(
@@ -87,7 +59,7 @@ describe('the dashboard API', () => {
 
   test('past 10,000 jobs a count is the planner estimate, flagged', async () => {
     await sql.query(
-      `INSERT INTO pgpulse.jobs (id, queue, name, payload) SELECT gen_random_uuid(), 'big', 'x', '{}' FROM generate_series(1, 10050)`,
+      `INSERT INTO pgpulse.jobs (id, queue, name, payload) SELECT gen_random_uuid(), 'big', 'x', '{}' FROM generate_series(1, 30000)`,
     );
     await sql.query('ANALYZE pgpulse.jobs');
     const big = await vi.waitUntil(
@@ -96,29 +68,8 @@ describe('the dashboard API', () => {
       { timeout: 10_000 },
     );
     expect(big?.counts.pending.estimated).toBe(true);
-    expect(big?.counts.pending.value).toBeGreaterThanOrEqual(10_000);
-  });
-
-  test('job lists page by keyset, with filters, without gaps or repeats', async () => {
-    await queue.sendBatch(
-      'pages',
-      Array.from({ length: 25 }, (_, i) => ({ payload: i, name: i % 2 === 0 ? 'even' : 'odd' })),
-    );
-    const seen: string[] = [];
-    let cursor: string | null = '';
-    while (cursor !== null) {
-      const page: JobPage = (
-        await api<JobPage>('GET', `/queues/pages/jobs?state=pending&limit=10&cursor=${cursor}`)
-      ).body;
-      seen.push(...page.jobs.map((job) => job.id));
-      cursor = page.next;
-    }
-    expect(seen).toHaveLength(25);
-    expect(new Set(seen).size).toBe(25);
-    const evens = (await api<JobPage>('GET', '/queues/pages/jobs?state=pending&name=even&limit=50'))
-      .body;
-    expect(evens.jobs).toHaveLength(13);
-    expect(evens.jobs.every((job) => job.name === 'even')).toBe(true);
+    // The planner's estimate from ANALYZE, not the capped count (10,000).
+    expect(big?.counts.pending.value).toBeGreaterThan(20_000);
   });
 
   test('a dead job is retried from its page, and its detail carries no lease token', async () => {
@@ -197,34 +148,35 @@ describe('the dashboard API', () => {
   });
 
   test('bad input is a 400 naming the field, and writes nothing', async () => {
+    await queue.queues.upsert('pages', { concurrencyLimit: 2 });
     for (const path of [
       '/queues/pages/jobs?state=bogus',
       '/queues/pages/jobs?limit=0',
       '/queues/pages/jobs?from=not-a-date',
       '/queues/pages/jobs?cursor=garbage',
+      `/queues/pages/jobs?cursor=${cursorOf({ at: 'x', id: NO_JOB })}`,
+      `/queues/pages/jobs?cursor=${cursorOf({ priority: 1e12, at: '2026-01-01 00:00:00+00', id: NO_JOB })}`,
+      '/search?q=a%3D%22%5Cu0000%22&queue=pages',
       '/jobs/not-a-uuid',
       '/search?q=',
     ]) {
       expect((await api('GET', path)).status, path).toBe(400);
     }
+    const { id: deadId } = await queue.send('bad-redrive', {}, { maxAttempts: 1 });
+    const [doomed] = await queue.claim('bad-redrive');
+    await queue.fail(doomed as ClaimedJob, new Error('x'));
     const before = await jobCount();
+    const settings = await queue.queues.get('pages');
     expect((await api('PATCH', '/queues/pages/settings', { concurrencyLimit: -1 })).status).toBe(
       400,
     );
-    expect((await api('POST', '/dead/redrive', { queue: 'dl', ids: ['nope'] })).status).toBe(400);
+    expect(await queue.queues.get('pages')).toEqual(settings);
+    const redrive = { queue: 'bad-redrive', ids: [deadId, 'nope'] };
+    expect((await api('POST', '/dead/redrive', redrive)).status).toBe(400);
+    expect((await queue.getJob(deadId))?.state).toBe('dead');
     expect((await api('POST', '/queues/x/purge', '[1]')).status).toBe(400);
     expect(await jobCount()).toBe(before);
     expect((await api('GET', '/jobs/00000000-0000-4000-8000-000000000000')).status).toBe(404);
-  });
-
-  test('find a job by id, idempotency key or payload field', async () => {
-    const { id } = await queue.send('find', { user: { id: 42 } }, { idempotencyKey: 'order-7' });
-    const byId = (await api<SearchResult>('GET', `/search?q=${id}`)).body;
-    expect(byId).toMatchObject({ by: 'id', jobs: [{ id }] });
-    const byKey = (await api<SearchResult>('GET', '/search?q=order-7&queue=find')).body;
-    expect(byKey).toMatchObject({ by: 'idempotency-key', jobs: [{ id }] });
-    const byField = (await api<SearchResult>('GET', '/search?q=user.id%3D42&queue=find')).body;
-    expect(byField).toMatchObject({ by: 'payload', jobs: [{ id }] });
   });
 
   test('delete removes a finished job, and refuses a running one', async () => {
@@ -254,26 +206,5 @@ describe('the dashboard API', () => {
     expect((await queue.queues.get('settings')).paused).toBe(true);
     await api('POST', '/queues/settings/resume', {});
     expect((await queue.queues.get('settings')).paused).toBe(false);
-  });
-});
-
-describe('flows, schedules and workers', () => {
-  test('list and read them', async () => {
-    const flow = await queue.flow([
-      { ref: 'a', queue: 'flowq', payload: {} },
-      { ref: 'b', queue: 'flowq', payload: {}, dependsOn: ['a'] },
-    ]);
-    const flows = await api<FlowList>('GET', '/flows');
-    expect(flows.status).toBe(200);
-    expect(flows.body.flows[0]).toMatchObject({ id: flow.flowId, jobs: 2, finished: false });
-    expect(flows.body.flows[0]?.counts).toEqual({ pending: 1, waiting: 1 });
-    const detail = await api<{ jobs: unknown[] }>('GET', `/flows/${flow.flowId}`);
-    expect(detail.body.jobs).toHaveLength(2);
-    await queue.schedules.set('every-hour', { queue: 'flowq', cron: '0 * * * *' });
-    const schedules = await api<ScheduleList>('GET', '/schedules');
-    expect(schedules.body.schedules.map((s) => s.name)).toContain('every-hour');
-    const paused = await api<{ state: string }>('POST', '/schedules/every-hour/pause', {});
-    expect(paused.body.state).toBe('paused');
-    expect((await api('GET', '/workers')).status).toBe(200);
   });
 });

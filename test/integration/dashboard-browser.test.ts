@@ -96,6 +96,23 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  test('a lost connection shows as such, and the page reconnects by itself', async () => {
+    const own = await serveDashboard(queue, { port: 0 });
+    const port = Number(new URL(own.url).port);
+    const page = await open('/', own);
+    const status = () => page.getByTestId('connection-status').textContent();
+    await expect.poll(status).toMatch(/^\s*live\s*$/);
+    await own.close();
+    await expect.poll(status, { timeout: 20_000 }).toMatch(/reconnecting/);
+    const again = await serveDashboard(queue, { port });
+    try {
+      await expect.poll(status, { timeout: 30_000 }).toMatch(/^\s*live\s*$/);
+    } finally {
+      await page.close();
+      await again.close();
+    }
+  });
+
   test('a dead job is retried from its page and completes', async () => {
     const { id } = await queue.send('retry-me', { order: 7 }, { maxAttempts: 1 });
     const [claimed] = await queue.claim('retry-me');
@@ -159,7 +176,8 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     for (const path of [`/jobs/${id}`, '/queues/ro-ui', '/dead', '/schedules']) {
       const page = await open(path, readOnlyServer);
       await page.waitForSelector('main h1');
-      await page.waitForLoadState('networkidle');
+      // The live stream never goes idle: wait for the page's reads, at most a few seconds.
+      await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => undefined);
       expect(await page.locator(mutating).count(), path).toBe(0);
       await page.close();
     }

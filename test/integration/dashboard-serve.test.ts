@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { describe, expect, test } from 'vitest';
 import { serveDashboard } from '../../src/dashboard/index.js';
 import { ConfigurationError } from '../../src/index.js';
@@ -29,6 +30,30 @@ describe('serving on its own', () => {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(bearer.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('without auth it answers only to loopback names (DNS rebinding)', async () => {
+    const server = await serveDashboard(queue, { port: 0 });
+    const { port } = new URL(server.url);
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port, path: '/api/session', headers: { host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      expect(await status(`evil.example:${port}`)).toBe(403);
+      expect(await status(`localhost:${port}`)).toBe(200);
+      expect(await status(`127.0.0.1:${port}`)).toBe(200);
     } finally {
       await server.close();
     }

@@ -180,7 +180,7 @@ describe('pgpulse job why', () => {
     expect(out.stdout).toContain('group-concurrency');
     expect(out.stdout).toContain(running?.id);
     const bad = await runCli(['job', 'why', 'nope'], { PGPULSE_DATABASE_URL: db.url });
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // bad input (a malformed id)
   });
 });
 

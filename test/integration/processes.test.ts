@@ -43,7 +43,9 @@ test('a worker SIGKILLed mid-job: its job runs again in another process once the
   );
   await doomed.kill();
 
-  const survivor = await spawn({ TEST_QUEUE: 'crash', TEST_LEASE_MS: '800' });
+  // The survivor's own leases are long: a heartbeat it misses on a loaded machine must not
+  // cost a third attempt. The doomed job's lease (800 ms) was set by its claim.
+  const survivor = await spawn({ TEST_QUEUE: 'crash', TEST_LEASE_MS: '10000' });
   await waitFor(
     async () => (await queue.stats('crash')).counts.completed === 51,
     'all 51 jobs',

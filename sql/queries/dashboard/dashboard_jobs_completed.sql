@@ -21,7 +21,7 @@ SELECT * FROM (
   (SELECT id, queue, name, state, tenant, priority, attempts, max_attempts, run_at, created_at,
        started_at, finished_at, last_error ->> 'message' AS error, progress, flow_id, finished_at::text AS cursor_at
    FROM {{schema}}.jobs
-   WHERE queue = $1 AND state = 'completed' AND finished_at IS NOT NULL
+   WHERE queue = $1 AND state = 'completed'
      AND (finished_at, id) < ($7::timestamptz, $8::uuid)
      AND ($2::text IS NULL OR name = $2) AND ($3::text IS NULL OR tenant = $3)
      AND finished_at >= $4 AND finished_at <= $5
