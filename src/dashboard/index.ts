@@ -21,7 +21,31 @@ import {
 } from './options.js';
 import { newCsrfToken } from './security.js';
 
-export type * from './api-types.js';
+export type {
+  ApiError,
+  Count,
+  CountState,
+  FlowDetail,
+  FlowList,
+  FlowSummary,
+  JobDetail,
+  JobListQuery,
+  JobPage,
+  JobSummary,
+  ListState,
+  LiveJobEvent,
+  Overview,
+  PurgeRequest,
+  QueueDetail,
+  QueueOverview,
+  RedriveRequest,
+  ScheduleList,
+  SearchResult,
+  SeriesPoint,
+  SessionInfo,
+  Wire,
+  WorkerList,
+} from './api-types.js';
 export type { DashboardAuth, DashboardOptions, ServeDashboardOptions } from './options.js';
 
 /** A dashboard, ready to be mounted. */
