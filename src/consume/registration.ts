@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Context } from '../db/context.js';
 import { isTransient } from '../db/failure.js';
 import { describeError } from '../kernel/error-record.js';
+import { ErrorCode, isPgPulseError } from '../kernel/errors.js';
 import { VERSION } from '../kernel/version.js';
 import type { ConsumerConfig } from './consumer-config.js';
 
@@ -81,7 +82,9 @@ export class Registration {
         },
         (error: unknown) => {
           if (isTransient(error)) this.#onTransient(error);
-          else {
+          else if (isPgPulseError(error, ErrorCode.queueClosed)) {
+            // The queue closed while the beat was out: the entry expires by itself.
+          } else {
             const message = `pgpulse: no worker registry entry for ${queue}`;
             this.#ctx.options.logger.warn(message, {
               scope: 'pgpulse.consumer',

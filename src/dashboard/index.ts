@@ -57,8 +57,8 @@ export interface Dashboard {
   fetch(request: Request): Promise<Response>;
   /**
    * A `node:http` request listener: for `http.createServer`, Express (mounted with `app.use`
-   * under the base path: Express's `originalUrl` is used) and Fastify (`reply.hijack()`, then
-   * `handler(request.raw, reply.raw)`).
+   * under the base path: Express's `originalUrl` is used) and Fastify (in an `onRequest` hook,
+   * before it reads the body: `reply.hijack()`, then `handler(request.raw, reply.raw)`).
    */
   readonly handler: (request: IncomingMessage, response: ServerResponse) => void;
   /** Stops its event subscription and live streams. The queue stays open. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -19,11 +19,6 @@ if (!hasChromium) {
     `dashboard browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set PGPULSE_CHROMIUM)`,
   );
 }
-/** Screenshots for the README, written only when asked (they are committed in docs/). */
-const SHOTS =
-  process.env.PGPULSE_SCREENSHOTS === '1'
-    ? new URL('../../docs/screenshots/', import.meta.url)
-    : null;
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const { db, sql, queue } = await useTestQueue();
@@ -72,12 +67,6 @@ async function axeViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  if (SHOTS === null) return;
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: false });
-}
-
 describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
   test('the overview updates live when other processes send and complete jobs', async () => {
     await queue.queues.upsert('live');
@@ -91,7 +80,6 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
       expect(sent.code, sent.stderr).toBe(0);
     }
     await expect.poll(() => completed.textContent(), { timeout: 30_000 }).toMatch(/^\s*3\s*$/);
-    await shot(page, 'overview');
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
     await page.close();
   });
@@ -119,7 +107,6 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await queue.fail(claimed as ClaimedJob, new Error('card declined'));
     const page = await open(`/jobs/${id}`);
     await expect.poll(() => page.getByTestId('job-state').first().textContent()).toMatch(/dead/);
-    await shot(page, 'job');
     await page.getByTestId('job-action-retry').click();
     await expect.poll(() => page.getByTestId('job-state').first().textContent()).toMatch(/pending/);
     const worker = queue.work('retry-me', async () => 'paid');
@@ -137,7 +124,6 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
   test('purge refuses without the typed confirmation', async () => {
     await queue.sendBatch('purge-ui', [{ payload: 1 }, { payload: 2 }]);
     const page = await open('/queues/purge-ui');
-    await shot(page, 'queue');
     await page.getByTestId('purge-button').click();
     const submit = page.getByTestId('purge-submit');
     await expect.poll(() => submit.isDisabled()).toBe(true);
@@ -190,23 +176,22 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
       { ref: 'a', queue: 'a11y', payload: {} },
       { ref: 'b', queue: 'a11y', payload: {}, dependsOn: ['a'] },
     ]);
-    const pages: [string, string][] = [
-      ['/', 'overview'],
-      ['/queues/a11y', 'queue'],
-      [`/jobs/${id}`, 'job'],
-      ['/dead', 'dead'],
-      ['/schedules', 'schedules'],
-      ['/flows', 'flows'],
-      [`/flows/${flow.flowId}`, 'flow'],
-      ['/workers', 'workers'],
+    const pages: string[] = [
+      '/',
+      '/queues/a11y',
+      `/jobs/${id}`,
+      '/dead',
+      '/schedules',
+      '/flows',
+      `/flows/${flow.flowId}`,
+      '/workers',
     ];
-    for (const [path, name] of pages) {
+    for (const path of pages) {
       const page = await open(path);
       await page.waitForSelector('main h1');
       await page.waitForLoadState('networkidle').catch(() => undefined);
       expect(await axeViolations(page), path).toEqual([]);
       expect((page as Page & { errors: string[] }).errors, path).toEqual([]);
-      if (['dead', 'schedules', 'flow', 'workers'].includes(name)) await shot(page, name);
       await page.close();
     }
   });
