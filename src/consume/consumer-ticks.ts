@@ -35,6 +35,8 @@ export class ConsumerTicks {
   readonly #port: TickPort;
   readonly #queue: string;
   readonly #repairs: IntervalTask<number>;
+  /** Schedules being moved on now: stop() waits for them, so that nothing writes after it. */
+  readonly #advancing = new Set<Promise<void>>();
 
   constructor(ctx: Context, queue: string, port: TickPort) {
     this.#ctx = ctx;
@@ -62,15 +64,22 @@ export class ConsumerTicks {
     });
   }
 
-  stop(): Promise<void> {
-    return this.#repairs.stop();
+  /** Stops the repairs and waits for every schedule being moved on. */
+  async stop(): Promise<void> {
+    await this.#repairs.stop();
+    while (this.#advancing.size > 0) await Promise.all(this.#advancing);
   }
 
   /** Dispatches a claimed job; a schedule's tick once its schedule has moved on, or meanwhile. */
   dispatch(entry: LeasedEntry): void {
     if (!isTick(entry.job)) this.#port.dispatch(entry);
-    else if (isUnskippable(entry.job)) void this.#startedTick(entry);
-    else void this.#tick(entry);
+    else this.#track(isUnskippable(entry.job) ? this.#startedTick(entry) : this.#tick(entry));
+  }
+
+  #track(advancing: Promise<void>): void {
+    this.#advancing.add(advancing);
+    const done = () => this.#advancing.delete(advancing);
+    advancing.then(done, done);
   }
 
   /**
