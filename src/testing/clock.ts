@@ -18,12 +18,19 @@ export interface TestClockOptions {
  * workers, in this process or any other, claim what is now due at once and re-arm their timers
  * for the rest (without LISTEN, at their next poll).
  *
+ * Recurring schedules (of `queues`) move with it: each keeps how far the clock moved it, computes
+ * its ticks on the database's clock plus that much, and makes each tick's job due that much
+ * earlier. So advancing an hour runs an hourly schedule's waiting tick, whose claim then puts the
+ * next tick an hour on, again due after the next hour of advancing; ticks skipped over by one
+ * large advance are missed ticks, handled as the schedule's `misfire` policy says.
+ *
  * What it does not do: the database's `now()` and this process's clock (`Date.now()`, timers)
  * stay real, and so do `created_at`, `started_at`, leases of running jobs (heartbeats and the
  * sweeper work in real time), handler `timeoutMs`, and rate limits' token buckets. It moves only
  * the jobs pending when it is called: a job sent, or an attempt failing, afterwards is due by the
- * real clock (so wait for the failure to be recorded before advancing past its backoff). Never use
- * it on a database that is not a test's.
+ * real clock (so wait for the failure to be recorded before advancing past its backoff); likewise
+ * a schedule set afterwards starts on the real clock. Never use it on a database that is not a
+ * test's.
  *
  * @example
  * ```ts
@@ -55,16 +62,20 @@ export class TestClock {
   }
 
   /**
-   * Moves the pending jobs `ms` into their future (see {@link TestClock}) and wakes the workers.
+   * Moves the pending jobs and the schedules `ms` into their future (see {@link TestClock}) and
+   * wakes the workers.
    *
-   * @returns how many jobs moved.
+   * @returns how many jobs moved, and how many schedules.
    * @throws ValidationError for a negative or non-integer `ms`.
    */
-  async advance(ms: number): Promise<{ moved: number }> {
+  async advance(ms: number): Promise<{ moved: number; schedules: number }> {
     checkInteger('ms', ms, 0, Number.MAX_SAFE_INTEGER);
     const { text } = queriesFor(this.#queue.options.schema).advance_clock;
-    const { rows } = await this.#queue.pool.query<{ moved: number }>(text, [ms, this.#queues]);
+    const { rows } = await this.#queue.pool.query<{ moved: number; schedules: number }>(text, [
+      ms,
+      this.#queues,
+    ]);
     this.#advancedMs += ms;
-    return { moved: rows[0]?.moved ?? 0 };
+    return { moved: rows[0]?.moved ?? 0, schedules: rows[0]?.schedules ?? 0 };
   }
 }

@@ -159,7 +159,7 @@ describe('TestClock', () => {
       const { id } = await queue.send('clocked', {}, { delayMs: 3_600_000 });
       await clock.advance(60_000); // not enough
       expect((await queue.getJob(id))?.state).toBe('pending');
-      expect(await clock.advance(3_540_000)).toEqual({ moved: 1 });
+      expect(await clock.advance(3_540_000)).toEqual({ moved: 1, schedules: 0 });
       expect((await waitForJob(queue, id, 'completed')).result).toBe('ran');
       expect(clock.advancedMs).toBe(3_600_000);
     } finally {
@@ -199,5 +199,61 @@ describe('TestClock', () => {
     expect((await queue.getJob(sooner.id))?.state).toBe('completed');
     expect((await queue.getJob(other.id))?.state).toBe('pending');
     await expect(clock.advance(-1)).rejects.toMatchObject({ field: 'ms' });
+  });
+
+  test('an hourly schedule runs once per hour the clock advances, each tick an hour on', async () => {
+    const clock = new TestClock(queue, { queues: ['clocked-hourly'] });
+    const { schedule } = await queue.schedules.set('hourly', {
+      cron: '0 * * * *',
+      queue: 'clocked-hourly',
+    });
+    const first = schedule.nextRunAt as Date;
+    const ran: string[] = [];
+    const handler = async () => void ran.push('tick');
+    for (let hour = 1; hour <= 3; hour++) {
+      expect((await clock.advance(3_600_000)).schedules).toBe(1);
+      const { completed } = await drain(queue, 'clocked-hourly', handler);
+      expect(completed.length).toBe(1);
+      // The next tick waits an hour on, due only once the clock has moved another hour.
+      expect((await queue.schedules.get('hourly'))?.nextRunAt).toEqual(
+        new Date(first.getTime() + hour * 3_600_000),
+      );
+    }
+    const { rows } = await queue.pool.query<{ tick_at: Date; state: string }>(
+      `SELECT tick_at, state FROM pgpulse.all_jobs WHERE schedule = 'hourly' ORDER BY tick_at`,
+    );
+    expect(rows.map((row) => [row.tick_at.getTime() - first.getTime(), row.state])).toEqual([
+      [0, 'completed'],
+      [3_600_000, 'completed'],
+      [7_200_000, 'completed'],
+      [10_800_000, 'pending'],
+    ]);
+    expect(ran).toHaveLength(3);
+    await queue.schedules.remove('hourly');
+  });
+
+  test("ticks skipped over by one large advance are missed ticks, as the schedule's misfire says", async () => {
+    const clock = new TestClock(queue, { queues: ['clocked-misfire'] });
+    await queue.schedules.set('five-minutes', { every: 300_000, queue: 'clocked-misfire' });
+    await queue.schedules.set('five-minutes-all', {
+      every: 300_000,
+      queue: 'clocked-misfire',
+      misfire: 'all',
+      misfireCap: 3,
+    });
+    const { schedule: other } = await queue.schedules.set('elsewhere', {
+      every: 300_000,
+      queue: 'unclocked',
+    });
+    expect((await clock.advance(3_600_000)).schedules).toBe(2); // twelve ticks pass
+    const { completed } = await drain(queue, 'clocked-misfire', async () => 'ok');
+    const runs = (name: string) => completed.filter((event) => event.job.schedule === name);
+    expect(runs('five-minutes')).toHaveLength(1); // 'once': the waiting tick runs, no more
+    expect(runs('five-minutes-all')).toHaveLength(3); // 'all' with a cap of 3
+    // The unclocked queue's schedule did not move: its tick is still due on the real clock.
+    expect((await queue.schedules.get('elsewhere'))?.nextRunAt).toEqual(other.nextRunAt);
+    for (const name of ['five-minutes', 'five-minutes-all', 'elsewhere']) {
+      await queue.schedules.remove(name);
+    }
   });
 });

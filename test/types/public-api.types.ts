@@ -220,7 +220,7 @@ export async function testingTypes(): Promise<void> {
   expectTypeOf(drained.completed[0]).toEqualTypeOf<api.WorkerCompletedEvent | undefined>();
   await testing.drain(queue, 'q', [welcome, plain], { worker: { concurrency: 2 } });
   const clock = new testing.TestClock(queue, { queues: ['q'] });
-  expectTypeOf(await clock.advance(1000)).toEqualTypeOf<{ moved: number }>();
+  expectTypeOf(await clock.advance(1000)).toEqualTypeOf<{ moved: number; schedules: number }>();
   const server = await testing.startTestDatabase({ setup: async (url) => void url });
   await using db = await testing.createTestDatabase(server.info);
   expectTypeOf(db.url).toBeString();

@@ -1,6 +1,6 @@
 -- Lists schedules by name, optionally of one queue, each with the state of its last job.
 -- $1 queue: text, or NULL for every queue
-SELECT s.*, extract(epoch FROM now()) * 1000 AS db_now_ms,
+SELECT s.*, extract(epoch FROM now()) * 1000 + s.clock_offset_ms AS db_now_ms,
        j.state AS last_job_state, j.started_at AS last_job_started_at,
        j.finished_at AS last_job_finished_at
 FROM {{schema}}.schedules AS s

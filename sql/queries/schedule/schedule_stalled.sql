@@ -1,8 +1,9 @@
 -- The schedules of a queue that stalled: their waiting tick's job is gone (purged, deleted) or
 -- finished without moving the schedule on (cancelled by hand, or claimed by a release from before
 -- schedules), so no claim will ever move them on. A consumer repairs each as the claim of that
--- tick would have (schedule_advance()). Only ticks due more than $2 ms ago: a tick's job is
--- moved on by its claimer before its handler runs, so it cannot have finished unmoved sooner.
+-- tick would have (schedule_advance()). Only ticks due more than $2 ms ago on the real clock (a
+-- test clock's offset taken off): a tick's job is moved on by its claimer before its handler
+-- runs, so it cannot have finished unmoved sooner.
 -- The waiting job is looked for in the jobs table, then in jobs_done (a completed or cancelled
 -- job moved there: migration 0013).
 -- $1 queue: text
@@ -19,7 +20,8 @@ LEFT JOIN LATERAL (
   LIMIT 1
 ) AS w ON true
 WHERE s.queue = $1 AND NOT s.paused
-  AND s.next_tick_at < now() - $2 * interval '1 millisecond'
+  AND s.next_tick_at - s.clock_offset_ms * interval '1 millisecond'
+      < now() - $2 * interval '1 millisecond'
   AND (w.id IS NULL OR w.state IN ('completed', 'dead', 'cancelled'))
 ORDER BY s.next_tick_at
 LIMIT $3
