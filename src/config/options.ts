@@ -34,7 +34,8 @@ export interface QueueOptions {
   poolSize?: number;
   /**
    * How long opening a connection may take before it fails, in ms (the pool's and the LISTEN
-   * connection's): an unreachable host fails instead of hanging. Default 10,000.
+   * connection's): an unreachable host fails instead of hanging. A call waiting for a free
+   * connection of a busy pool is not bounded by it: it waits its turn. Default 10,000.
    */
   connectTimeoutMs?: number;
   /**

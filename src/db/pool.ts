@@ -35,8 +35,51 @@ export function ownPoolConnection(
 }
 
 /**
+ * A `pg.Client` whose opening of a connection fails after `connectTimeoutMs`. The pool's own
+ * `connectionTimeoutMillis` would also bound how long a call waits for a busy pool's next free
+ * client, and fail sends with "timeout exceeded when trying to connect" under a burst of load
+ * that the pool would have served moments later; so the pool waits without a bound, and the
+ * bound is on the connection alone (an unreachable or silent host still fails in time).
+ */
+function clientClass(connectTimeoutMs: number): typeof pg.Client {
+  return class TimedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(
+        typeof config === 'object'
+          ? { ...config, connectionTimeoutMillis: connectTimeoutMs }
+          : config,
+      );
+    }
+
+    // node-postgres reports its own connect timeout as a bare "Connection terminated": say why.
+    // (The pool connects with a callback.)
+    override connect(): Promise<pg.Client>;
+    override connect(callback: (err: Error | null, client?: pg.Client) => void): void;
+    override connect(
+      callback?: (err: Error | null, client?: pg.Client) => void,
+    ): Promise<pg.Client> | undefined {
+      const started = performance.now();
+      const named = (error: Error): Error =>
+        performance.now() - started >= connectTimeoutMs && !/timeout/i.test(error.message)
+          ? new Error(`timeout expired after ${connectTimeoutMs} ms when trying to connect`, {
+              cause: error,
+            })
+          : error;
+      if (callback === undefined) {
+        return super.connect().catch((error: Error) => {
+          throw named(error);
+        });
+      }
+      super.connect((error: Error | null) => callback(error ? named(error) : null, this));
+      return undefined;
+    }
+  };
+}
+
+/**
  * The pool of a queue given a connection string (a pool given in `options` is used as it is):
- * bounded connect time, `application_name` pgpulse, the session settings above. An idle client
+ * bounded connect time (opening a connection, not waiting for a free one), `application_name`
+ * pgpulse, the session settings above. An idle client
  * that loses its server is reported and dropped, and the pool goes on; once `closing()` says so,
  * connections ending is what was asked for. Idle connections do not keep the process alive
  * (`allowExitOnIdle`): once its last worker stopped, a process whose work is done exits without
@@ -48,7 +91,7 @@ export function createPool(options: ResolvedQueueOptions, closing: () => boolean
   const pool = new pg.Pool({
     ...ownPoolConnection(connection.connectionString, options.pooler),
     max: connection.poolSize,
-    connectionTimeoutMillis: options.connectTimeoutMs,
+    Client: clientClass(options.connectTimeoutMs),
     application_name: 'pgpulse',
     allowExitOnIdle: true,
   });
