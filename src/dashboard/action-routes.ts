@@ -2,8 +2,13 @@ import { Hono, type Context as HonoContext } from 'hono';
 import { InvalidStateError, JobNotFoundError } from '../kernel/job-errors.js';
 import type { JobState } from '../kernel/types.js';
 import { checkJobId, checkName, invalid } from '../kernel/validate.js';
-import type { PurgeRequest, RedriveRequest } from './api-types.js';
-import { assertQueue, type DashboardDeps, jobDetail, queueDetail } from './read-routes.js';
+import type {
+  PurgeRequest,
+  RedriveRequest,
+  ScheduleAnswer,
+  ScheduleTriggered,
+} from './api-types.js';
+import { assertQueue, type DashboardDeps, jobDetail, queueDetail, toWire } from './read-routes.js';
 
 /** The request's JSON body, which must be an object. */
 async function bodyOf(c: HonoContext): Promise<Record<string, unknown>> {
@@ -102,13 +107,13 @@ export function actionRoutes(deps: DashboardDeps): Hono {
   });
 
   api.post('/schedules/:name/pause', async (c) =>
-    c.json(await queue.schedules.pause(c.req.param('name'))),
+    c.json(toWire(await queue.schedules.pause(c.req.param('name'))) satisfies ScheduleAnswer),
   );
   api.post('/schedules/:name/resume', async (c) =>
-    c.json(await queue.schedules.resume(c.req.param('name'))),
+    c.json(toWire(await queue.schedules.resume(c.req.param('name'))) satisfies ScheduleAnswer),
   );
   api.post('/schedules/:name/trigger', async (c) =>
-    c.json(await queue.schedules.trigger(c.req.param('name'))),
+    c.json((await queue.schedules.trigger(c.req.param('name'))) satisfies ScheduleTriggered),
   );
   return api;
 }

@@ -194,11 +194,20 @@ export interface RedriveRequest {
 }
 
 /**
- * GET /schedules: every schedule. POST /schedules/:name/pause, /resume and /trigger act on one
- * (answering the schedule, or for trigger the id of the job it sent).
+ * GET /schedules: every schedule. POST /schedules/:name/pause and /resume act on one, answering
+ * it as it is then (a {@link ScheduleAnswer}); POST /schedules/:name/trigger answers a
+ * {@link ScheduleTriggered}. 404 `not-found` when no schedule has the name.
  */
 export interface ScheduleList {
   schedules: Wire<ScheduleInfo>[];
+}
+
+/** What POST /schedules/:name/pause and /resume answer: the schedule as it is now. */
+export type ScheduleAnswer = Wire<ScheduleInfo>;
+
+/** What POST /schedules/:name/trigger answers: the job it sent. */
+export interface ScheduleTriggered {
+  id: string;
 }
 
 /** GET /flows?cursor=: recent flows, newest first. */

@@ -6,12 +6,14 @@ import type { Job } from '../kernel/types.js';
 import { checkJobId, checkName } from '../kernel/validate.js';
 import type { Queue } from '../queue.js';
 import type {
+  FlowDetail,
   FlowList,
   FlowSummary,
   JobDetail,
   QueueDetail,
   ScheduleList,
   SessionInfo,
+  Wire,
   WorkerList,
 } from './api-types.js';
 import { deadJobPage, listJobPage, searchJobs } from './jobs.js';
@@ -19,6 +21,11 @@ import type { LiveFeed } from './live.js';
 import { overviewOf, queueNames } from './overview.js';
 
 /** What the routes work with. */
+/** A value as its JSON reads back (dates as ISO strings), typed so. */
+export function toWire<T>(value: T): Wire<T> {
+  return JSON.parse(JSON.stringify(value)) as Wire<T>;
+}
+
 export interface DashboardDeps {
   readonly queue: Queue;
   readonly ctx: Context;
@@ -37,9 +44,8 @@ export async function jobDetail(deps: DashboardDeps, id: string): Promise<JobDet
   const explain = FINISHED.has(job.state) ? null : await deps.queue.explain(id);
   const shown: Job = { ...job, leaseToken: null };
   return {
-    job: JSON.parse(JSON.stringify(shown)) as JobDetail['job'],
-    explain:
-      explain === null ? null : (JSON.parse(JSON.stringify(explain)) as JobDetail['explain']),
+    job: toWire(shown),
+    explain: explain === null ? null : toWire(explain),
     actions: {
       retry: job.state === 'dead' && !job.archived,
       cancel: job.state === 'pending' || job.state === 'running' || job.state === 'waiting',
@@ -62,7 +68,7 @@ export async function queueDetail(deps: DashboardDeps, name: string): Promise<Qu
   const settings = await deps.queue.queues.get(name);
   const [overview] = await overviewOf(deps.ctx, [name]);
   return {
-    settings: JSON.parse(JSON.stringify(settings)) as QueueDetail['settings'],
+    settings: toWire(settings),
     overview: overview as QueueDetail['overview'],
   };
 }
@@ -87,7 +93,7 @@ export function readRoutes(deps: DashboardDeps): Hono {
   api.get('/dead', async (c) => c.json(await deadJobPage(deps.ctx, c.req.query())));
   api.get('/schedules', async (c) => {
     const schedules = await deps.queue.schedules.list();
-    return c.json(JSON.parse(JSON.stringify({ schedules })) as ScheduleList);
+    return c.json(toWire({ schedules }) satisfies ScheduleList);
   });
   api.get('/flows', async (c) => {
     const cursor = c.req.query('cursor') || HIGHEST_FLOW;
@@ -111,11 +117,11 @@ export function readRoutes(deps: DashboardDeps): Hono {
     if (flow === null) {
       return c.json({ error: { code: 'not-found', message: `no flow has id ${id}` } }, 404);
     }
-    return c.json(JSON.parse(JSON.stringify(flow)));
+    return c.json(toWire(flow) satisfies FlowDetail);
   });
   api.get('/workers', async (c) => {
     const workers = await deps.queue.workers.list();
-    return c.json(JSON.parse(JSON.stringify({ workers })) as WorkerList);
+    return c.json(toWire({ workers }) satisfies WorkerList);
   });
   api.get('/search', async (c) =>
     c.json(await searchJobs(deps.ctx, c.req.query('q'), c.req.query('queue'))),

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { ScheduleList } from '../../api-types.js';
+import type { ScheduleAnswer, ScheduleList, ScheduleTriggered } from '../../api-types.js';
 import { get, send } from '../api.js';
 import { ErrorAlert, Notice } from '../components/alert.js';
 import { StateBadge } from '../components/state-badge.js';
@@ -39,10 +39,14 @@ export function SchedulesPage() {
   const act = async (schedule: Schedule, kind: ScheduleAction) => {
     setNotice(null);
     const done = await action.run(() =>
-      send<unknown>('POST', `/schedules/${encodeURIComponent(schedule.name)}/${kind}`),
+      send<ScheduleAnswer | ScheduleTriggered>(
+        'POST',
+        `/schedules/${encodeURIComponent(schedule.name)}/${kind}`,
+      ),
     );
     if (done === undefined) return;
-    setNotice(`Schedule ${schedule.name} ${DONE[kind]}.`);
+    const sent = 'id' in done && !('name' in done) ? `: job ${done.id}` : '';
+    setNotice(`Schedule ${schedule.name} ${DONE[kind]}${sent}.`);
     list.reload();
   };
 
