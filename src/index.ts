@@ -128,7 +128,7 @@ export type {
   OverlapPolicy,
   ScheduleJobOptions,
   ScheduleTiming,
-} from './kernel/types.js';
+} from './kernel/schedule-types.js';
 
 // Observability
 export type { MetricsOptions, MetricsServer, QueueMetrics } from './observe/metrics.js';

@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import type { MisfirePolicy, OverlapPolicy, ScheduleTiming } from '../kernel/types.js';
+import type { MisfirePolicy, OverlapPolicy, ScheduleTiming } from '../kernel/schedule-types.js';
 import { type CheckKind, checkDate, checkInteger, invalid } from '../kernel/validate.js';
 
 /** The shortest interval a schedule may have, in ms: anything shorter is a busy loop, not a schedule. */

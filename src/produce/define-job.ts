@@ -4,7 +4,8 @@ import { MAX_DURATION_MS } from '../config/options.js';
 import { resolveTiming, TIMING_KEYS } from '../config/schedule-timing.js';
 import type { JobContext } from '../execute/job-context.js';
 import { ValidationError } from '../kernel/errors.js';
-import type { BackoffPolicy, ScheduleJobOptions, ScheduleTiming } from '../kernel/types.js';
+import type { ScheduleJobOptions, ScheduleTiming } from '../kernel/schedule-types.js';
+import type { BackoffPolicy } from '../kernel/types.js';
 import {
   checkInteger,
   checkKnownKeys,

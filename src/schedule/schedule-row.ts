@@ -1,10 +1,6 @@
 import type { ResolvedTiming } from '../config/schedule-timing.js';
-import type {
-  JobState,
-  MisfirePolicy,
-  OverlapPolicy,
-  ScheduleJobOptions,
-} from '../kernel/types.js';
+import type { MisfirePolicy, OverlapPolicy, ScheduleJobOptions } from '../kernel/schedule-types.js';
+import type { JobState } from '../kernel/types.js';
 
 /** A row of schedule_get.sql and schedule_list.sql. */
 export interface ScheduleRow {

@@ -1,5 +1,5 @@
 import { type ResolvedTiming, resolveTiming, TIMING_KEYS } from '../config/schedule-timing.js';
-import type { ScheduleJobOptions, ScheduleTiming } from '../kernel/types.js';
+import type { ScheduleJobOptions, ScheduleTiming } from '../kernel/schedule-types.js';
 import { checkKnownKeys, checkName, checkOptionsObject } from '../kernel/validate.js';
 import {
   type AnyJobDefinition,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import type { MisfirePolicy, OverlapPolicy } from '../../kernel/types.js';
+import type { MisfirePolicy, OverlapPolicy } from '../../kernel/schedule-types.js';
 import type { ScheduleInfo } from '../../schedule/schedule-row.js';
 import type { ScheduleOptions } from '../../schedule/schedule-spec.js';
 import { fields, show, table } from '../format.js';
