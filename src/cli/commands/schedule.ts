@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import type { MisfirePolicy, OverlapPolicy } from '../../kernel/schedule-types.js';
+import type { ScheduleTiming } from '../../kernel/schedule-types.js';
 import type { ScheduleInfo } from '../../schedule/schedule-row.js';
 import type { ScheduleOptions } from '../../schedule/schedule-spec.js';
 import { fields, show, table } from '../format.js';
@@ -24,22 +24,15 @@ function timing(info: ScheduleInfo): string {
   return `every ${info.everyMs} ms`;
 }
 
-interface SetFlags {
+/** `schedule set`'s flags: the timing as the library takes it (`every` as its text). */
+interface SetFlags extends Omit<ScheduleTiming, 'every'> {
   queue: string;
-  cron?: string;
   every?: string;
-  timezone?: string;
   job?: string;
   payload?: string;
   priority?: number;
   maxAttempts?: number;
   tenant?: string;
-  overlap?: OverlapPolicy;
-  misfire?: MisfirePolicy;
-  misfireCap?: number;
-  startAt?: Date;
-  endAt?: Date;
-  maxRuns?: number;
 }
 
 /** The library's options from `schedule set`'s flags (the library validates them). */
