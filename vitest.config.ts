@@ -18,5 +18,8 @@ export default defineConfig({
     // Integration tests wait on real PostgreSQL; these are ceilings for a hung test, not timings.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll's ceiling likewise (vitest's default is 1 s: a loaded CI machine took longer
+    // than that for a page's first event stream to open).
+    expect: { poll: { timeout: 20_000 } },
   },
 });
