@@ -2,6 +2,7 @@ import type {
   AnyJobDefinition,
   JobHandler,
   Queue,
+  Worker,
   WorkerCompletedEvent,
   WorkerEvent,
   WorkerFailedEvent,
@@ -53,10 +54,42 @@ export async function drain<P = unknown, R = unknown>(
   const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
   const deadline = performance.now() + timeoutMs;
   const workOptions: WorkOptions = { sweeper: false, ...options.worker };
-  const worker = Array.isArray(handler)
-    ? queue.work(name, handler as readonly AnyJobDefinition[], workOptions)
-    : queue.work<P, R>(name, handler as JobHandler<P, R>, workOptions);
   const events: WorkerEvent[] = [];
+  // A round ends once nothing is due and nothing runs; its worker is then stopped, which waits
+  // for what the jobs still write (a schedule's tick inserts the jobs of its missed ticks while
+  // its handler runs): whatever became due meanwhile is drained in another round.
+  for (;;) {
+    const worker = Array.isArray(handler)
+      ? queue.work(name, handler as readonly AnyJobDefinition[], workOptions)
+      : queue.work<P, R>(name, handler as JobHandler<P, R>, workOptions);
+    await roundOf(queue, name, worker, events, deadline, timeoutMs);
+    if ((await dueCount(queue, name)) === 0) break;
+  }
+  return {
+    completed: events.filter((e): e is WorkerCompletedEvent => e.type === 'completed'),
+    failed: events.filter((e): e is WorkerFailedEvent => e.type === 'failed'),
+    events,
+  };
+}
+
+/** Due pending jobs of the queue. */
+async function dueCount(queue: Queue, name: string): Promise<number> {
+  const stats = await queue.stats(name);
+  return stats.counts.pending - stats.scheduled;
+}
+
+/**
+ * Runs `worker` until the queue has no due pending job and no running one, then stops it,
+ * recording its events.
+ */
+async function roundOf(
+  queue: Queue,
+  name: string,
+  worker: Worker,
+  events: WorkerEvent[],
+  deadline: number,
+  timeoutMs: number,
+): Promise<void> {
   let fatal: { error: unknown } | undefined;
   let nudge: (() => void) | undefined;
   const subscription = worker.events.subscribe((event) => {
@@ -70,7 +103,7 @@ export async function drain<P = unknown, R = unknown>(
       if (fatal !== undefined) throw fatal.error;
       const stats = await queue.stats(name);
       const due = stats.counts.pending - stats.scheduled;
-      if (due === 0 && stats.counts.running === 0 && worker.held === 0) break;
+      if (due === 0 && stats.counts.running === 0 && worker.held === 0) return;
       const left = deadline - performance.now();
       if (left <= 0) {
         throw new WaitTimeoutError(
@@ -92,9 +125,4 @@ export async function drain<P = unknown, R = unknown>(
     await worker.stop();
     subscription.unsubscribe();
   }
-  return {
-    completed: events.filter((e): e is WorkerCompletedEvent => e.type === 'completed'),
-    failed: events.filter((e): e is WorkerFailedEvent => e.type === 'failed'),
-    events,
-  };
 }
