@@ -63,6 +63,7 @@ async function claimCost(client: pg.Client, name: string, batch: number, runs: n
       'bench',
       null,
       null,
+      0,
     ]);
     const ms = performance.now() - t;
     await client.query('ROLLBACK');

@@ -50,6 +50,11 @@ export interface ClaimResult<P> {
   jobs: ClaimedJob<P>[];
   /** The database's clock (epoch ms) when the claim looked for due jobs. */
   dbNowMs: number;
+  /**
+   * The latest due time (database clock, epoch ms) the claim looked at: `dbNowMs` plus the
+   * look-ahead it was given, or `dbNowMs` where the queue takes due jobs only (fair, grouped).
+   */
+  lookedUntilMs: number;
   /** The queue's rate limit has no token left: the next one arrives in this many ms. */
   retryInMs: number | null;
   /** The queue's concurrency limit is reached: a settling job will announce a free slot. */
@@ -65,6 +70,7 @@ export interface ClaimResult<P> {
 
 interface ClaimStatementRow extends ClaimRow {
   db_now_ms: string;
+  looked_until_ms: string;
   retry_in_ms: string | null;
   capped: boolean;
   more: boolean | null;
@@ -75,12 +81,15 @@ interface ClaimStatementRow extends ClaimRow {
  * Claims up to `batchSize` due jobs of a queue in one statement (`FOR UPDATE SKIP LOCKED`), as
  * the queue's settings allow (paused, limits, fairness), and reports when the claim looked: a job
  * due after that moment was not visible to it. `after` is the previous claim's fair cursor.
+ * With `aheadMs`, jobs due within that many ms are claimed too (except by a fair or grouped
+ * queue): the caller starts each when it is due (its `runAt`, relative to `dbNowMs`).
  */
 export async function claimBatch<P>(
   ctx: Context,
   queue: string,
   options: ResolvedClaimOptions,
   after: string | null = null,
+  aheadMs = 0,
 ): Promise<ClaimResult<P>> {
   checkName('queue', queue);
   const { batchSize, leaseMs, workerId, tenant } = options;
@@ -92,11 +101,13 @@ export async function claimBatch<P>(
     workerId,
     after,
     tenant,
+    aheadMs,
   ]);
   const first = rows[0];
   return {
     jobs: rows.filter((row) => row.id !== null).map((row) => toClaimedJob<P>(row)),
     dbNowMs: Number(first?.db_now_ms),
+    lookedUntilMs: Number(first?.looked_until_ms),
     retryInMs: first?.retry_in_ms == null ? null : Number(first.retry_in_ms),
     capped: first?.capped === true,
     more: first?.more ?? null,

@@ -18,8 +18,16 @@ export interface ClaimerParts {
   readonly claim: ResolvedClaimOptions;
   /** How many jobs can start right now: never claim more. */
   readonly free: () => number;
-  /** Hands claimed jobs over, with the `performance.now()` at which the claim was sent. */
-  readonly onClaimed: (jobs: ClaimedJob[], sentAt: number) => void;
+  /**
+   * Claim jobs due within this many ms too (0: due jobs only), for the consumer to start each on
+   * a local timer when it is due: the claim's round trip then does not make it late.
+   */
+  readonly aheadMs?: number;
+  /**
+   * Hands claimed jobs over, with the `performance.now()` at which the claim was sent and the
+   * database's clock when it looked (epoch ms): a job whose `runAt` is later was claimed ahead.
+   */
+  readonly onClaimed: (jobs: ClaimedJob[], sentAt: number, dbNowMs: number) => void;
   readonly onNextDue: (next: NextDue) => void;
   /** The queue's rate limit ran dry: claim again in this many ms. */
   readonly onRetryIn: (ms: number) => void;
@@ -70,7 +78,10 @@ export class Claimer {
   #wakes = 0;
   /** Whether the next quiet moment should ask for the next delayed job's due time. */
   #refresh = false;
-  /** When (database clock, epoch ms) the last claim that came back short looked for jobs. */
+  /**
+   * The latest due time (database clock, epoch ms) the last claim that came back short looked
+   * at: jobs due later were not visible to it.
+   */
   #lastLookMs: number | null = null;
   /**
    * The latest due time (database clock, epoch ms) a notification announced that no claim has
@@ -83,9 +94,21 @@ export class Claimer {
   #cursor: string | null = null;
   /** A claim for freed capacity is set for the end of this turn of the event loop. */
   #deferred = false;
+  /** How far ahead of the clock the last claim looked (0 for a fair or grouped queue). */
+  #aheadMs: number;
 
   constructor(parts: ClaimerParts) {
     this.#parts = parts;
+    this.#aheadMs = parts.aheadMs ?? 0;
+  }
+
+  /**
+   * How many ms before a job is due a claim takes it: a timer for a delayed job should wake the
+   * claimer that much earlier. The queue's last claim tells (a fair or grouped queue claims due
+   * jobs only, and a wake before then would find nothing).
+   */
+  get aheadMs(): number {
+    return this.#aheadMs;
   }
 
   /** Where the claimer stands (see {@link ClaimerState}). */
@@ -172,20 +195,27 @@ export class Claimer {
     const wakesBefore = this.#wakes;
     try {
       const sentAt = performance.now();
-      const result = await claimBatch(ctx, queue, { ...claim, batchSize }, this.#cursor);
+      const result = await claimBatch(
+        ctx,
+        queue,
+        { ...claim, batchSize },
+        this.#cursor,
+        this.#parts.aheadMs ?? 0,
+      );
       const { jobs } = result;
       if (result.cursor !== null) this.#cursor = result.cursor;
-      if (jobs.length > 0) onClaimed(jobs, sentAt);
+      this.#aheadMs = Math.max(0, result.lookedUntilMs - result.dbNowMs);
+      if (jobs.length > 0) onClaimed(jobs, sentAt, result.dbNowMs);
       if (result.retryInMs !== null) this.#parts.onRetryIn(result.retryInMs);
       // Short: nothing more was due when this claim looked, or the queue's limits allowed no
       // more (a freed slot is announced; a timer waits for the rate limit's next token). Jobs
       // due later are the next refresh's business; a wake that came in meanwhile keeps the queue
       // open. A fair claim may come back short with jobs left, and says so.
       if (jobs.length < batchSize && result.more !== true) {
-        this.#lastLookMs = result.dbNowMs;
+        this.#lastLookMs = result.lookedUntilMs;
         if (this.#announcedMs !== null) {
           // An announced job this claim could not see yet: look up when it is due.
-          if (this.#announcedMs > result.dbNowMs) this.#refresh = true;
+          if (this.#announcedMs > result.lookedUntilMs) this.#refresh = true;
           this.#announcedMs = null;
         }
         if (this.#wakes === wakesBefore && this.#state === 'open') this.#to('closed');

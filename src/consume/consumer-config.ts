@@ -12,6 +12,8 @@ export interface ConsumerConfig {
   readonly capacity: number;
   readonly heartbeatMs: number;
   readonly pollIntervalMs: number;
+  /** Claim jobs due within this many ms, and start each when it is due. Default 0. */
+  readonly claimAheadMs?: number;
   /**
    * The lease was not given by the caller: the queue's stored `leaseMs` wins over it (and sets
    * the heartbeat too, unless `heartbeatMs` was given).

@@ -23,6 +23,7 @@ import { decodeJobsNotice, type JobsNotice } from '../notify/jobs-channel.js';
 import { Settlements, type SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { type Notice, wakeups } from '../wake/wakeups.js';
+import { ClaimedAhead } from './claimed-ahead.js';
 import { type ConsumerConfig, withStoredSettings } from './consumer-config.js';
 import { ConsumerTicks } from './consumer-ticks.js';
 import { Registration } from './registration.js';
@@ -70,6 +71,8 @@ export class Consumer {
   #fatal: unknown;
   /** When a transient problem was last logged, by what the consumer was doing. */
   readonly #lastWarned = new Map<string, number>();
+  /** Jobs claimed ahead of their due time wait for it. */
+  readonly #ahead = new ClaimedAhead();
 
   /**
    * @param dispatcher - makes what runs each claimed job, given the port through which the job
@@ -174,7 +177,7 @@ export class Consumer {
     const config = this.#config;
     const { queue, pollIntervalMs } = config;
     this.#ticks = new ConsumerTicks(ctx, queue, {
-      dispatch: (entry) => this.#dispatch(entry),
+      dispatch: (entry) => this.#ahead.whenDue(entry, this.#dispatch),
       release: (entry, delayMs) => this.#settlements.release(entry, delayMs),
       remove: (entry) => this.inFlight.remove(entry.job.id),
       problem: (error) => this.problem(error, 'schedule'),
@@ -184,10 +187,12 @@ export class Consumer {
       queue,
       claim: config.claim,
       free: () => config.capacity - this.inFlight.active,
-      onClaimed: (jobs, sentAt) => this.#onClaimed(jobs, sentAt),
+      aheadMs: config.claimAheadMs,
+      onClaimed: (jobs, sentAt, dbNowMs) => this.#onClaimed(jobs, sentAt, dbNowMs),
+      // Timers for delayed jobs wake the claimer as far ahead as its claims look.
       onNextDue: ({ dueAt, clockOffsetMs }) => {
         this.#clockOffsetMs = clockOffsetMs;
-        if (dueAt !== null) this.#dueTimes.next(dueAt);
+        if (dueAt !== null) this.#dueTimes.next(dueAt - claimer.aheadMs);
       },
       onRetryIn: (ms) => this.#dueTimes.next(Date.now() + ms),
       onError: (error, during) => this.problem(error, during),
@@ -225,7 +230,7 @@ export class Consumer {
         return {
           dueAt:
             notice.kind === 'pending' && notice.runAt !== null
-              ? notice.runAt - this.#clockOffsetMs
+              ? notice.runAt - this.#clockOffsetMs - claimer.aheadMs
               : null,
         };
       }),
@@ -277,6 +282,7 @@ export class Consumer {
       () => this.#wakes?.unsubscribe(),
       () => this.#claimer?.stop(),
       () => this.#releaseUnstarted(),
+      () => this.#ahead.clear(),
       () => this.inFlight.drained(performance.now() + graceMs),
       () => {
         const unfinished = this.inFlight.entries().filter((entry) => !entry.settling);
@@ -313,16 +319,18 @@ export class Consumer {
     );
   }
 
-  #onClaimed(jobs: ClaimedJob[], sentAt: number): void {
+  #onClaimed(jobs: ClaimedJob[], sentAt: number, dbNowMs: number): void {
+    const receivedAt = performance.now();
     for (const job of jobs) {
-      const entry = this.inFlight.add(job, sentAt, this.#config.claim.leaseMs);
+      const dueAt = this.#ahead.note(job, dbNowMs, receivedAt);
+      const entry = this.inFlight.add(job, sentAt, this.#config.claim.leaseMs, dueAt);
       if (this.#stopping !== undefined) {
         // Claimed while stopping: straight back to pending, unstarted.
         void this.#settlements.release(entry).catch(() => undefined);
       } else if (this.#ticks !== undefined) {
         this.#ticks.dispatch(entry);
       } else {
-        this.#dispatch(entry);
+        this.#ahead.whenDue(entry, this.#dispatch);
       }
     }
   }

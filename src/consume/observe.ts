@@ -66,6 +66,7 @@ export function observeQueue<P>(
         capacity: options.prefetch,
         heartbeatMs: options.heartbeatMs,
         pollIntervalMs: options.pollIntervalMs,
+        claimAheadMs: options.claimAheadMs,
         leaseFromQueue: options.leaseFromQueue,
         heartbeatFromLease: options.heartbeatFromLease,
         role: 'observer',

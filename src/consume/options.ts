@@ -24,6 +24,13 @@ export interface ConsumeOptions {
   tenant?: string;
   /** Recorded on claimed jobs. Default: the queue's `workerId`. */
   workerId?: string;
+  /**
+   * Claim a delayed job (or a schedule's tick) up to this many ms before it is due and start it
+   * on a local timer at its due time, so that the claim's round trip does not make it late. The
+   * job is leased (and counts against `concurrency`) while it waits. A fair or grouped queue
+   * claims due jobs only. 0 claims only what is due. Default 20, at most 1,000.
+   */
+  claimAheadMs?: number;
 }
 
 /** Options of `queue.work()`. */
@@ -73,9 +80,17 @@ export interface ResolvedConsume {
   readonly leaseFromQueue: boolean;
   /** No `heartbeatMs` was given: it follows the lease. */
   readonly heartbeatFromLease: boolean;
+  readonly claimAheadMs: number;
 }
 
-const CONSUME_KEYS = ['leaseMs', 'heartbeatMs', 'pollIntervalMs', 'tenant', 'workerId'] as const;
+const CONSUME_KEYS = [
+  'leaseMs',
+  'heartbeatMs',
+  'pollIntervalMs',
+  'tenant',
+  'workerId',
+  'claimAheadMs',
+] as const;
 
 function resolveConsume(
   opts: Record<string, unknown>,
@@ -117,6 +132,7 @@ function resolveConsume(
       86_400_000,
       kind,
     ),
+    claimAheadMs: checkInteger('claimAheadMs', opts.claimAheadMs ?? 20, 0, 1000, kind),
   };
 }
 

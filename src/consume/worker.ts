@@ -61,6 +61,7 @@ export class Worker implements AsyncDisposable {
         capacity: options.capacity,
         heartbeatMs: options.heartbeatMs,
         pollIntervalMs: options.pollIntervalMs,
+        claimAheadMs: options.claimAheadMs,
         leaseFromQueue: options.leaseFromQueue,
         heartbeatFromLease: options.heartbeatFromLease,
       },

@@ -18,7 +18,10 @@ export interface LeasedEntry<P = unknown> {
    * has not started is given back at once when the worker stops.
    */
   started: boolean;
-  /** When the claim was sent (`performance.now()`), for the processing-time metric. */
+  /**
+   * When the claim was sent (`performance.now()`), or when a job claimed ahead of its due time
+   * is due: where the processing-time metric counts from.
+   */
   readonly claimedAt: number;
   /** Set by `job.snooze()`: release the job, due this many ms later, whatever its handler does. */
   snoozeMs?: number;
@@ -34,15 +37,15 @@ export class InFlight {
   /** Emits when a slot frees or a job leaves: a job started settling, or was removed. */
   readonly freed$ = this.#freed.asObservable();
 
-  /** Registers a freshly claimed job. */
-  add<P>(job: ClaimedJob<P>, claimSentAt: number, leaseMs: number): LeasedEntry<P> {
+  /** Registers a freshly claimed job; `dueAt` when it was claimed ahead of its due time. */
+  add<P>(job: ClaimedJob<P>, claimSentAt: number, leaseMs: number, dueAt = 0): LeasedEntry<P> {
     const entry: LeasedEntry<P> = {
       job,
       controller: new AbortController(),
       deadline: claimSentAt + leaseMs,
       settling: false,
       started: false,
-      claimedAt: claimSentAt,
+      claimedAt: Math.max(claimSentAt, dueAt),
     };
     this.#entries.set(job.id, entry as LeasedEntry);
     return entry;

@@ -25,7 +25,15 @@ async function claimCost(name: string, batchSize: number, after: string | null =
   try {
     // Once unmeasured: the session's first call reads the catalogs to plan the functions.
     await client.query('BEGIN');
-    await client.query(queriesFor('pgpulse').claim_jobs.text, [name, 1, 30_000, 'c', null, null]);
+    await client.query(queriesFor('pgpulse').claim_jobs.text, [
+      name,
+      1,
+      30_000,
+      'c',
+      null,
+      null,
+      0,
+    ]);
     await client.query('ROLLBACK');
     await client.query('BEGIN');
     const text = queriesFor('pgpulse').claim_jobs.text;
@@ -36,6 +44,7 @@ async function claimCost(name: string, batchSize: number, after: string | null =
       'cost',
       after,
       null,
+      0,
     ]);
     const plan = rows[0]['QUERY PLAN'][0].Plan;
     const taken = await client.query(

@@ -80,13 +80,14 @@ describe('on a big table that was never analysed (right after a burst of inserts
   test('a claim walks the partial claim index, whatever the statistics', async () => {
     for (const analysed of [false, true]) {
       if (analysed) await sql.query('ANALYZE pgpulse.jobs');
-      const plan = await planOf('claim_jobs', 'text, int, int, text, text, text', [
+      const plan = await planOf('claim_jobs', 'text, int, int, text, text, text, int', [
         'big',
         16,
         30_000,
         'w',
         't1',
         null,
+        20,
       ]);
       expect(plan).toContain('Index Scan using jobs_claim_idx');
       // Sorting the few claimed rows or a fair claim's candidates is fine; sorting jobs is not.
@@ -97,13 +98,14 @@ describe('on a big table that was never analysed (right after a burst of inserts
         ),
       ).toEqual([]);
       expect(plan).not.toMatch(/Seq Scan on jobs|Bitmap Index Scan on jobs_claim_idx/);
-      const tenantPlan = await planOf('claim_jobs', 'text, int, int, text, text, text', [
+      const tenantPlan = await planOf('claim_jobs', 'text, int, int, text, text, text, int', [
         'big',
         16,
         30_000,
         'w',
         null,
         't3',
+        20,
       ]);
       const pick = cteOf(tenantPlan, 'tenant_pick');
       expect(pick).toContain('Index Scan using jobs_claim_tenant_idx');
@@ -164,8 +166,8 @@ test('a tenant-scoped claim walks the tenant index even with statistics from bef
   for (const tenant of ['rare', 't3']) {
     const plan = await planOf(
       'claim_jobs',
-      'text, int, int, text, text, text',
-      ['q', 16, 30_000, 'w', null, tenant],
+      'text, int, int, text, text, text, int',
+      ['q', 16, 30_000, 'w', null, tenant, 20],
       'stale',
     );
     const pick = cteOf(plan, 'tenant_pick');
@@ -180,8 +182,8 @@ test('a tenant-scoped claim walks the tenant index even with statistics from bef
 test('the fair walk is planned only when called, and a queue plans its statements once', async () => {
   const plan = await planOf(
     'claim_jobs',
-    'text, int, int, text, text, text',
-    ['big', 16, 1, 'w', null, null],
+    'text, int, int, text, text, text, int',
+    ['big', 16, 1, 'w', null, null, 0],
     'pgpulse',
     'custom',
   );

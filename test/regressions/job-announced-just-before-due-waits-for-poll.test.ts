@@ -19,7 +19,9 @@ test('a claim that looked before an announced run_at arms a timer for it', async
     async run(query: string) {
       asked.push(query);
       // The claim finds nothing due yet; the job is due 3 ms after the claim looked.
-      if (query === 'claim_jobs') return [{ id: null, db_now_ms: String(dbNowMs) }];
+      if (query === 'claim_jobs') {
+        return [{ id: null, db_now_ms: String(dbNowMs), looked_until_ms: String(dbNowMs) }];
+      }
       return [{ due_in_ms: '3', db_now_ms: String(dbNowMs + 1) }];
     },
   } as unknown as Context;

@@ -16,6 +16,9 @@
 -- $4 worker_id: text
 -- $5 after_tenant: text, for a fair queue: the `cursor` the previous claim returned, or NULL
 -- $6 tenant: text, claim only this tenant's jobs, or NULL for every tenant's
+-- $7 ahead_ms: integer, also claim jobs due within this many ms (a consumer starts them on a
+--    local timer when they are due, so that the claim's round trip does not make them late);
+--    0 for due jobs only. A fair or grouped queue's claim takes due jobs only.
 -- The commit is durable (the server's synchronous_commit): a claim lost in a crash would make
 -- its jobs claimable again while their handlers already run, and so run them twice.
 WITH settings AS MATERIALIZED (
@@ -35,7 +38,8 @@ WITH settings AS MATERIALIZED (
   -- Each pick below runs only in its case (a LIMIT of 0 reads nothing): every tenant, unfair;
   -- one tenant; every tenant, fair.
   SELECT id FROM {{schema}}.jobs
-  WHERE queue = $1 AND state = 'pending' AND run_at <= now()
+  WHERE queue = $1 AND state = 'pending'
+    AND run_at <= now() + $7::integer * interval '1 millisecond'
   ORDER BY priority, run_at, id
   LIMIT (SELECT CASE WHEN fair OR grouped OR $6::text IS NOT NULL THEN 0 ELSE n END FROM budget)
   FOR UPDATE SKIP LOCKED
@@ -43,7 +47,7 @@ WITH settings AS MATERIALIZED (
   -- COLLATE "C" as in jobs_claim_tenant_idx: no other index can serve this pick (migration 0008).
   SELECT id FROM {{schema}}.jobs
   WHERE queue COLLATE "C" = $1 AND tenant COLLATE "C" = $6 AND state = 'pending'
-    AND run_at <= now()
+    AND run_at <= now() + $7::integer * interval '1 millisecond'
   ORDER BY priority, run_at, id
   LIMIT (SELECT CASE WHEN $6::text IS NULL OR grouped THEN 0 ELSE n END FROM budget)
   FOR UPDATE SKIP LOCKED
@@ -78,8 +82,9 @@ WITH settings AS MATERIALIZED (
       worker_id = $4,
       heartbeat_at = now(),
       -- A limited queue's claims take turns on its row lock: a job starts when its claim was
-      -- granted (the rate limit's clock), not when the claim began waiting for the lock.
-      started_at = coalesce((SELECT at FROM limited), now()),
+      -- granted (the rate limit's clock), not when the claim began waiting for the lock. A job
+      -- claimed ahead ($7) starts when it is due.
+      started_at = greatest(coalesce((SELECT at FROM limited), now()), j.run_at),
       updated_at = now()
   FROM picked
   WHERE j.id = ANY (ARRAY(SELECT id FROM picked)) AND j.id = picked.id
@@ -109,7 +114,12 @@ WITH settings AS MATERIALIZED (
 -- it came back short, and the fair `cursor` to pass to the next claim. For a schedule's tick,
 -- `schedule_may_skip` says whether its schedule's policies can skip a tick (NULL when the
 -- schedule is gone): one that cannot has its handler started before the schedule is moved on.
+-- `looked_until_ms`: the latest due time the claim looked at (ahead of the clock by $7 unless the
+-- queue is fair or grouped).
 SELECT c.*, extract(epoch FROM clock.now) * 1000 AS db_now_ms,
+       extract(epoch FROM clock.now) * 1000
+         + CASE WHEN (SELECT fair OR grouped FROM budget) THEN 0 ELSE $7::integer END
+         AS looked_until_ms,
        CASE WHEN c.schedule IS NOT NULL THEN
          (SELECT sc.overlap = 'skip' OR sc.misfire = 'skip'
           FROM {{schema}}.schedules AS sc WHERE sc.name = c.schedule) END AS schedule_may_skip,
