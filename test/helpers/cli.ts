@@ -16,17 +16,25 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI to completion, with `env` on top of a clean environment. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+/**
+ * Runs the built CLI to completion, with `env` on top of a clean environment. A run still going
+ * after `timeoutMs` is killed, and its stderr says so.
+ */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  { timeoutMs = 60_000 }: { timeoutMs?: number } = {},
+): Promise<CliRun> {
   assertBuilt();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 },
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: timeoutMs },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
+        const killed = error?.killed === true ? `\n(killed after ${timeoutMs} ms)` : '';
+        resolve({ code, stdout, stderr: stderr + killed });
       },
     );
   });
