@@ -231,13 +231,18 @@ export class Claimer {
   #refreshNextDue(): void {
     if (this.#refreshing !== undefined) return;
     this.#refresh = false;
+    let failed = false;
     this.#refreshing = this.#queryNextDue()
       .catch((error: unknown) => {
+        failed = true;
         this.#refresh = true; // try again at the next wake
         this.#parts.onError(error, 'next-due');
       })
       .finally(() => {
         this.#refreshing = undefined;
+        // Asked again while this one was out (it may have looked before a job was added): ask
+        // now, not at the next wake, which may be the fallback poll.
+        if (!failed && this.#refresh) this.#pump();
       });
   }
 

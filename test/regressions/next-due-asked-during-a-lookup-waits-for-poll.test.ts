@@ -1,0 +1,60 @@
+import { expect, test } from 'vitest';
+import { Claimer, type NextDue } from '../../src/claim/claimer.js';
+import type { Context } from '../../src/db/context.js';
+import { deferred } from '../helpers/deferred.js';
+
+// Regression: a claim that came back short having looked before an announced job's due time asks
+// for the next due time; if a lookup was already out (it may have looked before that job was
+// added, and found nothing), the request waited for the next wake, which could be the fallback
+// poll: the job then started up to a second late. Suspected in a schedules bench run, where one
+// tick of a 100 ms schedule started 806 ms late. A request made during a lookup now runs once it
+// returns.
+
+test('a next-due lookup asked for while one is out runs when that one returns', async () => {
+  const dbNowMs = 1_000_000;
+  const asked: string[] = [];
+  const firstLookup = deferred<unknown[]>();
+  let lookups = 0;
+  const ctx = {
+    options: { schema: 'pgpulse' },
+    async run(query: string) {
+      asked.push(query);
+      if (query === 'claim_jobs') {
+        return [{ id: null, db_now_ms: String(dbNowMs), looked_until_ms: String(dbNowMs) }];
+      }
+      lookups++;
+      // The first lookup is slow and finds nothing; the second finds the announced job.
+      if (lookups === 1) return firstLookup.promise;
+      return [{ due_in_ms: '50', db_now_ms: String(dbNowMs + 1) }];
+    },
+  } as unknown as Context;
+  const due: NextDue[] = [];
+  const claimer = new Claimer({
+    ctx,
+    queue: 'q',
+    claim: { batchSize: 1, leaseMs: 1000, workerId: 'w', tenant: null },
+    free: () => 1,
+    onClaimed: () => undefined,
+    onNextDue: (next) => due.push(next),
+    onRetryIn: () => undefined,
+    onError: (error) => {
+      throw error;
+    },
+  });
+  claimer.wake('poll'); // a claim, then a lookup that stays out
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(asked).toEqual(['claim_jobs', 'next_run_at']);
+  // Meanwhile a job due in 50 ms is announced, and the claim it wakes comes back short.
+  claimer.announced(dbNowMs + 50);
+  claimer.wake('notify');
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  firstLookup.resolve([{ due_in_ms: null, db_now_ms: String(dbNowMs) }]);
+  await claimer.quiet();
+  await new Promise((resolve) => setImmediate(resolve));
+  await claimer.quiet();
+  expect(asked).toEqual(['claim_jobs', 'next_run_at', 'claim_jobs', 'next_run_at']);
+  expect(due.map((next) => next.dueAt !== null)).toEqual([false, true]);
+  await claimer.stop();
+});
