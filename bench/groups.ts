@@ -1,8 +1,10 @@
 /**
  * Issue 17's numbers: how fast a queue drains when every group is capped at 1, against the same
  * jobs with no cap, and what one claim costs with 100,000 groups and 1,000,000 pending jobs.
- * `npm run bench:groups [-- --jobs 20000 --groups 1000 --wide 100000]`. Workers are `queue.work`
- * in this process (handlers do nothing), so the figures are the claim path's, not a handler's.
+ * `npm run bench:groups [-- --jobs 20000 --groups 1000 --wide 100000 --rounds 3]`. Workers are
+ * `queue.work` in this process (handlers do nothing), so the figures are the claim path's, not a
+ * handler's. The three drains run in turn, `--rounds` times (a noisy machine's drift then falls
+ * on every variant alike); `--wide 0` skips the claim cost.
  */
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -16,6 +18,10 @@ const arg = (name: string, fallback: number) =>
 const jobs = arg('--jobs', 20_000);
 const groups = arg('--groups', 1_000);
 const wide = arg('--wide', 100_000);
+const rounds = arg('--rounds', 3);
+
+/** The middle value (the upper one of an even count). */
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
 
 /** Sends `jobs` jobs over `groups` groups, then drains them with two workers of 32 slots. */
 async function drain(queue: Queue, name: string, settings: QueueSettings): Promise<number> {
@@ -72,7 +78,6 @@ async function claimCost(client: pg.Client, name: string, batch: number, runs: n
     times.push(ms);
     buffers.push(plan['Shared Hit Blocks'] + plan['Shared Read Blocks']);
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
   return { ms: median(times).toFixed(2), buffers: median(buffers) };
 }
 
@@ -93,15 +98,27 @@ async function main(): Promise<void> {
       `${cpus().length} × ${cpus()[0]?.model}; Node ${process.version}; ${server.description}`,
     );
     console.log(`drain: ${jobs} jobs over ${groups} groups, 2 workers × 32 slots\n`);
-    const rows: Record<string, string> = {};
-    const unlimited = await drain(queue, 'unlimited', {});
-    const fair = await drain(queue, 'fair', { fairTenants: true });
-    const capped = await drain(queue, 'capped', { groups: { concurrencyLimit: 1 } });
-    rows['unlimited queue'] = `${Math.round(unlimited)} jobs/s`;
-    rows['fair queue (no caps)'] = `${Math.round(fair)} jobs/s`;
-    rows[`${groups} groups capped at 1`] =
-      `${Math.round(capped)} jobs/s (${Math.round((capped / unlimited) * 100)}% of unlimited)`;
+    const rates = { unlimited: [] as number[], fair: [] as number[], capped: [] as number[] };
+    const ratios: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const unlimited = await drain(queue, `unlimited-${round}`, {});
+      const fair = await drain(queue, `fair-${round}`, { fairTenants: true });
+      const capped = await drain(queue, `capped-${round}`, { groups: { concurrencyLimit: 1 } });
+      rates.unlimited.push(unlimited);
+      rates.fair.push(fair);
+      rates.capped.push(capped);
+      ratios.push(capped / unlimited);
+    }
+    const each = (values: number[]) => values.map((v) => Math.round(v)).join(' / ');
+    const percents = ratios.map((r) => `${Math.round(r * 100)}%`).join(' / ');
+    const rows: Record<string, string> = {
+      'unlimited queue': `${each(rates.unlimited)} jobs/s`,
+      'fair queue (no caps)': `${each(rates.fair)} jobs/s`,
+      [`${groups} groups capped at 1`]: `${each(rates.capped)} jobs/s`,
+      'capped ÷ unlimited, per round': `${percents} (median ${Math.round(median(ratios) * 100)}%)`,
+    };
     console.table(rows);
+    if (wide <= 0) return;
 
     console.log(`\nclaim cost: ${wide} groups × 10 pending jobs, each group capped at 1`);
     await queue.queues.create('wide', { groups: { concurrencyLimit: 1 } });
