@@ -1,6 +1,5 @@
 import { expect, test } from 'vitest';
-import { Claimer, type NextDue } from '../../src/claim/claimer.js';
-import type { Context } from '../../src/db/context.js';
+import { scriptedClaimer } from '../helpers/scripted-claimer.js';
 
 // Regression: a delayed job announced a few milliseconds before its run_at could wait for the
 // fallback poll (a second by default) instead of starting on time. A consumer places a notice's
@@ -13,31 +12,12 @@ import type { Context } from '../../src/db/context.js';
 
 test('a claim that looked before an announced run_at arms a timer for it', async () => {
   const dbNowMs = 1_000_000;
-  const asked: string[] = [];
-  const ctx = {
-    options: { schema: 'pgpulse' },
-    async run(query: string) {
-      asked.push(query);
-      // The claim finds nothing due yet; the job is due 3 ms after the claim looked.
-      if (query === 'claim_jobs') {
-        return [{ id: null, db_now_ms: String(dbNowMs), looked_until_ms: String(dbNowMs) }];
-      }
-      return [{ due_in_ms: '3', db_now_ms: String(dbNowMs + 1) }];
-    },
-  } as unknown as Context;
-  const due: NextDue[] = [];
-  const claimer = new Claimer({
-    ctx,
-    queue: 'q',
-    claim: { batchSize: 1, leaseMs: 1000, workerId: 'w', tenant: null },
-    free: () => 1,
-    onClaimed: () => undefined,
-    onNextDue: (next) => due.push(next),
-    onRetryIn: () => undefined,
-    onError: (error) => {
-      throw error;
-    },
-  });
+  // The claim finds nothing due yet; the job is due 3 ms after the claim looked.
+  const { claimer, asked, due } = scriptedClaimer((query) =>
+    query === 'claim_jobs'
+      ? [{ id: null, db_now_ms: String(dbNowMs), looked_until_ms: String(dbNowMs) }]
+      : [{ due_in_ms: '3', db_now_ms: String(dbNowMs + 1) }],
+  );
   claimer.announced(dbNowMs + 3);
   claimer.wake('notify');
   await claimer.quiet();

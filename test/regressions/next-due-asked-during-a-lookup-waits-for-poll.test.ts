@@ -1,7 +1,6 @@
 import { expect, test } from 'vitest';
-import { Claimer, type NextDue } from '../../src/claim/claimer.js';
-import type { Context } from '../../src/db/context.js';
 import { deferred } from '../helpers/deferred.js';
+import { scriptedClaimer } from '../helpers/scripted-claimer.js';
 
 // Regression: a claim that came back short having looked before an announced job's due time asks
 // for the next due time; if a lookup was already out (it may have looked before that job was
@@ -12,34 +11,16 @@ import { deferred } from '../helpers/deferred.js';
 
 test('a next-due lookup asked for while one is out runs when that one returns', async () => {
   const dbNowMs = 1_000_000;
-  const asked: string[] = [];
   const firstLookup = deferred<unknown[]>();
   let lookups = 0;
-  const ctx = {
-    options: { schema: 'pgpulse' },
-    async run(query: string) {
-      asked.push(query);
-      if (query === 'claim_jobs') {
-        return [{ id: null, db_now_ms: String(dbNowMs), looked_until_ms: String(dbNowMs) }];
-      }
-      lookups++;
-      // The first lookup is slow and finds nothing; the second finds the announced job.
-      if (lookups === 1) return firstLookup.promise;
-      return [{ due_in_ms: '50', db_now_ms: String(dbNowMs + 1) }];
-    },
-  } as unknown as Context;
-  const due: NextDue[] = [];
-  const claimer = new Claimer({
-    ctx,
-    queue: 'q',
-    claim: { batchSize: 1, leaseMs: 1000, workerId: 'w', tenant: null },
-    free: () => 1,
-    onClaimed: () => undefined,
-    onNextDue: (next) => due.push(next),
-    onRetryIn: () => undefined,
-    onError: (error) => {
-      throw error;
-    },
+  const { claimer, asked, due } = scriptedClaimer((query) => {
+    if (query === 'claim_jobs') {
+      return [{ id: null, db_now_ms: String(dbNowMs), looked_until_ms: String(dbNowMs) }];
+    }
+    lookups++;
+    // The first lookup is slow and finds nothing; the second finds the announced job.
+    if (lookups === 1) return firstLookup.promise;
+    return [{ due_in_ms: '50', db_now_ms: String(dbNowMs + 1) }];
   });
   claimer.wake('poll'); // a claim, then a lookup that stays out
   await new Promise((resolve) => setImmediate(resolve));

