@@ -76,7 +76,7 @@ export async function countStates(
   queueName: string,
 ): Promise<Record<string, number>> {
   const { rows } = await sql.query<{ state: string; n: number }>(
-    'SELECT state, count(*)::int AS n FROM pgpulse.jobs WHERE queue = $1 GROUP BY state',
+    'SELECT state, count(*)::int AS n FROM pgpulse.all_jobs WHERE queue = $1 GROUP BY state',
     [queueName],
   );
   return Object.fromEntries(rows.map((row) => [row.state, row.n]));

@@ -155,7 +155,7 @@ async function heldBy(
 ): Promise<HeldJobs> {
   await sleep(AFTER_KILL_MS);
   const { rows } = await sql.query<{ id: string; started_at: Date }>(
-    `SELECT id, started_at FROM pgpulse.jobs
+    `SELECT id, started_at FROM pgpulse.all_jobs
      WHERE queue = $1 AND worker_id = $2 AND state = 'running'`,
     [QUEUE, victim.workerId],
   );

@@ -104,7 +104,7 @@ async function once(
     const restartedAt = await secondStart(db.sql, orphan, 60_000);
     const { rows } = await db.sql.query(
       `SELECT (SELECT count(*)::int FROM handled WHERE job_id <> $1 AND started_at < $2) AS ahead,
-              (SELECT (errors -> 0 ->> 'at')::timestamptz FROM pgpulse.jobs WHERE id = $1) AS swept`,
+              (SELECT (errors -> 0 ->> 'at')::timestamptz FROM pgpulse.all_jobs WHERE id = $1) AS swept`,
       [orphan, restartedAt],
     );
     return {

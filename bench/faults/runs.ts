@@ -28,7 +28,7 @@ export async function tallyRuns(sql: pg.Pool, queueName: string): Promise<RunTal
   const { rows } = await sql.query(
     `WITH per_job AS (
        SELECT j.id, j.state, (SELECT count(*) FROM handled h WHERE h.job_id = j.id)::int AS runs
-       FROM pgpulse.jobs j WHERE j.queue = $1)
+       FROM pgpulse.all_jobs j WHERE j.queue = $1)
      SELECT count(*)::int AS jobs,
             count(*) FILTER (WHERE state = 'completed')::int AS completed,
             count(*) FILTER (WHERE state = 'dead')::int AS dead,
@@ -70,9 +70,9 @@ export async function repeatedJobs(sql: pg.Pool, queueName: string): Promise<Rep
             (SELECT array_agg(e ->> 'code') FROM jsonb_array_elements(j.errors) e) AS error_codes,
             json_agg(json_build_object('pid', h.pid, 'attempt', h.attempt,
                                        'startedAt', h.started_at) ORDER BY h.started_at) AS runs
-     FROM pgpulse.jobs j JOIN handled h ON h.job_id = j.id
+     FROM pgpulse.all_jobs j JOIN handled h ON h.job_id = j.id
      WHERE j.queue = $1
-     GROUP BY j.id HAVING count(*) > 1
+     GROUP BY j.id, j.state, j.attempts, j.errors HAVING count(*) > 1
      ORDER BY min(h.started_at)`,
     [queueName],
   );
