@@ -1,8 +1,7 @@
 /**
  * Flows (issue 16): jobs/s through a flow of 10,000 jobs against 10,000 independent jobs, on the
- * same streaming worker (concurrency 16), and how soon a child starts after its last parent
- * completed, against how soon a plain job starts after it was sent (both read from the database's
- * own timestamps: finished_at and started_at, created_at and started_at). `npm run bench:flows
+ * same streaming worker (concurrency 16), and how soon a child starts after its parent's handler
+ * returned, against how soon a plain job starts after it was sent (both timed in this process). `npm run bench:flows
  * [-- --jobs 10000 --samples 200]`. Wrap it in `flock /work/heavy.lock` on a shared machine.
  */
 import { randomBytes } from 'node:crypto';
@@ -98,40 +97,44 @@ async function main(): Promise<void> {
     rows['flow: drained by one worker (16)'] = perSecond(flowRate);
     rows['flow / independent'] = `${Math.round((flowRate / plainRate) * 100)}%`;
 
-    // Latency: a child's start after its parent's completion, one pair at a time at idle;
-    // against a plain job's start after its send.
-    const worker = queue.work('lat', () => undefined, { concurrency: 4 });
-    const plainIds: string[] = [];
+    // Latency, timed in this process, one job at a time at idle: a plain job's handler start
+    // after its send() was called, against a child's handler start after its parent's handler
+    // returned (the parent's completion, the child's release and its claim, or the hand-off of
+    // migration 0020, all in between).
+    const startedAt = new Map<string, number>();
+    const returnedAt = new Map<string, number>();
+    const worker = queue.work(
+      'lat',
+      (job) => {
+        startedAt.set(job.id, performance.now());
+        returnedAt.set(job.id, performance.now());
+      },
+      { concurrency: 4 },
+    );
+    const plainLags: number[] = [];
     for (let i = 0; i < samples; i++) {
+      const sent = performance.now();
       const { id } = await queue.send('lat', null);
-      plainIds.push(id);
       await waitCompleted(sql, [id]);
+      plainLags.push((startedAt.get(id) as number) - sent);
     }
-    const childIds: string[] = [];
+    const childLags: number[] = [];
     for (let i = 0; i < samples; i++) {
       const { ids } = await queue.flow([
         { ref: 'p', queue: 'lat', payload: null },
         { ref: 'c', queue: 'lat', payload: null, dependsOn: ['p'] },
       ]);
-      childIds.push(ids.c as string);
       await waitCompleted(sql, [ids.c as string]);
+      childLags.push(
+        (startedAt.get(ids.c as string) as number) - (returnedAt.get(ids.p as string) as number),
+      );
     }
     await worker.stop();
-    const plain = await lags(
-      sql,
-      `SELECT extract(epoch FROM started_at - created_at) * 1000 AS ms FROM pgpulse.all_jobs
-       WHERE id = ANY ($1)`,
-      plainIds,
-    );
-    const child = await lags(
-      sql,
-      `SELECT extract(epoch FROM c.started_at - p.finished_at) * 1000 AS ms
-       FROM pgpulse.job_deps AS d JOIN pgpulse.jobs AS c ON c.id = d.child
-       JOIN pgpulse.jobs AS p ON p.id = d.parent WHERE d.child = ANY ($1)`,
-      childIds,
-    );
-    rows['plain job: send → start, p50 / p99'] = `${plain.p50} / ${plain.p99} ms`;
-    rows['child: last parent completed → start, p50 / p99'] = `${child.p50} / ${child.p99} ms`;
+    const plain = percentiles(plainLags);
+    const child = percentiles(childLags);
+    rows['plain job: send() → handler start, p50 / p99'] = `${plain.p50} / ${plain.p99} ms`;
+    rows['child: parent handler returned → child handler start, p50 / p99'] =
+      `${child.p50} / ${child.p99} ms`;
 
     // Fan-in: the child of 10,000 parents, after the last.
     const parents = Array.from(
@@ -175,7 +178,11 @@ async function waitCompleted(sql: pg.Pool, ids: string[]): Promise<void> {
 
 async function lags(sql: pg.Pool, text: string, ids: string[]) {
   const { rows } = await sql.query(text, [ids]);
-  const s = summarize(rows.map((r: { ms: string }) => Number(r.ms)));
+  return percentiles(rows.map((r: { ms: string }) => Number(r.ms)));
+}
+
+function percentiles(values: number[]) {
+  const s = summarize(values);
   return { p50: s.p50.toFixed(2), p99: s.p99.toFixed(2) };
 }
 

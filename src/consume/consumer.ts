@@ -20,7 +20,7 @@ import { InFlight, type LeasedEntry } from '../lease/in-flight.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
 import { channelsFor } from '../notify/channels.js';
 import { decodeJobsNotice, type JobsNotice } from '../notify/jobs-channel.js';
-import { Settlements, type SettlePort } from '../settle/settlements.js';
+import { type HandOffPort, Settlements, type SettlePort } from '../settle/settlements.js';
 import type { Listener } from '../wake/listener.js';
 import { type Notice, wakeups } from '../wake/wakeups.js';
 import { ClaimedAhead } from './claimed-ahead.js';
@@ -90,7 +90,26 @@ export class Consumer {
     this.#reports = new ConsumerReports(ctx, config.queue, {
       logOutcomes: config.role !== 'observer',
     });
-    this.#settlements = new Settlements(ctx, this.inFlight, this.#reports);
+    // A completion that releases children hands the first in line to this consumer when it or
+    // its queue is quiet (the completing job is the only one it holds, or the last claim came
+    // back short): the child then starts without a claim. A busy consumer keeps its freed slots
+    // for the claims, which find children as fast. A consumer of one tenant's jobs takes none:
+    // a child may be another tenant's.
+    const handOff: HandOffPort | undefined =
+      config.claim.tenant === null
+        ? {
+            take: () =>
+              this.inFlight.active <= 1 || this.#claimer?.state === 'closed'
+                ? {
+                    queue: this.#config.queue,
+                    workerId: this.#config.claim.workerId,
+                    leaseMs: this.#config.claim.leaseMs,
+                  }
+                : undefined,
+            taken: (job, sentAt) => this.#onClaimed([job], sentAt, job.startedAt.getTime()),
+          }
+        : undefined;
+    this.#settlements = new Settlements(ctx, this.inFlight, this.#reports, handOff);
     this.#dispatch = dispatcher(this.#settlements);
     this.#ready = new Promise<void>((resolve, reject) => {
       this.#markReady = resolve;

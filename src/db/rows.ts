@@ -1,3 +1,4 @@
+import { markMayRelease } from '../kernel/release-marks.js';
 import { markUnskippable } from '../kernel/tick-policy.js';
 import type {
   BackoffPolicy,
@@ -32,13 +33,20 @@ export interface ClaimRow {
   tick_at: Date | null;
   /** For a tick: whether its schedule's policies can skip a tick (claim_jobs.sql only). */
   schedule_may_skip?: boolean | null;
+  /** Whether the job's completion may release children (claim_jobs.sql only). */
+  may_release?: boolean | null;
 }
 
 /** A row of get_job.sql: every column. */
 export interface JobRow
   extends Omit<
     ClaimRow,
-    'lease_token' | 'lease_expires_at' | 'worker_id' | 'started_at' | 'schedule_may_skip'
+    | 'lease_token'
+    | 'lease_expires_at'
+    | 'worker_id'
+    | 'started_at'
+    | 'schedule_may_skip'
+    | 'may_release'
   > {
   state: JobState;
   lease_token: string | null;
@@ -88,6 +96,7 @@ export function toClaimedJob<P>(row: ClaimRow): ClaimedJob<P> {
     startedAt: row.started_at,
   };
   if (row.schedule_may_skip === false) markUnskippable(job as ClaimedJob);
+  if (row.may_release === true) markMayRelease(job as ClaimedJob);
   return job;
 }
 

@@ -11,8 +11,10 @@ export interface LeasedEntry<P = unknown> {
    * from when the claim or last renewal was *sent*, so it errs early, never late.
    */
   deadline: number;
-  /** The job was handed back (ack, complete, fail): it no longer takes a slot. */
+  /** The job was handed back (ack, complete, fail): it no longer takes a slot... */
   settling: boolean;
+  /** ...unless its completion may hand its slot to a child it releases (until it returns). */
+  keepsSlot?: boolean;
   /**
    * Its handler began (or it was handed to a subscriber). A job claimed ahead (`prefetch`) that
    * has not started is given back at once when the worker stops.
@@ -55,10 +57,10 @@ export class InFlight {
     return this.#entries.get(id);
   }
 
-  /** Jobs that still take a slot (not settling). */
+  /** Jobs that still take a slot (not settling, or keeping it for a hand-off). */
   get active(): number {
     let count = 0;
-    for (const entry of this.#entries.values()) if (!entry.settling) count++;
+    for (const entry of this.#entries.values()) if (!entry.settling || entry.keepsSlot) count++;
     return count;
   }
 
@@ -71,18 +73,25 @@ export class InFlight {
     return [...this.#entries.values()];
   }
 
-  /** The job is being handed back: free its slot, keep renewing its lease. */
-  markSettling(id: string): void {
+  /**
+   * The job is being handed back: free its slot (unless `keepSlot`: its completion may hand the
+   * slot to a child, and frees it when it returns), keep renewing its lease.
+   */
+  markSettling(id: string, keepSlot = false): void {
     const entry = this.#entries.get(id);
     if (entry === undefined || entry.settling) return;
     entry.settling = true;
-    this.#freed.next();
+    entry.keepsSlot = keepSlot;
+    if (!keepSlot) this.#freed.next();
   }
 
   /** A settlement was refused without writing anything: the job takes its slot again. */
   unmarkSettling(id: string): void {
     const entry = this.#entries.get(id);
-    if (entry !== undefined) entry.settling = false;
+    if (entry !== undefined) {
+      entry.settling = false;
+      entry.keepsSlot = false;
+    }
   }
 
   /** The job is no longer held. */

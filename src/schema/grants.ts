@@ -136,6 +136,8 @@ const SETS: Readonly<Record<GrantSet, PrivilegeSet>> = {
       'schedule_advance',
       // A settled job's children move on (migration 0016), with the owner's rights.
       'settle_dependents',
+      // A completing worker starts a child its job released (migration 0020).
+      'take_released',
     ],
   },
   // Queue settings, pause, purge, delete, redrive, retention, cancel, sweep; watch events;

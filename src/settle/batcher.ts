@@ -3,13 +3,14 @@ import { isTransient } from '../db/failure.js';
 import { LeaseLostError } from '../kernel/job-errors.js';
 import type { SettleOutcome } from './outcome.js';
 import {
-  type Completion,
+  type CompleteOutcome,
   completeJobs,
   type FailOutcome,
   type Failure,
   failJobs,
   type Release,
   releaseJobs,
+  type TakingCompletion,
 } from './settler.js';
 
 interface Pending<Item, Outcome> {
@@ -37,7 +38,7 @@ const DEFAULT_RETRY_WINDOW_MS = 5000;
  */
 export class SettleBatcher {
   readonly #ctx: Context;
-  #completions: Pending<Completion, SettleOutcome>[] = [];
+  #completions: Pending<TakingCompletion, CompleteOutcome>[] = [];
   #failures: Pending<Failure, FailOutcome>[] = [];
   #releases: Pending<Release, SettleOutcome>[] = [];
   #scheduled = false;
@@ -52,7 +53,7 @@ export class SettleBatcher {
    * retry): while the database cannot be reached, the settlement is retried until then, so a
    * restart shorter than the lease loses no outcome and re-runs no job.
    */
-  complete(item: Completion, deadline?: () => number): Promise<SettleOutcome> {
+  complete(item: TakingCompletion, deadline?: () => number): Promise<CompleteOutcome> {
     return this.#enqueue(this.#completions, item, deadline);
   }
 

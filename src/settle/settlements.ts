@@ -1,11 +1,26 @@
 import type { Context } from '../db/context.js';
 import { ErrorCode, isPgPulseError, type PgPulseError } from '../kernel/errors.js';
 import { InvalidStateError } from '../kernel/job-errors.js';
+import { mayRelease } from '../kernel/release-marks.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import type { InFlight, LeasedEntry } from '../lease/in-flight.js';
 import { SettleBatcher } from './batcher.js';
 import type { SettleOutcome } from './outcome.js';
-import type { FailOutcome } from './settler.js';
+import type { FailOutcome, HandOff } from './settler.js';
+
+/**
+ * A consumer's offer to start, in the slot of a job whose completion releases children, the
+ * child first in line (migration 0020): `taken` receives it, leased, with the `performance.now()`
+ * at which the completion was asked for (its lease counts from there).
+ */
+export interface HandOffPort {
+  /**
+   * Who takes, asked at each completion: undefined when no child should be handed over now
+   * (a busy queue's claims find its children as fast, and its slots are better kept free).
+   */
+  readonly take: () => HandOff | undefined;
+  readonly taken: (job: ClaimedJob, sentAt: number) => void;
+}
 
 /**
  * What a dispatcher may do with a job it was handed: end it exactly once by completing, failing
@@ -82,11 +97,18 @@ export class Settlements implements SettlePort {
   readonly #inFlight: InFlight;
   readonly #batcher: SettleBatcher;
   readonly #watch: SettleWatch;
+  readonly #handOff: HandOffPort | undefined;
 
-  constructor(ctx: Context, inFlight: InFlight, watch: SettleWatch = NOBODY) {
+  constructor(
+    ctx: Context,
+    inFlight: InFlight,
+    watch: SettleWatch = NOBODY,
+    handOff?: HandOffPort,
+  ) {
     this.#inFlight = inFlight;
     this.#batcher = new SettleBatcher(ctx);
     this.#watch = watch;
+    this.#handOff = handOff;
   }
 
   async complete(
@@ -94,8 +116,25 @@ export class Settlements implements SettlePort {
     result: unknown,
     options?: { invalidResult?: 'refuse' | 'fail' },
   ): Promise<SettleOutcome> {
-    const outcome = await this.#settle(entry, 'complete', result, () =>
-      this.#batcher.complete({ job: entry.job, result }, () => entry.deadline),
+    // A job that may release children keeps its slot until its completion returns, with the
+    // child first in line it released, if any, which takes the slot over.
+    const handOff = mayRelease(entry.job) ? this.#handOff : undefined;
+    const take = handOff?.take();
+    const sentAt = performance.now();
+    const outcome = await this.#settle(
+      entry,
+      'complete',
+      result,
+      () =>
+        this.#batcher.complete(
+          { job: entry.job, result, ...(take === undefined ? {} : { take }) },
+          () => entry.deadline,
+        ),
+      handOff === undefined || take === undefined
+        ? undefined
+        : (written) => {
+            if (written.next !== undefined) handOff.taken(written.next, sentAt);
+          },
     );
     if (
       !outcome.ok &&
@@ -140,11 +179,16 @@ export class Settlements implements SettlePort {
   }
 
   /** `detail` is the result of a completion, the error of a failure. */
+  /**
+   * `handOver`, when given, keeps the job's slot while the settlement is written and is called
+   * with its outcome before the slot frees (a child it was handed takes the slot over).
+   */
   async #settle<Outcome extends { ok: boolean }>(
     entry: LeasedEntry,
     kind: SettleKind,
     detail: unknown,
     write: () => Promise<Outcome>,
+    handOver?: (written: Outcome) => void,
   ): Promise<Outcome | { id: string; ok: false; error: PgPulseError }> {
     const id = entry.job.id;
     if (this.#inFlight.get(id) !== entry) {
@@ -155,7 +199,7 @@ export class Settlements implements SettlePort {
         : new InvalidStateError(id, 'settled', `Job ${id} was already settled by this consumer`);
       return { id, ok: false, error };
     }
-    this.#inFlight.markSettling(id);
+    this.#inFlight.markSettling(id, handOver !== undefined);
     let outcome: Outcome;
     try {
       outcome = await write();
@@ -170,6 +214,7 @@ export class Settlements implements SettlePort {
       // Nothing was written (e.g. a result that is not JSON): the job is still ours to settle.
       this.#inFlight.unmarkSettling(id);
     } else {
+      handOver?.(outcome);
       this.#inFlight.remove(id);
     }
     if (outcome.ok) {

@@ -1,9 +1,10 @@
 import type { Context } from '../db/context.js';
 import { jsonArrayParam } from '../db/json-param.js';
+import { type ClaimRow, toClaimedJob } from '../db/rows.js';
 import { toErrorRecord } from '../kernel/error-record.js';
 import { isPgPulseError, type PgPulseError } from '../kernel/errors.js';
 import { serializeJson } from '../kernel/json-value.js';
-import type { FailingJob, LeasedJob } from '../kernel/types.js';
+import type { ClaimedJob, FailingJob, LeasedJob } from '../kernel/types.js';
 import { inInputOrder, refusal } from '../lease/fencing.js';
 import { backoffDelayMs, effectiveBackoff } from './backoff.js';
 import { isRetryable, type SettleOutcome } from './outcome.js';
@@ -14,6 +15,21 @@ export interface Completion {
   /** Stored as the job's result; `undefined` is stored as null. */
   result?: unknown;
 }
+
+/** A completion by a worker that holds the job's slot for a child it may release (a hand-off). */
+export interface TakingCompletion extends Completion {
+  take?: HandOff;
+}
+
+/** Who takes a child that a completion releases, first in line in its queue (migration 0020). */
+export interface HandOff {
+  readonly queue: string;
+  readonly workerId: string;
+  readonly leaseMs: number;
+}
+
+/** A completion's outcome: with the child it handed to the completing worker, if any. */
+export type CompleteOutcome = SettleOutcome & { readonly next?: ClaimedJob };
 
 /** One failure of a batch. */
 export interface Failure {
@@ -46,19 +62,32 @@ interface FencedRow {
   current_state: string | null;
 }
 
+/** A row of complete_jobs.sql: the job's outcome, and the child handed over (`next_` columns). */
+type CompleteRow = FencedRow & { [column: `next_${string}`]: unknown };
+
 /**
  * Completes many jobs in one statement. A result that is not storable JSON refuses only that
  * job (with a ValidationError), which stays running; the rest complete.
  */
 export async function completeJobs(
   ctx: Context,
-  items: readonly Completion[],
-): Promise<SettleOutcome[]> {
+  items: readonly TakingCompletion[],
+): Promise<CompleteOutcome[]> {
   const invalid = new Map<string, PgPulseError>();
-  const rows = items.flatMap(({ job, result }) => {
+  const rows = items.flatMap(({ job, result, take }) => {
     try {
       const json = serializeJson('result', result ?? null, ctx.options.maxPayloadBytes);
-      return [{ fields: { id: job.id, token: job.leaseToken }, raw: { result: json } }];
+      const fields = { id: job.id, token: job.leaseToken };
+      const taking =
+        take === undefined
+          ? fields
+          : {
+              ...fields,
+              take_queue: take.queue,
+              take_worker: take.workerId,
+              take_lease_ms: take.leaseMs,
+            };
+      return [{ fields: taking, raw: { result: json } }];
     } catch (error) {
       if (!isPgPulseError(error)) throw error;
       invalid.set(job.id, error);
@@ -66,17 +95,27 @@ export async function completeJobs(
     }
   });
   const settled =
-    rows.length === 0 ? [] : await ctx.run<FencedRow>('complete_jobs', [jsonArrayParam(rows)]);
+    rows.length === 0 ? [] : await ctx.run<CompleteRow>('complete_jobs', [jsonArrayParam(rows)]);
   const byId = new Map(settled.map((row) => [row.id, row]));
-  return items.map(({ job }): SettleOutcome => {
+  return items.map(({ job }): CompleteOutcome => {
     const error = invalid.get(job.id);
     if (error !== undefined) return { id: job.id, ok: false, error };
     const row = byId.get(job.id);
     if (row === undefined) throw new Error(`complete_jobs returned no row for job ${job.id}`);
-    return row.ok
+    if (!row.ok) return { id: job.id, ok: false, error: refusal(job.id, row.current_state) };
+    return row.next_id === null || row.next_id === undefined
       ? { id: job.id, ok: true }
-      : { id: job.id, ok: false, error: refusal(job.id, row.current_state) };
+      : { id: job.id, ok: true, next: toClaimedJob(handedOver(row)) };
   });
+}
+
+/** The child a completion handed over, from its row's `next_` columns. */
+function handedOver(row: CompleteRow): ClaimRow {
+  const child: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    if (column.startsWith('next_')) child[column.slice('next_'.length)] = value;
+  }
+  return child as unknown as ClaimRow;
 }
 
 interface FailRow extends FencedRow {

@@ -50,6 +50,11 @@ const CATALOG = `
 
 test('the schema after all migrations matches the checked-in snapshot', async () => {
   const { rows } = await sql.query<{ line: string }>(CATALOG, ['pgpulse']);
-  const text = `${rows.map((row) => row.line).join('\n')}\n`;
+  // Finished jobs' daily partitions are named after their day, which depends on when the test
+  // runs: each is described once, under a name without its day.
+  const lines = new Set(
+    rows.map((row) => row.line.replace(/jobs_done_\d{8}t\d{6}/g, 'jobs_done_<day>')),
+  );
+  const text = `${[...lines].sort().join('\n')}\n`;
   await expect(text).toMatchFileSnapshot('../snapshots/schema.txt');
 });

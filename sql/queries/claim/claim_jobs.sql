@@ -91,7 +91,7 @@ WITH settings AS MATERIALIZED (
   RETURNING j.id, j.queue, j.name, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts,
             j.backoff, j.lease_token, j.lease_expires_at, j.worker_id, j.idempotency_key,
             j.tenant, j.last_error, j.created_at, j.started_at, j.trace_context, j.schedule,
-            j.tick_at
+            j.tick_at, j.flow_id IS NOT NULL OR j.has_children AS may_release
 ), spent AS (
   -- The token bucket after this claim (the row is locked by claim_budget()).
   UPDATE {{schema}}.queues AS q

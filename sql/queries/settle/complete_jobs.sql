@@ -5,10 +5,15 @@
 -- statement; one that retains its idempotency key stays in jobs, completed in place (the key's
 -- unique index is there), and so does a job of a flow (migration 0016), whose children whose
 -- last parent this was become pending and are announced, in this statement. While someone
--- watches, emits `completed` events.
--- $1 completions: jsonb array of {id, token, result}
+-- watches, emits `completed` events. A completion that names a queue to take from (`take_queue`:
+-- a worker's, which holds the job's slot until this returns) hands that worker a child the job
+-- released, if it is first in line (take_released(), migration 0020): the child comes back in the
+-- `next_` columns, leased, and its handler starts without a claim of its own.
+-- $1 completions: jsonb array of {id, token, result, take_queue?, take_worker?, take_lease_ms?}
 WITH input AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, token uuid, result jsonb)
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS t(id uuid, token uuid, result jsonb, take_queue text, take_worker text,
+         take_lease_ms integer)
 ), moved AS (
   DELETE FROM {{schema}}.jobs AS j
   USING input
@@ -54,6 +59,18 @@ WITH input AS (
                      UNION ALL
                      SELECT id FROM kept WHERE flow_id IS NOT NULL OR has_children) AS parents)
     AS p
+), taken AS MATERIALIZED (
+  -- After the children are released (the released count feeds the call, so it runs after it),
+  -- each asking completion's first child in line is leased to its worker.
+  SELECT input.id AS parent, t.*,
+         t.flow_id IS NOT NULL OR t.has_children AS may_release
+  FROM dependents AS dp
+  CROSS JOIN input
+  JOIN done ON done.id = input.id
+  CROSS JOIN LATERAL {{schema}}.take_released(
+    CASE WHEN dp.released > 0 THEN ARRAY[input.id] END, input.take_queue, input.take_lease_ms,
+    input.take_worker) AS t
+  WHERE dp.released > 0 AND input.take_queue IS NOT NULL
 ), freed AS MATERIALIZED (
   -- A finished running job frees a slot of a queue with a concurrency limit: announce it.
   SELECT {{schema}}.announce_freed(ARRAY(SELECT DISTINCT queue FROM done)) AS freed
@@ -68,9 +85,19 @@ SELECT input.id, done.id IS NOT NULL AS ok,
        CASE WHEN done.id IS NULL
          THEN {{schema}}.job_state(input.id) END
          AS current_state,
-       freed.freed
+       freed.freed,
+       n.id AS next_id, n.queue AS next_queue, n.name AS next_name, n.payload AS next_payload,
+       n.priority AS next_priority, n.run_at AS next_run_at, n.attempts AS next_attempts,
+       n.max_attempts AS next_max_attempts, n.backoff AS next_backoff,
+       n.lease_token AS next_lease_token, n.lease_expires_at AS next_lease_expires_at,
+       n.worker_id AS next_worker_id, n.idempotency_key AS next_idempotency_key,
+       n.tenant AS next_tenant, n.last_error AS next_last_error, n.created_at AS next_created_at,
+       n.started_at AS next_started_at, n.trace_context AS next_trace_context,
+       n.schedule AS next_schedule, n.tick_at AS next_tick_at,
+       n.may_release AS next_may_release
 FROM input
 CROSS JOIN events
 CROSS JOIN freed
 CROSS JOIN dependents
 LEFT JOIN done ON done.id = input.id
+LEFT JOIN taken AS n ON n.parent = input.id
