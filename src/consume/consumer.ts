@@ -90,16 +90,16 @@ export class Consumer {
     this.#reports = new ConsumerReports(ctx, config.queue, {
       logOutcomes: config.role !== 'observer',
     });
-    // A completion that releases children hands the first in line to this consumer when it or
-    // its queue is quiet (the completing job is the only one it holds, or the last claim came
-    // back short): the child then starts without a claim. A busy consumer keeps its freed slots
-    // for the claims, which find children as fast. A consumer of one tenant's jobs takes none:
-    // a child may be another tenant's.
+    // A completion that releases children hands the first in line to this consumer when the
+    // completing job is the only one it holds (running or settling): the child then starts
+    // without a claim. A busy consumer keeps its freed slots for its claims, which find children
+    // as fast, and its completions cheap. A consumer of one tenant's jobs takes none: a child
+    // may be another tenant's.
     const handOff: HandOffPort | undefined =
       config.claim.tenant === null
         ? {
             take: () =>
-              this.inFlight.active <= 1 || this.#claimer?.state === 'closed'
+              this.inFlight.size <= 1
                 ? {
                     queue: this.#config.queue,
                     workerId: this.#config.claim.workerId,
