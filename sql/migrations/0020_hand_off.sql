@@ -12,15 +12,17 @@
 
 -- Leases to `worker` the first due pending child, in `take_queue`, of `parents` (jobs the calling
 -- statement has just completed), if it is first in line in its queue; returns it, or nothing.
+-- Its lease token is `token`, which the worker chose: a completion retried because its reply was
+-- lost finds the child its first attempt was handed by that token (complete_jobs.sql).
 -- Runs as the schema's owner, as settle_dependents() does.
 CREATE FUNCTION {{schema}}.take_released(
-  parents uuid[], take_queue text, lease_ms integer, worker text)
+  parents uuid[], take_queue text, lease_ms integer, worker text, token uuid)
 RETURNS SETOF {{schema}}.jobs
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   chosen uuid;
 BEGIN
-  IF coalesce(cardinality(parents), 0) = 0 OR take_queue IS NULL OR EXISTS (
+  IF coalesce(cardinality(parents), 0) = 0 OR take_queue IS NULL OR token IS NULL OR EXISTS (
     SELECT 1 FROM {{schema}}.queues AS q
     WHERE q.name = take_queue
       AND (q.paused OR q.fair_tenants OR q.concurrency_limit IS NOT NULL
@@ -49,7 +51,7 @@ BEGIN
     UPDATE {{schema}}.jobs AS j
     SET state = 'running',
         attempts = j.attempts + 1,
-        lease_token = gen_random_uuid(),
+        lease_token = token,
         -- The clock, not the statement's start: a parent completed by another statement that
         -- this one waited for (its lock on the child) finished after this statement began.
         lease_expires_at = clock_timestamp() + lease_ms * interval '1 millisecond',

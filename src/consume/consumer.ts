@@ -99,7 +99,7 @@ export class Consumer {
       config.claim.tenant === null
         ? {
             take: () =>
-              this.inFlight.size <= 1
+              this.inFlight.size <= 1 && this.#stopping === undefined && this.#fatal === undefined
                 ? {
                     queue: this.#config.queue,
                     workerId: this.#config.claim.workerId,

@@ -27,5 +27,5 @@ export const FUNCTIONS = {
   schedule_changed: 'schedule_changed(text, text, text)',
   schedule_enqueue: 'schedule_enqueue(text, timestamptz[], uuid[], integer)',
   settle_dependents: 'settle_dependents(uuid[], text)',
-  take_released: 'take_released(uuid[], text, integer, text)',
+  take_released: 'take_released(uuid[], text, integer, text, uuid)',
 } as const;

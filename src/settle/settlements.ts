@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Context } from '../db/context.js';
 import { ErrorCode, isPgPulseError, type PgPulseError } from '../kernel/errors.js';
 import { InvalidStateError } from '../kernel/job-errors.js';
@@ -18,7 +19,7 @@ export interface HandOffPort {
    * Who takes, asked at each completion: undefined when no child should be handed over now
    * (a busy queue's claims find its children as fast, and its slots are better kept free).
    */
-  readonly take: () => HandOff | undefined;
+  readonly take: () => Omit<HandOff, 'token'> | undefined;
   readonly taken: (job: ClaimedJob, sentAt: number) => void;
 }
 
@@ -119,8 +120,8 @@ export class Settlements implements SettlePort {
     // A job that may release children keeps its slot until its completion returns, with the
     // child first in line it released, if any, which takes the slot over.
     const handOff = mayRelease(entry.job) ? this.#handOff : undefined;
-    const take = handOff?.take();
-    const sentAt = performance.now();
+    const taker = handOff?.take();
+    const take = taker === undefined ? undefined : { ...taker, token: randomUUID() };
     const outcome = await this.#settle(
       entry,
       'complete',
@@ -133,7 +134,7 @@ export class Settlements implements SettlePort {
       handOff === undefined || take === undefined
         ? undefined
         : (written) => {
-            if (written.next !== undefined) handOff.taken(written.next, sentAt);
+            if (written.next !== undefined) handOff.taken(written.next.job, written.next.sentAt);
           },
     );
     if (
@@ -214,8 +215,11 @@ export class Settlements implements SettlePort {
       // Nothing was written (e.g. a result that is not JSON): the job is still ours to settle.
       this.#inFlight.unmarkSettling(id);
     } else {
-      handOver?.(outcome);
-      this.#inFlight.remove(id);
+      try {
+        handOver?.(outcome);
+      } finally {
+        this.#inFlight.remove(id);
+      }
     }
     if (outcome.ok) {
       if (this.#watch.wants(REPORTS[kind])) this.#report(entry, kind, detail, outcome);

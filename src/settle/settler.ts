@@ -26,10 +26,21 @@ export interface HandOff {
   readonly queue: string;
   readonly workerId: string;
   readonly leaseMs: number;
+  /**
+   * The child's lease token, chosen by the worker: a completion retried after its reply was lost
+   * gets back, by it, the child its first attempt was handed.
+   */
+  readonly token: string;
 }
 
-/** A completion's outcome: with the child it handed to the completing worker, if any. */
-export type CompleteOutcome = SettleOutcome & { readonly next?: ClaimedJob };
+/**
+ * A completion's outcome: with the child handed to the completing worker, if any, and when the
+ * attempt that returned it was sent (`performance.now()`: its lease counts from there). A retried
+ * completion whose first attempt committed is refused (the job is completed) and still returns it.
+ */
+export type CompleteOutcome = SettleOutcome & {
+  readonly next?: { readonly job: ClaimedJob; readonly sentAt: number };
+};
 
 /** One failure of a batch. */
 export interface Failure {
@@ -86,6 +97,7 @@ export async function completeJobs(
               take_queue: take.queue,
               take_worker: take.workerId,
               take_lease_ms: take.leaseMs,
+              take_token: take.token,
             };
       return [{ fields: taking, raw: { result: json } }];
     } catch (error) {
@@ -94,6 +106,7 @@ export async function completeJobs(
       return [];
     }
   });
+  const sentAt = performance.now();
   const settled =
     rows.length === 0 ? [] : await ctx.run<CompleteRow>('complete_jobs', [jsonArrayParam(rows)]);
   const byId = new Map(settled.map((row) => [row.id, row]));
@@ -102,10 +115,13 @@ export async function completeJobs(
     if (error !== undefined) return { id: job.id, ok: false, error };
     const row = byId.get(job.id);
     if (row === undefined) throw new Error(`complete_jobs returned no row for job ${job.id}`);
-    if (!row.ok) return { id: job.id, ok: false, error: refusal(job.id, row.current_state) };
-    return row.next_id === null || row.next_id === undefined
-      ? { id: job.id, ok: true }
-      : { id: job.id, ok: true, next: toClaimedJob(handedOver(row)) };
+    const next =
+      row.next_id === null || row.next_id === undefined
+        ? {}
+        : { next: { job: toClaimedJob(handedOver(row)), sentAt } };
+    return row.ok
+      ? { id: job.id, ok: true, ...next }
+      : { id: job.id, ok: false, error: refusal(job.id, row.current_state), ...next };
   });
 }
 

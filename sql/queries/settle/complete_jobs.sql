@@ -8,12 +8,15 @@
 -- watches, emits `completed` events. A completion that names a queue to take from (`take_queue`:
 -- a worker's, which holds the job's slot until this returns) hands that worker a child the job
 -- released, if it is first in line (take_released(), migration 0020): the child comes back in the
--- `next_` columns, leased, and its handler starts without a claim of its own.
--- $1 completions: jsonb array of {id, token, result, take_queue?, take_worker?, take_lease_ms?}
+-- `next_` columns, leased with the worker's `take_token`, and its handler starts without a claim
+-- of its own. A completion retried because its reply was lost finds its job completed (refused)
+-- and gets back the child its first attempt was handed, by that token, with its lease renewed.
+-- $1 completions: jsonb array of
+--    {id, token, result, take_queue?, take_worker?, take_lease_ms?, take_token?}
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
     AS t(id uuid, token uuid, result jsonb, take_queue text, take_worker text,
-         take_lease_ms integer)
+         take_lease_ms integer, take_token uuid)
 ), moved AS (
   DELETE FROM {{schema}}.jobs AS j
   USING input
@@ -69,8 +72,22 @@ WITH input AS (
   JOIN done ON done.id = input.id
   CROSS JOIN LATERAL {{schema}}.take_released(
     CASE WHEN dp.released > 0 THEN ARRAY[input.id] END, input.take_queue, input.take_lease_ms,
-    input.take_worker) AS t
+    input.take_worker, input.take_token) AS t
   WHERE dp.released > 0 AND input.take_queue IS NOT NULL
+), recovered AS MATERIALIZED (
+  -- A retried completion whose first attempt committed: the child it was handed, still running
+  -- under the worker's token, its lease renewed from now (the worker counts it from this
+  -- attempt). By the parent's dependencies, then the token.
+  UPDATE {{schema}}.jobs AS c
+  SET lease_expires_at = clock_timestamp() + input.take_lease_ms * interval '1 millisecond',
+      heartbeat_at = clock_timestamp()
+  FROM input
+  JOIN {{schema}}.job_deps AS d ON d.parent = input.id
+  WHERE input.take_token IS NOT NULL AND c.id = d.child AND c.lease_token = input.take_token
+    AND c.state = 'running' AND NOT EXISTS (SELECT 1 FROM done WHERE done.id = input.id)
+  RETURNING input.id AS parent, c.*, c.flow_id IS NOT NULL OR c.has_children AS may_release
+), handed AS (
+  SELECT * FROM taken UNION ALL SELECT * FROM recovered
 ), freed AS MATERIALIZED (
   -- A finished running job frees a slot of a queue with a concurrency limit: announce it.
   SELECT {{schema}}.announce_freed(ARRAY(SELECT DISTINCT queue FROM done)) AS freed
@@ -100,4 +117,4 @@ CROSS JOIN events
 CROSS JOIN freed
 CROSS JOIN dependents
 LEFT JOIN done ON done.id = input.id
-LEFT JOIN taken AS n ON n.parent = input.id
+LEFT JOIN handed AS n ON n.parent = input.id
