@@ -20,6 +20,42 @@ async function sameTransaction(parent: string, child: string): Promise<boolean> 
   return rows[0].same === true;
 }
 
+/**
+ * Runs a flow of two jobs (`b` after `a`) in `name` on a worker of one slot, calling `also` in
+ * each handler: the order the jobs ran in, and whether `b` was handed off by `a`'s completion.
+ */
+async function runPair(
+  name: string,
+  also: (job: JobContext<string>, pair: { a: string; b: string }) => Promise<void> = async () =>
+    undefined,
+) {
+  const flow = await queue.flow([
+    { ref: 'a', queue: name, payload: 'a' },
+    { ref: 'b', queue: name, payload: 'b', dependsOn: ['a'] },
+  ]);
+  const ids = { a: flow.ids.a as string, b: flow.ids.b as string };
+  const order: string[] = [];
+  const handedOff: boolean[] = [];
+  const worker = queue.work(
+    name,
+    async (job: JobContext<string>) => {
+      order.push(job.id);
+      await also(job, ids);
+      if (job.id === ids.b) handedOff.push(await sameTransaction(ids.a, job.id));
+    },
+    { concurrency: 1 },
+  );
+  try {
+    await waitFor(
+      async () => (await queue.getJob(ids.b))?.state === 'completed',
+      'the child completed',
+    );
+  } finally {
+    await worker.stop();
+  }
+  return { ids, order, handedOff };
+}
+
 describe('a completing worker starts the child its job released', () => {
   test('a chain runs on the completing worker, each child leased by its parent’s completion', async () => {
     const { ids } = await queue.flow([
@@ -65,59 +101,20 @@ describe('a completing worker starts the child its job released', () => {
   });
 
   test('a child not first in line is left to the claims: a job ahead of it runs first', async () => {
-    const { ids } = await queue.flow([
-      { ref: 'a', queue: 'inline', payload: 'a' },
-      { ref: 'b', queue: 'inline', payload: 'b', dependsOn: ['a'] },
-    ]);
     let ahead = '';
-    const order: string[] = [];
-    const handedOff: boolean[] = [];
-    const worker = queue.work(
-      'inline',
-      async (job: JobContext<string>) => {
-        order.push(job.id);
-        if (job.id === ids.a) {
-          // Sent while `a` runs, before `b` is released, with a higher priority than `b`'s.
-          ahead = (await queue.send('inline', 'ahead', { priority: -1 })).id;
-        }
-        if (job.id === ids.b) handedOff.push(await sameTransaction(ids.a as string, job.id));
-      },
-      { concurrency: 1 },
-    );
-    try {
-      await waitFor(
-        async () => (await queue.getJob(ids.b as string))?.state === 'completed',
-        'the child completed',
-      );
-      expect(order).toEqual([ids.a, ahead, ids.b]);
-      expect(handedOff).toEqual([false]);
-    } finally {
-      await worker.stop();
-    }
+    const { ids, order, handedOff } = await runPair('inline', async (job, pair) => {
+      if (job.id === pair.a) {
+        // Sent while `a` runs, before `b` is released, with a higher priority than `b`'s.
+        ahead = (await queue.send('inline', 'ahead', { priority: -1 })).id;
+      }
+    });
+    expect(order).toEqual([ids.a, ahead, ids.b]);
+    expect(handedOff).toEqual([false]);
   });
 
   test('a queue with a concurrency limit is claimed through its budget only: no hand-off', async () => {
     await queue.queues.upsert('limited', { concurrencyLimit: 2 });
-    const { ids } = await queue.flow([
-      { ref: 'a', queue: 'limited', payload: 'a' },
-      { ref: 'b', queue: 'limited', payload: 'b', dependsOn: ['a'] },
-    ]);
-    const handedOff: boolean[] = [];
-    const worker = queue.work(
-      'limited',
-      async (job: JobContext<string>) => {
-        if (job.id === ids.b) handedOff.push(await sameTransaction(ids.a as string, job.id));
-      },
-      { concurrency: 1 },
-    );
-    try {
-      await waitFor(
-        async () => (await queue.getJob(ids.b as string))?.state === 'completed',
-        'the child completed',
-      );
-      expect(handedOff).toEqual([false]);
-    } finally {
-      await worker.stop();
-    }
+    const { handedOff } = await runPair('limited');
+    expect(handedOff).toEqual([false]);
   });
 });
