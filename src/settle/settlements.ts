@@ -12,7 +12,7 @@ import type { FailOutcome, HandOff } from './settler.js';
 /**
  * A consumer's offer to start, in the slot of a job whose completion releases children, the
  * child first in line (migration 0020): `taken` receives it, leased, with the `performance.now()`
- * at which the completion was asked for (its lease counts from there).
+ * at which the completion's attempt that returned it was sent (its lease counts from there).
  */
 export interface HandOffPort {
   /**
@@ -179,9 +179,8 @@ export class Settlements implements SettlePort {
     return this.#batcher.drain();
   }
 
-  /** `detail` is the result of a completion, the error of a failure. */
   /**
-   * `handOver`, when given, keeps the job's slot while the settlement is written and is called
+   * `detail` is the result of a completion, the error of a failure. `handOver`, when given, keeps the job's slot while the settlement is written and is called
    * with its outcome before the slot frees (a child it was handed takes the slot over).
    */
   async #settle<Outcome extends { ok: boolean }>(

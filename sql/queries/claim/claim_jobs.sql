@@ -116,6 +116,8 @@ WITH settings AS MATERIALIZED (
 -- schedule is gone): one that cannot has its handler started before the schedule is moved on.
 -- `looked_until_ms`: the latest due time the claim looked at (ahead of the clock by $7 unless the
 -- queue is fair or grouped).
+-- `may_release`: whether the job's completion may release children (a job of a flow, or one a
+-- later job depends on), for which its worker may take a hand-off (migration 0020).
 SELECT c.*, extract(epoch FROM clock.now) * 1000 AS db_now_ms,
        extract(epoch FROM clock.now) * 1000
          + CASE WHEN (SELECT fair OR grouped FROM budget) THEN 0 ELSE $7::integer END
