@@ -75,6 +75,18 @@ interface ClaimStatementRow extends ClaimRow {
   capped: boolean;
   more: boolean | null;
   cursor: string | null;
+  shaped: boolean;
+}
+
+/**
+ * Which claim statement a queue's next claim takes, as its last claim found: a queue whose
+ * settings do not shape claims (not paused, limited, fair or grouped) is claimed through the lean
+ * claim_plain.sql. Both statements read the settings, so a change takes effect at the next claim
+ * whichever runs: the lean one claims nothing from a shaped queue and says so, and the full one
+ * runs at once.
+ */
+export interface ClaimRoute {
+  shaped: boolean;
 }
 
 /**
@@ -90,19 +102,34 @@ export async function claimBatch<P>(
   options: ResolvedClaimOptions,
   after: string | null = null,
   aheadMs = 0,
+  route: ClaimRoute = { shaped: false },
 ): Promise<ClaimResult<P>> {
   checkName('queue', queue);
   const { batchSize, leaseMs, workerId, tenant } = options;
-  // The statement returns one row even when it claims nothing: the clock, with null columns.
-  const rows = await ctx.run<ClaimStatementRow>('claim_jobs', [
-    queue,
-    batchSize,
-    leaseMs,
-    workerId,
-    after,
-    tenant,
-    aheadMs,
-  ]);
+  // Each statement returns one row even when it claims nothing: the clock, with null columns.
+  let rows: ClaimStatementRow[] | undefined;
+  if (tenant === null && !route.shaped) {
+    rows = await ctx.run<ClaimStatementRow>('claim_plain', [
+      queue,
+      batchSize,
+      leaseMs,
+      workerId,
+      aheadMs,
+    ]);
+    route.shaped = rows[0]?.shaped === true;
+  }
+  if (rows === undefined || route.shaped) {
+    rows = await ctx.run<ClaimStatementRow>('claim_jobs', [
+      queue,
+      batchSize,
+      leaseMs,
+      workerId,
+      after,
+      tenant,
+      aheadMs,
+    ]);
+    route.shaped = rows[0]?.shaped === true;
+  }
   const first = rows[0];
   return {
     jobs: rows.filter((row) => row.id !== null).map((row) => toClaimedJob<P>(row)),

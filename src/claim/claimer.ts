@@ -1,7 +1,7 @@
 import type { Context } from '../db/context.js';
 import type { ClaimedJob } from '../kernel/types.js';
 import type { WakeReason } from '../wake/wakeups.js';
-import { claimBatch, type ResolvedClaimOptions } from './claim.js';
+import { type ClaimRoute, claimBatch, type ResolvedClaimOptions } from './claim.js';
 
 /** What a claimer reports besides jobs: when the next delayed job is due, on the local clock. */
 export interface NextDue {
@@ -76,6 +76,8 @@ export class Claimer {
   #reserved = 0;
   /** Counts the wakes that open the queue, to tell whether one came during a claim. */
   #wakes = 0;
+  /** Which claim statement the next claim takes (see {@link ClaimRoute}). */
+  readonly #route: ClaimRoute = { shaped: false };
   /** Whether the next quiet moment should ask for the next delayed job's due time. */
   #refresh = false;
   /**
@@ -201,6 +203,7 @@ export class Claimer {
         { ...claim, batchSize },
         this.#cursor,
         this.#parts.aheadMs ?? 0,
+        this.#route,
       );
       const { jobs } = result;
       if (result.cursor !== null) this.#cursor = result.cursor;

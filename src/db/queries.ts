@@ -17,6 +17,7 @@ export const QUERIES = {
   send_flow: 'produce',
   notify: 'notify',
   claim_jobs: 'claim',
+  claim_plain: 'claim',
   next_run_at: 'claim',
   heartbeat_jobs: 'lease',
   job_log: 'execute',

@@ -16,6 +16,7 @@ export const STATEMENT_GRANTS: Readonly<Record<QueryName, readonly GrantSet[]>> 
     cancel_flow: either,
     cancel_job: either,
     claim_jobs: consume,
+    claim_plain: consume,
     complete_jobs: consume,
     current_role: all,
     dashboard_counts: all,

@@ -98,6 +98,19 @@ describe('on a big table that was never analysed (right after a burst of inserts
         ),
       ).toEqual([]);
       expect(plan).not.toMatch(/Seq Scan on jobs|Bitmap Index Scan on jobs_claim_idx/);
+      const lean = await planOf('claim_plain', 'text, int, int, text, int', [
+        'big',
+        16,
+        30_000,
+        'w',
+        20,
+      ]);
+      expect(lean).toContain('Index Scan using jobs_claim_idx');
+      expect(lean).toContain('jobs_pkey');
+      expect(lean).not.toMatch(/Seq Scan on jobs|Bitmap Index Scan on jobs_claim_idx/);
+      expect(lean.match(/Sort Key: .*/g) ?? []).toEqual([
+        'Sort Key: claimed.priority, claimed.run_at, claimed.id',
+      ]);
       const tenantPlan = await planOf('claim_jobs', 'text, int, int, text, text, text, int', [
         'big',
         16,

@@ -14,14 +14,14 @@ test('a claim that looked before an announced run_at arms a timer for it', async
   const dbNowMs = 1_000_000;
   // The claim finds nothing due yet; the job is due 3 ms after the claim looked.
   const { claimer, asked, due } = scriptedClaimer((query) =>
-    query === 'claim_jobs'
+    query === 'claim_plain'
       ? [{ id: null, db_now_ms: String(dbNowMs), looked_until_ms: String(dbNowMs) }]
       : [{ due_in_ms: '3', db_now_ms: String(dbNowMs + 1) }],
   );
   claimer.announced(dbNowMs + 3);
   claimer.wake('notify');
   await claimer.quiet();
-  expect(asked).toEqual(['claim_jobs', 'next_run_at']);
+  expect(asked).toEqual(['claim_plain', 'next_run_at']);
   expect(due).toHaveLength(1);
   expect(due[0]?.dueAt).not.toBeNull();
 
@@ -30,6 +30,6 @@ test('a claim that looked before an announced run_at arms a timer for it', async
   claimer.announced(dbNowMs - 5);
   claimer.wake('notify');
   await claimer.quiet();
-  expect(asked).toEqual(['claim_jobs']);
+  expect(asked).toEqual(['claim_plain']);
   await claimer.stop();
 });

@@ -14,7 +14,7 @@ test('a next-due lookup asked for while one is out runs when that one returns', 
   const firstLookup = deferred<unknown[]>();
   let lookups = 0;
   const { claimer, asked, due } = scriptedClaimer((query) => {
-    if (query === 'claim_jobs') {
+    if (query === 'claim_plain') {
       return [{ id: null, db_now_ms: String(dbNowMs), looked_until_ms: String(dbNowMs) }];
     }
     lookups++;
@@ -25,7 +25,7 @@ test('a next-due lookup asked for while one is out runs when that one returns', 
   claimer.wake('poll'); // a claim, then a lookup that stays out
   await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setImmediate(resolve));
-  expect(asked).toEqual(['claim_jobs', 'next_run_at']);
+  expect(asked).toEqual(['claim_plain', 'next_run_at']);
   // Meanwhile a job due in 50 ms is announced, and the claim it wakes comes back short.
   claimer.announced(dbNowMs + 50);
   claimer.wake('notify');
@@ -35,7 +35,7 @@ test('a next-due lookup asked for while one is out runs when that one returns', 
   await claimer.quiet();
   await new Promise((resolve) => setImmediate(resolve));
   await claimer.quiet();
-  expect(asked).toEqual(['claim_jobs', 'next_run_at', 'claim_jobs', 'next_run_at']);
+  expect(asked).toEqual(['claim_plain', 'next_run_at', 'claim_plain', 'next_run_at']);
   expect(due.map((next) => next.dueAt !== null)).toEqual([false, true]);
   await claimer.stop();
 });

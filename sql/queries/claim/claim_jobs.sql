@@ -118,6 +118,8 @@ WITH settings AS MATERIALIZED (
 -- queue is fair or grouped).
 -- `may_release`: whether the job's completion may release children (a job of a flow, or one a
 -- later job depends on), for which its worker may take a hand-off (migration 0020).
+-- `shaped`: whether the queue's settings shape its claims (paused, limited, fair or grouped);
+-- while they do not, a consumer claims through the leaner claim_plain.sql.
 SELECT c.*, extract(epoch FROM clock.now) * 1000 AS db_now_ms,
        extract(epoch FROM clock.now) * 1000
          + CASE WHEN (SELECT fair OR grouped FROM budget) THEN 0 ELSE $7::integer END
@@ -133,7 +135,8 @@ SELECT c.*, extract(epoch FROM clock.now) * 1000 AS db_now_ms,
          THEN (SELECT bool_or(more) FROM candidates)
               OR (SELECT count(id) FROM candidates) > (SELECT count(*) FROM fair_pick) END AS more,
        coalesce((SELECT tenant FROM candidates WHERE id IS NULL),
-                (SELECT tenant FROM fair_pick ORDER BY step DESC LIMIT 1)) AS cursor
+                (SELECT tenant FROM fair_pick ORDER BY step DESC LIMIT 1)) AS cursor,
+       coalesce((SELECT paused OR fair_tenants OR limited FROM settings), false) AS shaped
 FROM (SELECT now() AS now) AS clock
 LEFT JOIN (SELECT claimed.* FROM claimed CROSS JOIN events) AS c ON true
 ORDER BY c.priority, c.run_at, c.id

@@ -34,7 +34,9 @@ WITH own AS MATERIALIZED (
 ), announced AS (
   SELECT {{schema}}.announce(queue, 1, run_at) FROM inserted
 ), events AS (
-  SELECT {{schema}}.emit_enqueued(jsonb_agg(to_jsonb(inserted))) AS sent FROM inserted
+  -- Guarded: an aggregate over no rows still yields a row, and emit_enqueued(NULL) would run.
+  SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_enqueued(jsonb_agg(to_jsonb(inserted))) END AS sent
+  FROM inserted
   WHERE {{schema}}.events_watched()
 )
 SELECT (SELECT count(*) FROM announced) AS announced, (SELECT sent FROM events) AS events

@@ -100,7 +100,9 @@ WITH own AS MATERIALIZED (
 ), announced AS (
   SELECT {{schema}}.announce(queue, count(*), min(run_at)) FROM fresh GROUP BY queue
 ), events AS (
-  SELECT {{schema}}.emit_enqueued(jsonb_agg(to_jsonb(fresh))) AS sent FROM fresh
+  -- Guarded: an aggregate over no rows still yields a row, and emit_enqueued(NULL) would run.
+  SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_enqueued(jsonb_agg(to_jsonb(fresh))) END AS sent
+  FROM fresh
   WHERE {{schema}}.events_watched()
 ), rejected AS (
   SELECT {{schema}}.reject_duplicate(idempotency_key, id) FROM holders WHERE $4 = 'reject' LIMIT 1
