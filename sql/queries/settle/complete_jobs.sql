@@ -90,7 +90,14 @@ WITH input AS (
   SELECT * FROM taken UNION ALL SELECT * FROM recovered
 ), freed AS MATERIALIZED (
   -- A finished running job frees a slot of a queue with a concurrency limit: announce it.
-  SELECT {{schema}}.announce_freed(ARRAY(SELECT DISTINCT queue FROM done)) AS freed
+  -- Called only when such a queue is among them (a concurrency limit, or fair: group limits
+  -- hold only for a fair queue): the call costs as much as the rest of a one-job completion.
+  SELECT CASE WHEN EXISTS (
+           SELECT 1 FROM {{schema}}.queues AS q
+           WHERE q.name IN (SELECT queue FROM done)
+             AND (q.concurrency_limit IS NOT NULL OR q.fair_tenants))
+         THEN {{schema}}.announce_freed(ARRAY(SELECT DISTINCT queue FROM done)) ELSE 0 END
+         AS freed
 ), events AS (
   SELECT CASE WHEN count(*) = 0 THEN 0 ELSE {{schema}}.emit_events(jsonb_agg(jsonb_build_object(
     'type', 'completed', 'id', id, 'queue', queue, 'attempt', attempts, 'at', finished_at))) END
