@@ -38,7 +38,9 @@ import {
 
 const CONTENDERS: Contender[] = [
   pgpulse('work'),
-  pgpulse('work', 16),
+  // prefetch as docs/guide/consuming.md recommends for handlers of a few ms or less: many times
+  // the concurrency, so that each claim takes its 100 jobs.
+  pgpulse('work', 256),
   pgpulse('observe'),
   graphileWorker,
   pgBoss,
