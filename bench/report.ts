@@ -221,7 +221,7 @@ export function judgeTargets(rows: ResultRow[], names: TargetNames): Verdict[] {
       (r) => r >= 4,
     ),
     ratio(
-      "drain ≥ 4× graphile-worker's (prefetch 16)",
+      "drain ≥ 4× graphile-worker's (with prefetch)",
       prefetch,
       graphile,
       'drain',
