@@ -198,7 +198,7 @@ export class Consumer {
     this.#ticks = new ConsumerTicks(ctx, queue, {
       dispatch: (entry) => this.#ahead.whenDue(entry, this.#dispatch),
       release: (entry, delayMs) => this.#settlements.release(entry, delayMs),
-      remove: (entry) => this.inFlight.remove(entry.job.id),
+      remove: (entry) => this.inFlight.remove(entry),
       problem: (error) => this.problem(error, 'schedule'),
     });
     const claimer = new Claimer({
@@ -306,7 +306,7 @@ export class Consumer {
       () => {
         const unfinished = this.inFlight.entries().filter((entry) => !entry.settling);
         const stopped = new WorkerStoppedError();
-        for (const entry of unfinished) this.inFlight.abort(entry.job.id, stopped);
+        for (const entry of unfinished) this.inFlight.abort(entry, stopped);
         return Promise.all(
           unfinished.map((entry) => this.#settlements.release(entry).catch(() => undefined)),
         );
@@ -332,7 +332,7 @@ export class Consumer {
     const waiting = this.inFlight.entries().filter((entry) => !entry.started && !entry.settling);
     if (waiting.length === 0) return Promise.resolve();
     const stopped = new WorkerStoppedError();
-    for (const entry of waiting) this.inFlight.abort(entry.job.id, stopped);
+    for (const entry of waiting) this.inFlight.abort(entry, stopped);
     return Promise.all(
       waiting.map((entry) => this.#settlements.release(entry).catch(() => undefined)),
     );

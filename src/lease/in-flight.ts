@@ -34,7 +34,15 @@ export interface LeasedEntry<P = unknown> {
  * renew all of them; a slot frees as soon as a job starts settling.
  */
 export class InFlight {
+  /** The held jobs by id: for each, the entry of its latest claim. */
   readonly #entries = new Map<string, LeasedEntry>();
+  /**
+   * Entries whose job was claimed again while their settlement was still being written: a retry
+   * due within the claim's look-ahead can come back to the same consumer before the reply of its
+   * failure does. Held until that settlement returns; their leases need no renewal (the job was
+   * claimable again, so the settlement had ended the lease).
+   */
+  readonly #superseded = new Set<LeasedEntry>();
   readonly #freed = new Subject<void>();
   /** Emits when a slot frees or a job leaves: a job started settling, or was removed. */
   readonly freed$ = this.#freed.asObservable();
@@ -49,10 +57,13 @@ export class InFlight {
       started: false,
       claimedAt: Math.max(claimSentAt, dueAt),
     };
+    const prior = this.#entries.get(job.id);
+    if (prior !== undefined) this.#superseded.add(prior);
     this.#entries.set(job.id, entry as LeasedEntry);
     return entry;
   }
 
+  /** The entry of the job's latest claim, if this consumer holds it. */
   get(id: string): LeasedEntry | undefined {
     return this.#entries.get(id);
   }
@@ -61,14 +72,16 @@ export class InFlight {
   get active(): number {
     let count = 0;
     for (const entry of this.#entries.values()) if (!entry.settling || entry.keepsSlot) count++;
+    for (const entry of this.#superseded) if (!entry.settling || entry.keepsSlot) count++;
     return count;
   }
 
   /** Every held job, settling ones included (their leases must hold until written). */
   get size(): number {
-    return this.#entries.size;
+    return this.#entries.size + this.#superseded.size;
   }
 
+  /** The entries whose leases are renewed: the latest claim of each held job. */
   entries(): LeasedEntry[] {
     return [...this.#entries.values()];
   }
@@ -77,42 +90,41 @@ export class InFlight {
    * The job is being handed back: free its slot (unless `keepSlot`: its completion may hand the
    * slot to a child, and frees it when it returns), keep renewing its lease.
    */
-  markSettling(id: string, keepSlot = false): void {
-    const entry = this.#entries.get(id);
-    if (entry === undefined || entry.settling) return;
+  markSettling(entry: LeasedEntry, keepSlot = false): void {
+    if (!this.#holds(entry) || entry.settling) return;
     entry.settling = true;
     entry.keepsSlot = keepSlot;
     if (!keepSlot) this.#freed.next();
   }
 
   /** A settlement was refused without writing anything: the job takes its slot again. */
-  unmarkSettling(id: string): void {
-    const entry = this.#entries.get(id);
-    if (entry !== undefined) {
-      entry.settling = false;
-      entry.keepsSlot = false;
-    }
+  unmarkSettling(entry: LeasedEntry): void {
+    if (!this.#holds(entry)) return;
+    entry.settling = false;
+    entry.keepsSlot = false;
   }
 
-  /** The job is no longer held. */
-  remove(id: string): void {
-    const entry = this.#entries.get(id);
-    if (entry === undefined) return;
-    this.#entries.delete(id);
+  /** The entry is no longer held; a later claim of the same job keeps its own. */
+  remove(entry: LeasedEntry): void {
+    if (this.#entries.get(entry.job.id) === entry) this.#entries.delete(entry.job.id);
+    else if (!this.#superseded.delete(entry)) return;
     this.#freed.next();
   }
 
-  /** Aborts the job's signal with `reason`; true when this process held the job. */
-  abort(id: string, reason: Error): boolean {
-    const entry = this.#entries.get(id);
-    if (entry === undefined) return false;
+  /** Aborts the entry's signal with `reason`; true when this process held it. */
+  abort(entry: LeasedEntry, reason: Error): boolean {
+    if (!this.#holds(entry)) return false;
     if (!entry.controller.signal.aborted) entry.controller.abort(reason);
     return true;
   }
 
+  #holds(entry: LeasedEntry): boolean {
+    return this.#entries.get(entry.job.id) === entry || this.#superseded.has(entry);
+  }
+
   /** Resolves once no job is held, or at `deadline` (monotonic ms); true when none is held. */
   async drained(deadline: number): Promise<boolean> {
-    while (this.#entries.size > 0) {
+    while (this.size > 0) {
       const remaining = deadline - performance.now();
       if (remaining <= 0) return false;
       await firstValueFrom(race(this.#freed, timer(remaining)), { defaultValue: undefined });

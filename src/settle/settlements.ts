@@ -167,9 +167,9 @@ export class Settlements implements SettlePort {
 
   abort(entry: LeasedEntry, reason: PgPulseError): void {
     const held = this.#inFlight.get(entry.job.id) === entry;
-    this.#inFlight.abort(entry.job.id, reason);
+    this.#inFlight.abort(entry, reason);
     if (reason.code === ErrorCode.jobCancelled || reason.code === ErrorCode.leaseLost) {
-      this.#inFlight.remove(entry.job.id);
+      this.#inFlight.remove(entry);
     }
     if (held && reason.code === ErrorCode.leaseLost) this.#lost(entry, reason);
   }
@@ -199,12 +199,12 @@ export class Settlements implements SettlePort {
         : new InvalidStateError(id, 'settled', `Job ${id} was already settled by this consumer`);
       return { id, ok: false, error };
     }
-    this.#inFlight.markSettling(id, handOver !== undefined);
+    this.#inFlight.markSettling(entry, handOver !== undefined);
     let outcome: Outcome;
     try {
       outcome = await write();
     } catch (error) {
-      this.#inFlight.remove(id);
+      this.#inFlight.remove(entry);
       // Given up while the database was unreachable, once the lease had run out.
       if (isPgPulseError(error, ErrorCode.leaseLost)) this.#lost(entry, error);
       throw error;
@@ -212,12 +212,12 @@ export class Settlements implements SettlePort {
     const refused = (outcome as { error?: PgPulseError }).error;
     if (refused?.code === ErrorCode.validation) {
       // Nothing was written (e.g. a result that is not JSON): the job is still ours to settle.
-      this.#inFlight.unmarkSettling(id);
+      this.#inFlight.unmarkSettling(entry);
     } else {
       try {
         handOver?.(outcome);
       } finally {
-        this.#inFlight.remove(id);
+        this.#inFlight.remove(entry);
       }
     }
     if (outcome.ok) {

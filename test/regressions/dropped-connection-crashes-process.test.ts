@@ -75,7 +75,7 @@ describe('a connection ended mid-statement', () => {
     worker.on('error', (event) => events.push(event));
     try {
       try {
-        await terminateWaiting(sql, '-- Claims up to');
+        await terminateWaiting(sql, '-- The lean claim'); // claim_plain.sql: a plain queue's
       } finally {
         await lock.release();
       }

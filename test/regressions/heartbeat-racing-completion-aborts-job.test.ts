@@ -30,7 +30,7 @@ async function beatOnce(held: { job: ClaimedJob; settling: boolean }): Promise<s
   if (witness === undefined) throw new Error('no witness job');
   const inFlight = new InFlight();
   const entry = inFlight.add(held.job, performance.now(), 30_000);
-  if (held.settling) inFlight.markSettling(held.job.id);
+  if (held.settling) inFlight.markSettling(entry);
   inFlight.add(witness, performance.now(), 30_000);
   const lost: string[] = [];
   const before = await heartbeatAt(witness.id);
