@@ -29,7 +29,8 @@ export interface ClaimFigures {
 const STATEMENTS = `
 SELECT split_part(query, E'\\n', 1) AS head, calls::float8 AS calls, rows::float8 AS rows,
        mean_exec_time AS mean_ms,
-       CASE WHEN query LIKE '%claim_budget(%' THEN 'claim_jobs'
+       -- Both claim statements (claim_jobs.sql, and claim_plain.sql for a plain queue).
+       CASE WHEN query LIKE '%AS shaped%' THEN 'claim_jobs'
             WHEN query LIKE '%INSERT INTO "pgpulse".jobs_done%' THEN 'complete_jobs'
             WHEN query ~ 'INSERT INTO "pgpulse"\\.jobs\\s' THEN 'send'
             WHEN query LIKE '%heartbeat_at = now()%' THEN 'heartbeat_jobs'
@@ -76,9 +77,10 @@ export async function attempts(sql: pg.Pool, queue: string): Promise<number> {
 
 /** The claim statement's figures, given how many jobs were claimed since the reset. */
 export function claimFigures(statements: StatementFigures[], jobs: number): ClaimFigures {
-  const claim = statements.find((s) => s.name === 'claim_jobs');
-  const calls = claim?.calls ?? 0;
-  const rows = claim?.rows ?? 0;
+  const claims = statements.filter((s) => s.name === 'claim_jobs');
+  const calls = claims.reduce((sum, s) => sum + s.calls, 0);
+  const rows = claims.reduce((sum, s) => sum + s.rows, 0);
+  const meanMs = claims.reduce((sum, s) => sum + s.meanMs * s.calls, 0) / calls;
   const empty = rows - jobs;
   return {
     calls,
@@ -87,6 +89,6 @@ export function claimFigures(statements: StatementFigures[], jobs: number): Clai
     empty,
     emptyShare: calls === 0 ? Number.NaN : empty / calls,
     jobsPerFullClaim: calls - empty === 0 ? Number.NaN : jobs / (calls - empty),
-    meanMs: claim?.meanMs ?? Number.NaN,
+    meanMs: calls === 0 ? Number.NaN : meanMs,
   };
 }
