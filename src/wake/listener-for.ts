@@ -58,6 +58,7 @@ export function listenerFor(ctx: Context): Listener | null {
       await ctx.run('notify', [channel, payload]);
     },
     probeTimeoutMs: 3000,
+    reprobeMs: 30_000,
     livenessCheckMs: 10_000,
   });
 }

@@ -31,6 +31,11 @@ export interface ListenerOptions {
   readonly sendProbe: (channel: string, payload: string) => Promise<void>;
   /** How long the probe waits for its notification before declaring LISTEN unusable. */
   readonly probeTimeoutMs: number;
+  /**
+   * How long after a failed probe to probe again (doubling up to 16 times this): a probe can
+   * also fail because the server or this process was too busy to deliver it in time.
+   */
+  readonly reprobeMs: number;
   /** Interval of pg-listen's liveness query on the LISTEN connection. */
   readonly livenessCheckMs: number;
 }
@@ -69,7 +74,8 @@ function parsePayload(text: string): unknown {
  * unsubscribe UNLISTENs. It reconnects by itself after the connection or the server drops, and
  * `connected$` emits after every (re)connect so consumers can catch up on what they missed.
  * When notifications cannot work here (behind a transaction-mode pooler, say) it warns once and
- * goes `unavailable`: consumers then run on their polling alone.
+ * goes `unavailable`: consumers then run on their polling alone, and it probes again later (a
+ * probe may also have failed because the server or the process was too busy to deliver it).
  */
 export class Listener {
   /** The current state; consumers only need it for diagnostics. */
@@ -84,6 +90,8 @@ export class Listener {
   #retryTimer: NodeJS.Timeout | undefined;
   /** Consecutive failed starts, for the retry backoff. */
   #failures = 0;
+  /** Consecutive probes that found notifications unavailable, for the re-probe backoff. */
+  #unavailable = 0;
   /** Whether the current subscriber passed its first connect and the probe. */
   #ready = false;
   /** The permanent error that failed the listener, once it did. */
@@ -242,6 +250,7 @@ export class Listener {
       if (this.#subscriber !== subscriber) return; // closed or restarted meanwhile
       this.#ready = true;
       this.#failures = 0;
+      this.#unavailable = 0;
       this.state$.next('listening');
       this.#connected.next();
     } catch (error) {
@@ -273,6 +282,19 @@ export class Listener {
       );
       this.state$.next('unavailable');
       void this.#dropSubscriber();
+      // Consumers poll meanwhile; a later probe that gets through puts notifications back.
+      this.#unavailable++;
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = setTimeout(
+        () => {
+          if (this.state$.value !== 'unavailable') return;
+          // Nobody listens any more: the next subscriber starts afresh.
+          if (this.#channels.size > 0) void this.#start();
+          else this.state$.next('idle');
+        },
+        this.#options.reprobeMs * 2 ** Math.min(this.#unavailable - 1, 4),
+      );
+      this.#retryTimer.unref();
       return;
     }
     // Could not connect, or pg-listen could not re-LISTEN after a reconnect: start afresh later.

@@ -28,6 +28,7 @@ export async function probeNotifications(
   const token = randomBytes(8).toString('hex');
   let onNotification: ((message: { channel: string; payload?: unknown }) => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let timedOut: () => void = () => undefined;
   // Settled into a boolean at once: if sending fails, nothing may be left to reject unhandled.
   const arrived = new Promise<boolean>((resolve) => {
     onNotification = ({ channel: from, payload }) => {
@@ -36,11 +37,14 @@ export async function probeNotifications(
       }
     };
     subscriber.events.on('notification', onNotification);
-    timer = setTimeout(() => resolve(false), timeoutMs);
+    timedOut = () => resolve(false);
   });
   try {
     await subscriber.listenTo(channel);
     await send(channel, JSON.stringify({ probe: token }));
+    // Counted from the NOTIFY's commit, not from the call: a send that waited its turn in a busy
+    // pool (a loaded process starting a worker) lost nothing.
+    timer = setTimeout(timedOut, timeoutMs);
     if (!(await arrived)) {
       throw new ListenUnavailableError(
         `a notification sent to ${channel} did not arrive within ${timeoutMs} ms`,

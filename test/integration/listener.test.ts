@@ -15,6 +15,7 @@ const listener = new Listener({
     await sql.query('SELECT pg_notify($1, $2)', [channel, payload]);
   },
   probeTimeoutMs: 3000,
+  reprobeMs: 30_000,
   livenessCheckMs: 10_000,
 });
 afterAll(async () => {
@@ -107,6 +108,7 @@ test('closing while the connection probe is in flight leaves nothing unhandled',
       await sent;
     },
     probeTimeoutMs: 60_000,
+    reprobeMs: 30_000,
     livenessCheckMs: 10_000,
   });
   try {
@@ -122,5 +124,64 @@ test('closing while the connection probe is in flight leaves nothing unhandled',
     expect(unhandled).toEqual([]);
   } finally {
     process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+// Found by a full benchmark run: a worker started while its process's pool was busy (a steady
+// load of sends) declared LISTEN unusable and ran on polling alone for good. The probe's
+// notification waited its turn for a pooled connection longer than the probe's timeout, which
+// counted from before the send. It counts from the NOTIFY's commit now, and a probe that fails
+// is tried again later.
+test('a probe whose send waits for a busy pool still finds notifications working', async () => {
+  const slow = new Listener({
+    connection: { connectionString: db.url },
+    logger: { warn: (message) => warnings.push(message), error: () => undefined },
+    probeChannel: 'test.busy-probe',
+    sendProbe: async (channel, payload) => {
+      await new Promise((resolve) => setTimeout(resolve, 300)); // queued behind other statements
+      await notify(channel, payload);
+    },
+    probeTimeoutMs: 100,
+    reprobeMs: 3_600_000,
+    livenessCheckMs: 10_000,
+  });
+  const before = warnings.length;
+  try {
+    const sub = slow.channel('test.busy').subscribe();
+    expect(await slow.whenReady('test.busy')).toBe('listening');
+    sub.unsubscribe();
+    expect(warnings.length).toBe(before);
+  } finally {
+    await slow.close();
+  }
+});
+
+test('after a probe that got nothing, a later probe puts notifications back', async () => {
+  let probes = 0;
+  const flaky = new Listener({
+    connection: { connectionString: db.url },
+    logger: { warn: (message) => warnings.push(message), error: () => undefined },
+    probeChannel: 'test.lost-probe',
+    sendProbe: async (channel, payload) => {
+      // The first probe's notification is lost (as through a pooler, or to a stalled process).
+      if (++probes > 1) await notify(channel, payload);
+    },
+    probeTimeoutMs: 100,
+    reprobeMs: 50,
+    livenessCheckMs: 10_000,
+  });
+  const received: unknown[] = [];
+  try {
+    const sub = flaky.channel('test.back').subscribe((payload) => received.push(payload));
+    expect(await flaky.whenReady('test.back')).toBe('unavailable');
+    expect(warnings.at(-1)).toContain('LISTEN/NOTIFY does not work on this connection');
+    await waitFor(() => flaky.state$.value === 'listening', 'the second probe');
+    await flaky.ready('test.back');
+    await notify('test.back', '{"n":1}');
+    await waitFor(() => received.length === 1, 'a notification after the second probe');
+    expect(received).toEqual([{ n: 1 }]);
+    sub.unsubscribe();
+  } finally {
+    await flaky.close();
   }
 });
