@@ -19,13 +19,19 @@ async function heardAfterCompleting(name: string): Promise<string[]> {
   await queue.send(name, {});
   const [job] = await queue.claim(name);
   if (job === undefined) throw new Error('nothing claimed');
+  // The send announced the job too, and that notice may still be on its way: wait it out first.
+  await heardUpTo(`before-${name}`);
   heard.length = 0;
   await queue.complete(job);
-  // Notifications arrive in commit order: once the marker is here, so is the completion's.
-  const marker = `after-${name}`;
-  await sql.query(`SELECT pg_notify('pgpulse.jobs', $1)`, [JSON.stringify({ marker })]);
-  await waitFor(() => heard.some((notice) => notice.marker === marker), 'the marker');
+  await heardUpTo(`after-${name}`);
   return heard.flatMap((notice) => (notice.queue === undefined ? [] : [notice.queue]));
+}
+
+/** Sends a marker and waits for it: notifications arrive in commit order, so whatever committed
+ * before it has been heard by then. */
+async function heardUpTo(marker: string): Promise<void> {
+  await sql.query(`SELECT pg_notify('pgpulse.jobs', $1)`, [JSON.stringify({ marker })]);
+  await waitFor(() => heard.some((notice) => notice.marker === marker), `the marker ${marker}`);
 }
 
 test('completing a job of a queue with a concurrency limit announces the freed slot', async () => {
