@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { ResolvedQueueOptions } from '../config/options.js';
-import { QueueClosedError } from '../kernel/errors.js';
+import { ConnectionError, QueueClosedError } from '../kernel/errors.js';
 import type { SqlExecutor } from '../kernel/types.js';
 import { execute } from './execute.js';
 import { poolerHint } from './pooler.js';
 import { type PreparedQuery, type QueryName, type QueryRegistry, queriesFor } from './queries.js';
 import { assertSchemaVersion } from './schema-version.js';
+import { listenForErrors } from './session.js';
 
 /** How a job this process held ended, for metrics. */
 export interface SettledJob {
@@ -29,11 +30,21 @@ export interface Context {
    * `QueueClosedError`.
    */
   run<Row>(query: QueryName, values: readonly unknown[], client?: SqlExecutor): Promise<Row[]>;
+  /**
+   * Holds one pool connection while `work` runs statements on it (prepared, as on the pool), and
+   * releases it after, closing it if its connection failed. For a caller that decides what to
+   * send only once it has a connection (sends that waited for one go together). Does not check
+   * `closed`: the caller did, when it took the work on.
+   */
+  withConnection<T>(work: (run: HeldRun) => Promise<T>): Promise<T>;
   /** Whether `close()` was called. */
   readonly closed: boolean;
   /** Makes every later `run` throw `QueueClosedError`. */
   markClosed(): void;
 }
+
+/** Runs a registered statement on the connection `withConnection` holds. */
+export type HeldRun = <Row>(query: QueryName, values: readonly unknown[]) => Promise<Row[]>;
 
 /** Builds the context of one queue over a pool it may or may not own. */
 export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Context {
@@ -93,6 +104,30 @@ export function createContext(pool: pg.Pool, options: ResolvedQueueOptions): Con
       } catch (error) {
         hintPooler(error);
         throw error;
+      }
+    },
+    async withConnection<T>(work: (run: HeldRun) => Promise<T>): Promise<T> {
+      if (!ready) {
+        await verify();
+        ready = true;
+      }
+      const client = await pool.connect();
+      const broken = listenForErrors(client);
+      let failed: Error | undefined;
+      try {
+        return await work(async <Row>(query: QueryName, values: readonly unknown[]) => {
+          try {
+            return await execute<Row>(client, queries[query], values, options.schema, query);
+          } catch (error) {
+            hintPooler(error);
+            // A connection that failed goes, not back to the pool (as pool.query does).
+            if (error instanceof ConnectionError) failed ??= error;
+            throw error;
+          }
+        });
+      } finally {
+        broken.stop();
+        client.release(broken.error instanceof Error ? broken.error : failed);
       }
     },
   };

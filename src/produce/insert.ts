@@ -91,7 +91,7 @@ export async function sendJobs(
 }
 
 /** The parameters of send_job.sql. */
-function sendJobValues(
+export function sendJobValues(
   ctx: Context,
   queue: string,
   spec: ResolvedJobSpec,

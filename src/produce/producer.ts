@@ -5,6 +5,7 @@ type SendClient = SqlExecutor | undefined;
 
 import { checkName, invalid } from '../kernel/validate.js';
 import { traceSend } from '../observe/tracing.js';
+import { SendCoalescer } from './coalesce.js';
 import {
   type AnyJobDefinition,
   applyDefinition,
@@ -39,9 +40,11 @@ import {
 export class Producer {
   readonly #ctx: Context;
   readonly #defaults: JobSpecDefaults;
+  readonly #coalescer: SendCoalescer;
 
   constructor(ctx: Context) {
     this.#ctx = ctx;
+    this.#coalescer = new SendCoalescer(ctx);
     this.#defaults = { maxPayloadBytes: ctx.options.maxPayloadBytes };
   }
 
@@ -56,6 +59,13 @@ export class Producer {
     const spec = resolveJobSpec('', payload, options, this.#defaults);
     if (split.dependsOn !== undefined || split.onParentFailure !== undefined) {
       return this.#sendDependent(queue, spec, split.dependsOn, split.onParentFailure, client);
+    }
+    if (client === undefined && spec.idempotencyKey === null) {
+      // Nothing to report but its id: it may go with other sends waiting for a connection.
+      await traceSend(queue, null, (traceContext) =>
+        this.#coalescer.send(queue, spec, traceContext),
+      );
+      return { id: spec.id, duplicate: false, replaced: false };
     }
     const [result] = await traceSend(queue, null, (traceContext) =>
       sendJobs(this.#ctx, queue, [spec], { client, onDuplicate, traceContext }),
